@@ -1,0 +1,32 @@
+// Three projects: fast unit tests, and one integration suite run once per dialect.
+// Each integration test file gets its own database (PostgreSQL: cloned from a migrated
+// template; SQLite: its own file), so files run in parallel.
+import fs from 'node:fs';
+
+const swc = JSON.parse(fs.readFileSync(new URL('./.swcrc.jest.json', import.meta.url), 'utf8'));
+
+const shared = {
+  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  maxWorkers: 2,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'integration:sqlite',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/dialect-sqlite.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration:pg',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/dialect-pg.ts'],
+      globalSetup: '<rootDir>/test/support/pg-global-setup.ts',
+    },
+  ],
+};

@@ -1,0 +1,68 @@
+/** Creating and listing an org's IdP connections. */
+import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../audit/audit-log.js';
+import type { Actor } from '../audit/actor.js';
+import { CONNECTION_KINDS, isConnectionKind, type Connection } from '../domain/connection.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors/index.js';
+import { isUniqueViolation, nowIso } from '../store/rows.js';
+import type { Store } from '../store/store.js';
+
+export class ConnectionService {
+  constructor(private readonly store: Store) {}
+
+  async create(orgId: string, input: { kind: string; name: string }, actor: Actor): Promise<Connection> {
+    const kind = input.kind.trim().toLowerCase();
+    if (!isConnectionKind(kind)) {
+      throw new InvalidInputError('connection.invalid_kind', `kind must be one of ${CONNECTION_KINDS.join(', ')}`);
+    }
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 200) {
+      throw new InvalidInputError('connection.invalid_name', 'The connection name must be 1 to 200 characters');
+    }
+    return this.store.transaction(async (repos) => {
+      const at = nowIso();
+      const connection: Connection = {
+        id: randomUUID(),
+        orgId,
+        kind,
+        name,
+        lastScimRequestAt: null,
+        lastScimError: null,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      try {
+        await repos.connections.insert(connection);
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new ConflictError('connection.name_taken', `A connection named ${JSON.stringify(name)} already exists`);
+        }
+        throw error;
+      }
+      await recordAudit(repos, orgId, actor, {
+        action: 'connection.created',
+        target: { type: 'connection', id: connection.id, label: name },
+        data: { kind },
+      });
+      return connection;
+    });
+  }
+
+  async get(orgId: string, id: string): Promise<Connection> {
+    const connection = await this.store.repos.connections.get(orgId, id);
+    if (!connection) throw new NotFoundError('connection', id);
+    return connection;
+  }
+
+  list(orgId: string): Promise<Connection[]> {
+    return this.store.repos.connections.list(orgId);
+  }
+
+  /** Operator-level: the org that owns a connection named by id alone (CLI). */
+  async ownerOf(id: string): Promise<string> {
+    const orgId = await this.store.repos.connections.ownerOf(id);
+    if (!orgId) throw new NotFoundError('connection', id);
+    return orgId;
+  }
+}

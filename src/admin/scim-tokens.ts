@@ -1,0 +1,129 @@
+/**
+ * SCIM bearer tokens of a connection: issued (shown once), listed, revoked, and
+ * authenticated. Several may be active at once so an IdP's token can be rotated without
+ * downtime. The presented token selects the connection and so the org.
+ */
+import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../audit/audit-log.js';
+import type { Actor } from '../audit/actor.js';
+import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
+import { issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
+import { nowIso } from '../store/rows.js';
+import type { ScimTokenRecord } from '../store/repositories/credentials.js';
+import type { Store } from '../store/store.js';
+
+/** Stored last-used times are refreshed at most this often, so a busy token costs no write per request. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+export interface ScimPrincipal {
+  readonly orgId: string;
+  readonly connectionId: string;
+  readonly tokenId: string;
+}
+
+export interface ScimTokenView {
+  readonly id: string;
+  readonly connectionId: string;
+  readonly prefix: string;
+  readonly description: string | null;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+function view(t: ScimTokenRecord): ScimTokenView {
+  return {
+    id: t.id,
+    connectionId: t.connectionId,
+    prefix: t.prefix,
+    description: t.description,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+  };
+}
+
+export class ScimTokenService {
+  constructor(private readonly store: Store) {}
+
+  async issue(
+    orgId: string,
+    connectionId: string,
+    actor: Actor,
+    description: string | null = null,
+  ): Promise<{ id: string; token: string }> {
+    return this.store.transaction(async (repos) => {
+      const connection = await repos.connections.get(orgId, connectionId);
+      if (!connection) throw new NotFoundError('connection', connectionId);
+      const issued = issueToken('ibscim');
+      const id = randomUUID();
+      await repos.scimTokens.insert({
+        id,
+        orgId,
+        connectionId,
+        prefix: issued.prefix,
+        tokenHash: issued.hash,
+        description,
+        createdAt: nowIso(),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      await recordAudit(repos, orgId, actor, {
+        action: 'scim_token.issued',
+        target: { type: 'scim_token', id, label: issued.prefix },
+        data: { connectionId },
+      });
+      return { id, token: issued.token };
+    });
+  }
+
+  async list(orgId: string, connectionId: string): Promise<ScimTokenView[]> {
+    const connection = await this.store.repos.connections.get(orgId, connectionId);
+    if (!connection) throw new NotFoundError('connection', connectionId);
+    return (await this.store.repos.scimTokens.listForConnection(orgId, connectionId)).map(view);
+  }
+
+  async revoke(orgId: string, id: string, actor: Actor): Promise<ScimTokenView> {
+    return this.store.transaction(async (repos) => {
+      const token = await repos.scimTokens.get(orgId, id);
+      if (!token) throw new NotFoundError('scim_token', id);
+      const at = nowIso();
+      if (await repos.scimTokens.revoke(orgId, id, at)) {
+        await recordAudit(repos, orgId, actor, {
+          action: 'scim_token.revoked',
+          target: { type: 'scim_token', id, label: token.prefix },
+          data: { connectionId: token.connectionId },
+        });
+        return view({ ...token, revokedAt: at });
+      }
+      return view(token);
+    });
+  }
+
+  /** Operator-level: the org that owns a token named by id alone (CLI). */
+  async ownerOf(id: string): Promise<string> {
+    const orgId = await this.store.repos.scimTokens.ownerOf(id);
+    if (!orgId) throw new NotFoundError('scim_token', id);
+    return orgId;
+  }
+
+  /** Resolves a presented bearer token; throws UnauthenticatedError for anything but a live token. */
+  async authenticate(token: string): Promise<ScimPrincipal> {
+    const prefix = tokenPrefix(token, 'ibscim');
+    if (!prefix) throw new UnauthenticatedError();
+    const stored = await this.store.repos.scimTokens.findByPrefix(prefix);
+    if (!stored || !tokenMatches(token, stored.tokenHash) || stored.revokedAt !== null) {
+      throw new UnauthenticatedError();
+    }
+    const now = Date.now();
+    if (stored.lastUsedAt === null || now - Date.parse(stored.lastUsedAt) >= LAST_USED_GRANULARITY_MS) {
+      await this.store.repos.scimTokens.touch(
+        stored.orgId,
+        stored.id,
+        new Date(now).toISOString(),
+        new Date(now - LAST_USED_GRANULARITY_MS).toISOString(),
+      );
+    }
+    return { orgId: stored.orgId, connectionId: stored.connectionId, tokenId: stored.id };
+  }
+}

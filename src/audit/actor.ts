@@ -1,0 +1,12 @@
+import type { ActorType } from '../store/repositories/audit-events.js';
+
+/** Who makes a change: recorded on every audit event. */
+export interface Actor {
+  readonly type: ActorType;
+  readonly id: string | null;
+  readonly label: string | null;
+  readonly requestId: string | null;
+}
+
+export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'identity-bridge CLI', requestId: null };
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, label: 'identity-bridge', requestId: null };

@@ -1,0 +1,31 @@
+/**
+ * Writes audit events. Called with the repositories of the transaction that makes the
+ * change, so the event and the change commit or roll back together.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Repositories } from '../store/store.js';
+import { nowIso } from '../store/rows.js';
+import type { Actor } from './actor.js';
+
+export interface AuditEntry {
+  readonly action: string;
+  readonly target?: { readonly type: string; readonly id: string; readonly label?: string | null };
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export async function recordAudit(repos: Repositories, orgId: string, actor: Actor, entry: AuditEntry): Promise<void> {
+  await repos.audit.append({
+    id: randomUUID(),
+    orgId,
+    occurredAt: nowIso(),
+    actorType: actor.type,
+    actorId: actor.id,
+    actorLabel: actor.label,
+    action: entry.action,
+    targetType: entry.target?.type ?? null,
+    targetId: entry.target?.id ?? null,
+    targetLabel: entry.target?.label ?? null,
+    requestId: actor.requestId,
+    data: entry.data ?? null,
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * The `identity-bridge` command line: the same services as the HTTP surfaces, no HTTP.
+ * Every command takes `--json`. Exit codes: 0 done, 2 bad arguments (including an
+ * unknown org, connection or token), 1 anything else.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CLI_ACTOR } from '../audit/actor.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { CONNECTION_KINDS } from '../domain/connection.js';
+import { AppError } from '../domain/errors/index.js';
+import type { Role } from '../domain/role.js';
+import {
+  migrateLatest,
+  migrateRollback,
+  migrationStatus,
+  openDatabase,
+  ensurePostgresDatabase,
+} from '../store/database.js';
+import { CliFailure, withServices } from './context.js';
+import { printResult, table, type CliIo } from './io.js';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+function jsonOption(): Option {
+  return new Option('--json', 'print machine-readable JSON');
+}
+
+function buildProgram(io: CliIo, config: () => Config): Command {
+  const program = new Command('identity-bridge')
+    .description('identity-bridge: SCIM provisioning, SSO and team-based access for a factory')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined });
+
+  program
+    .command('migrate')
+    .description('apply, roll back or list database migrations')
+    .argument('[action]', 'latest | rollback | status', 'latest')
+    .addOption(jsonOption())
+    .action(async (action: string, opts: JsonOption) => {
+      if (!['latest', 'rollback', 'status'].includes(action)) {
+        throw new CliFailure(`unknown migrate action "${action}" (expected latest, rollback or status)`, 2);
+      }
+      const cfg = config();
+      if (cfg.database.client === 'pg') await ensurePostgresDatabase(cfg.database.url);
+      const db = openDatabase(cfg.database);
+      try {
+        if (action === 'status') {
+          const status = await migrationStatus(db);
+          printResult(io, opts.json, status, () =>
+            [...status.applied.map((m) => `applied  ${m}`), ...status.pending.map((m) => `pending  ${m}`)].join('\n'),
+          );
+        } else if (action === 'rollback') {
+          const rolledBack = await migrateRollback(db);
+          printResult(io, opts.json, { rolledBack }, () =>
+            rolledBack.length ? rolledBack.map((m) => `rolled back ${m}`).join('\n') : 'nothing to roll back',
+          );
+        } else {
+          const applied = await migrateLatest(db);
+          printResult(io, opts.json, { applied }, () =>
+            applied.length ? applied.map((m) => `applied ${m}`).join('\n') : 'already up to date',
+          );
+        }
+      } finally {
+        await db.destroy();
+      }
+    });
+
+  const org = program.command('org').description('organizations (tenants)');
+  org
+    .command('create')
+    .description('create an organization')
+    .requiredOption('--name <name>', 'display name')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { name: string }) => {
+      const created = await withServices(config(), (s) => s.organizations.create(opts.name, CLI_ACTOR));
+      printResult(
+        io,
+        opts.json,
+        { id: created.id, slug: created.slug },
+        () => `created organization ${created.slug} (${created.id})`,
+      );
+    });
+  org
+    .command('list')
+    .description('list organizations')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption) => {
+      const orgs = await withServices(config(), (s) => s.organizations.list());
+      printResult(io, opts.json, orgs, () => table(orgs, ['id', 'slug', 'name', 'createdAt']));
+    });
+
+  const connection = program.command('connection').description('identity provider connections');
+  connection
+    .command('create')
+    .description('connect an identity provider to an organization')
+    .requiredOption('--org <org>', 'organization id or slug')
+    .addOption(new Option('--kind <kind>', 'identity provider kind').choices(CONNECTION_KINDS).makeOptionMandatory())
+    .requiredOption('--name <name>', 'display name, e.g. "Okta production"')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { org: string; kind: string; name: string }) => {
+      const created = await withServices(config(), async (s) => {
+        const o = await s.organizations.resolve(opts.org);
+        return s.connections.create(o.id, { kind: opts.kind, name: opts.name }, CLI_ACTOR);
+      });
+      printResult(
+        io,
+        opts.json,
+        { id: created.id },
+        () => `created ${created.kind} connection ${created.name} (${created.id})`,
+      );
+    });
+  connection
+    .command('list')
+    .description("list an organization's connections")
+    .requiredOption('--org <org>', 'organization id or slug')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { org: string }) => {
+      const list = await withServices(config(), async (s) =>
+        s.connections.list((await s.organizations.resolve(opts.org)).id),
+      );
+      printResult(io, opts.json, list, () => table(list, ['id', 'kind', 'name', 'lastScimRequestAt']));
+    });
+
+  const scimToken = program.command('scim-token').description('SCIM bearer tokens of a connection');
+  scimToken
+    .command('issue')
+    .description('issue a SCIM bearer token (shown once, only here)')
+    .requiredOption('--connection <id>', 'connection id')
+    .option('--description <text>', 'what the token is for')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { connection: string; description?: string }) => {
+      const issued = await withServices(config(), async (s) => {
+        const orgId = await s.connections.ownerOf(opts.connection);
+        return s.scimTokens.issue(orgId, opts.connection, CLI_ACTOR, opts.description ?? null);
+      });
+      printResult(io, opts.json, issued, () =>
+        [`SCIM token ${issued.id} (shown once; store it in the identity provider now):`, issued.token].join('\n'),
+      );
+    });
+  scimToken
+    .command('list')
+    .description("list a connection's SCIM tokens (never the tokens themselves)")
+    .requiredOption('--connection <id>', 'connection id')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { connection: string }) => {
+      const tokens = await withServices(config(), async (s) =>
+        s.scimTokens.list(await s.connections.ownerOf(opts.connection), opts.connection),
+      );
+      printResult(io, opts.json, tokens, () => table(tokens, ['id', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt']));
+    });
+  scimToken
+    .command('revoke')
+    .description('revoke a SCIM token: the identity provider using it is refused from now on')
+    .argument('<id>', 'token id')
+    .addOption(jsonOption())
+    .action(async (id: string, opts: JsonOption) => {
+      const revoked = await withServices(config(), async (s) =>
+        s.scimTokens.revoke(await s.scimTokens.ownerOf(id), id, CLI_ACTOR),
+      );
+      printResult(io, opts.json, revoked, () => `revoked SCIM token ${revoked.id} (${revoked.prefix})`);
+    });
+
+  const adminToken = program.command('admin-token').description('admin API tokens of an organization');
+  adminToken
+    .command('issue')
+    .description('issue an admin API token (shown once, only here)')
+    .requiredOption('--org <org>', 'organization id or slug')
+    .addOption(new Option('--role <role>', 'role the token acts with').choices(['Owner', 'Admin']).default('Admin'))
+    .option('--description <text>', 'what the token is for')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { org: string; role: Role; description?: string }) => {
+      const issued = await withServices(config(), async (s) => {
+        const o = await s.organizations.resolve(opts.org);
+        return s.adminTokens.issue(o.id, CLI_ACTOR, { role: opts.role, description: opts.description ?? null });
+      });
+      printResult(io, opts.json, issued, () => [`admin token ${issued.id} (shown once):`, issued.token].join('\n'));
+    });
+
+  return program;
+}
+
+/** Runs the CLI with the given arguments (without `node` and the script); resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let loaded: Config | undefined;
+  const config = (): Config => (loaded ??= loadConfig(io.env));
+  const program = buildProgram(io, config);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0)
+        return 0;
+      if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync') return error.exitCode;
+      io.stderr(`${error.message.replace(/^error: /, 'error: ')}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof CliFailure) {
+      io.stderr(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof AppError && error.status >= 400 && error.status < 500) {
+      io.stderr(`error: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Configuration: environment variables parsed and validated once, at start.
+ *
+ * This is the only module that reads the environment. Every bad key is reported in one
+ * error (ConfigError lists them all), so an operator fixes a deployment in one round.
+ * It never prints secret values.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+export type DatabaseConfig =
+  | { readonly client: 'pg'; readonly url: string; readonly poolMax: number }
+  | { readonly client: 'sqlite'; readonly filename: string };
+
+export interface Config {
+  readonly database: DatabaseConfig;
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly logLevel: LogLevel;
+  /** Key material for sessions and encrypted secrets; undefined means "generate and keep it in the database". */
+  readonly sessionSecret: string | undefined;
+  readonly migrateOnStart: boolean;
+  readonly trustProxy: boolean;
+  readonly shutdownTimeoutMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_SQLITE_FILE = './data/identity-bridge.sqlite';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const portFromEnv = z.coerce
+  .number({ message: 'must be a number' })
+  .int({ message: 'must be a whole number' })
+  .min(0, { message: 'must be between 0 and 65535' })
+  .max(65535, { message: 'must be between 0 and 65535' });
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .default(DEFAULT_SQLITE_FILE)
+    .superRefine((value, ctx) => {
+      const parsed = parseDatabaseUrl(value, 1);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
+  DATABASE_POOL_MAX: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be at least 1' })
+    .max(1000, { message: 'must be at most 1000' })
+    .default(10),
+  PORT: portFromEnv.default(8080),
+  HOST: z.string().trim().min(1, { message: 'must not be empty' }).default('0.0.0.0'),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://id.example.com' })
+    .optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SESSION_SECRET: z
+    .string()
+    .min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' })
+    .optional(),
+  MIGRATE_ON_START: booleanFromEnv.default(true),
+  TRUST_PROXY: booleanFromEnv.default(false),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(0, { message: 'must not be negative' })
+    .default(25_000),
+});
+
+/** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
+export function parseDatabaseUrl(raw: string, poolMax: number): DatabaseConfig | string {
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      return 'is not a valid postgres:// URL';
+    }
+    return { client: 'pg', url: raw, poolMax };
+  }
+  const sqlite = /^(sqlite|file):(\/\/)?(.*)$/i.exec(raw);
+  const file = sqlite ? (sqlite[3] ?? '') : raw;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
+    return 'must be postgres://..., postgresql://..., sqlite:PATH or a file path';
+  }
+  if (file.length === 0) return 'names no SQLite file';
+  return { client: 'sqlite', filename: file === ':memory:' ? file : path.resolve(file) };
+}
+
+/** Parses and validates the environment; throws ConfigError listing every bad key. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    // An empty variable means "not set", as in most shells' `FOO= cmd`.
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`).sort(),
+    );
+  }
+  const e = parsed.data;
+  const database = parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_POOL_MAX);
+  if (typeof database === 'string') throw new ConfigError([`DATABASE_URL: ${database}`]);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    database,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    logLevel: e.LOG_LEVEL,
+    sessionSecret: e.SESSION_SECRET,
+    migrateOnStart: e.MIGRATE_ON_START,
+    trustProxy: e.TRUST_PROXY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Turns any thrown error into a JSON response. Never leaks a stack or an internal
+ * message: only errors marked `expose` show their text; everything else is a 500 with
+ * the request id to quote, and the details go to the log.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, UnavailableError } from '../domain/errors/index.js';
+import { isDatabaseUnavailable } from './database-errors.js';
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly requestId?: string };
+}
+
+/** Errors raised by body parsing and other middleware carry `type`/`status`; map them to stable codes. */
+export function normaliseError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) return new UnavailableError('The database is unavailable; retry shortly');
+  const e = error as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string } | null;
+  switch (e?.type) {
+    case 'entity.too.large':
+      return new AppError('request.too_large', 'The request body is too large', 413);
+    case 'entity.parse.failed':
+      return new AppError('request.invalid_json', 'The request body is not valid JSON', 400);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('request.unsupported_encoding', 'The request body encoding is not supported', 415);
+    default:
+      break;
+  }
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError('request.invalid', e?.expose && e.message ? e.message : 'Bad request', status);
+  }
+  return new AppError('internal', 'Internal server error', 500, false);
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'route.not_found', message: `No route for ${req.method} ${req.path}` } });
+};
+
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  const appError = normaliseError(error);
+  const requestId = String(req.id ?? '');
+  if (appError.status >= 500) req.log?.error({ err: error }, 'request failed');
+  if (appError instanceof UnavailableError) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+  const body: ErrorBody = {
+    error: {
+      code: appError.code,
+      message: appError.expose ? appError.message : 'Internal server error',
+      ...(requestId ? { requestId } : {}),
+    },
+  };
+  res.status(appError.status).json(body);
+};

@@ -1,0 +1,55 @@
+/** `npm start`: read the configuration, start the server, and shut it down cleanly on SIGTERM/SIGINT. */
+import { ConfigError, loadConfig } from './config/config.js';
+import { FIRST_START_STEPS, startServer } from './server.js';
+import { createLogger } from './telemetry/logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const running = await startServer(config, logger);
+  if (running.firstStart) {
+    process.stdout.write(
+      [
+        '',
+        `identity-bridge is serving on ${config.publicUrl}, and the database has no organization yet.`,
+        'Create one, connect its identity provider and issue the provider a SCIM token' +
+          ' (with the same DATABASE_URL in the environment):',
+        ...FIRST_START_STEPS.map((step) => `  ${step}`),
+        `Then paste ${config.publicUrl}/scim/v2 and the token into the identity provider's SCIM settings.`,
+        '',
+      ].join('\n'),
+    );
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`identity-bridge failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

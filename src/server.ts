@@ -1,0 +1,74 @@
+/**
+ * Composition root of the HTTP service: config → database → repositories → services →
+ * app → listen, and the graceful shutdown that undoes it (stop accepting, finish
+ * in-flight requests, close the pool).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/config.js';
+import { buildApp } from './http/app.js';
+import { createServices, type Services } from './services.js';
+import { resolveSessionSecret } from './sso/session-secret.js';
+import { openStore } from './store/open-store.js';
+import type { Logger } from './telemetry/logger.js';
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly services: Services;
+  readonly url: string;
+  /** True when the database holds no organization yet (a first start). */
+  readonly firstStart: boolean;
+  /** Stops accepting connections, waits for in-flight requests (up to the shutdown timeout), closes the pool. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const migrate = config.database.client === 'sqlite' || config.migrateOnStart;
+  const store = await openStore(config.database, {
+    migrate,
+    onMigrated: (applied) => {
+      if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+    },
+  });
+  const services = createServices(store);
+  await resolveSessionSecret(config, store, logger);
+  const app = buildApp({ config, logger, services });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, publicUrl: config.publicUrl, database: config.database.client }, 'identity-bridge listening');
+
+  const firstStart = (await store.repos.organizations.count()) === 0;
+  if (firstStart) logger.info({ next: FIRST_START_STEPS }, 'no organization yet');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn('shutdown timeout reached: closing remaining connections');
+          server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      await store.db.destroy();
+    })());
+
+  return { server, services, url, firstStart, close };
+}
+
+/** What to do on an empty database: create an org, connect its IdP, issue the IdP a SCIM token. */
+export const FIRST_START_STEPS = [
+  'npx identity-bridge org create --name "Example Corp"',
+  'npx identity-bridge connection create --org example-corp --kind okta --name Okta',
+  'npx identity-bridge scim-token issue --connection <connection id>',
+] as const;

@@ -1,0 +1,125 @@
+/**
+ * Knex for the two supported dialects: PostgreSQL (`pg`) and embedded SQLite
+ * (`better-sqlite3`, WAL, foreign keys on). The only place that knows how to open one.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/config.js';
+import { MIGRATION_CONFIG } from './migration-source.js';
+
+export type Db = Knex;
+export type Dialect = 'pg' | 'sqlite';
+
+// PostgreSQL `bigint` (e.g. count(*)) is returned as a string by default; our counts fit a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number.parseInt(value, 10));
+
+export function dialectOf(db: Knex): Dialect {
+  return db.client.config.client === 'pg' ? 'pg' : 'sqlite';
+}
+
+interface SqliteConnection {
+  pragma(source: string): unknown;
+}
+
+export function openDatabase(config: DatabaseConfig): Knex {
+  if (config.client === 'pg') {
+    return knexFactory({
+      client: 'pg',
+      connection: { connectionString: config.url, application_name: 'identity-bridge' },
+      pool: { min: 0, max: config.poolMax },
+      acquireConnectionTimeout: 10_000,
+    });
+  }
+  if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: config.filename },
+    useNullAsDefault: true,
+    // One connection: SQLite has a single writer, and one connection serialises transactions
+    // instead of failing them with SQLITE_BUSY.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) => {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('synchronous = NORMAL');
+          done(null, conn);
+        } catch (error) {
+          done(error as Error, conn);
+        }
+      },
+    },
+  });
+}
+
+/**
+ * Creates the PostgreSQL database named in the URL when it does not exist yet.
+ * Throws an error that says what to do when it cannot.
+ */
+export async function ensurePostgresDatabase(url: string): Promise<'exists' | 'created'> {
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return 'exists';
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw explainConnectError(error, url);
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    return 'created';
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P04') return 'exists'; // created concurrently
+    throw new Error(
+      `PostgreSQL database "${name}" does not exist and could not be created (${(error as Error).message}). ` +
+        `Create it with: createdb ${name}   (or: psql -c 'CREATE DATABASE "${name}"')`,
+      { cause: error },
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function explainConnectError(error: unknown, url: string): Error {
+  const u = new URL(url);
+  const where = `${u.hostname}:${u.port || '5432'}`;
+  return new Error(`Cannot connect to PostgreSQL at ${where}: ${(error as Error).message}`, { cause: error });
+}
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(MIGRATION_CONFIG)) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollback(db: Knex, all = false): Promise<string[]> {
+  const [, rolledBack] = (await db.migrate.rollback(MIGRATION_CONFIG, all)) as [number, string[]];
+  return rolledBack;
+}
+
+export interface MigrationStatus {
+  readonly applied: string[];
+  readonly pending: string[];
+}
+
+export async function migrationStatus(db: Knex): Promise<MigrationStatus> {
+  const [done, pending] = (await db.migrate.list(MIGRATION_CONFIG)) as [
+    Array<{ name: string }>,
+    Array<string | { file: string }>,
+  ];
+  return {
+    applied: done.map((m) => m.name),
+    pending: pending.map((m) => (typeof m === 'string' ? m : m.file)),
+  };
+}

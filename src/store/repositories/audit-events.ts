@@ -1,0 +1,82 @@
+/** The audit log: append-only, written in the same transaction as the change it records. */
+import type { Knex } from 'knex';
+import { fromJson, toIso, toJson } from '../rows.js';
+
+export type ActorType = 'scim' | 'admin' | 'user' | 'system' | 'cli';
+
+export interface AuditEvent {
+  readonly id: string;
+  readonly orgId: string;
+  readonly occurredAt: string;
+  readonly actorType: ActorType;
+  readonly actorId: string | null;
+  readonly actorLabel: string | null;
+  readonly action: string;
+  readonly targetType: string | null;
+  readonly targetId: string | null;
+  readonly targetLabel: string | null;
+  readonly requestId: string | null;
+  readonly data: Readonly<Record<string, unknown>> | null;
+}
+
+export interface AuditQuery {
+  readonly action?: string;
+  readonly actorId?: string;
+  readonly targetId?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly limit: number;
+}
+
+type Row = Record<string, unknown>;
+
+export class AuditEventRepository {
+  constructor(private readonly db: Knex) {}
+
+  async append(e: AuditEvent): Promise<void> {
+    await this.db('audit_events').insert({
+      id: e.id,
+      org_id: e.orgId,
+      occurred_at: e.occurredAt,
+      actor_type: e.actorType,
+      actor_id: e.actorId,
+      actor_label: e.actorLabel,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId,
+      target_label: e.targetLabel,
+      request_id: e.requestId,
+      data: toJson(e.data),
+    });
+  }
+
+  /** Newest first. */
+  async list(orgId: string, q: AuditQuery): Promise<AuditEvent[]> {
+    const query = this.db<Row>('audit_events').where({ org_id: orgId });
+    if (q.action) query.andWhere('action', q.action);
+    if (q.actorId) query.andWhere('actor_id', q.actorId);
+    if (q.targetId) query.andWhere('target_id', q.targetId);
+    if (q.since) query.andWhere('occurred_at', '>=', q.since);
+    if (q.until) query.andWhere('occurred_at', '<', q.until);
+    const rows = await query
+      .orderBy([
+        { column: 'occurred_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(q.limit);
+    return rows.map((r) => ({
+      id: r.id as string,
+      orgId: r.org_id as string,
+      occurredAt: toIso(r.occurred_at),
+      actorType: r.actor_type as ActorType,
+      actorId: (r.actor_id as string | null) ?? null,
+      actorLabel: (r.actor_label as string | null) ?? null,
+      action: r.action as string,
+      targetType: (r.target_type as string | null) ?? null,
+      targetId: (r.target_id as string | null) ?? null,
+      targetLabel: (r.target_label as string | null) ?? null,
+      requestId: (r.request_id as string | null) ?? null,
+      data: fromJson(r.data),
+    }));
+  }
+}

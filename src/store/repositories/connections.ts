@@ -1,0 +1,73 @@
+import type { Knex } from 'knex';
+import type { Connection, ConnectionKind } from '../../domain/connection.js';
+import { toIso, toIsoOrNull } from '../rows.js';
+
+interface ConnectionRow {
+  id: string;
+  org_id: string;
+  kind: string;
+  name: string;
+  last_scim_request_at: unknown;
+  last_scim_error: string | null;
+  version: number;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+function toConnection(row: ConnectionRow): Connection {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    kind: row.kind as ConnectionKind,
+    name: row.name,
+    lastScimRequestAt: toIsoOrNull(row.last_scim_request_at),
+    lastScimError: row.last_scim_error,
+    version: Number(row.version),
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+  };
+}
+
+/** IdP connections of an org. Every query is scoped to the org it is given. */
+export class ConnectionRepository {
+  constructor(private readonly db: Knex) {}
+
+  async insert(connection: Connection): Promise<void> {
+    await this.db('connections').insert({
+      id: connection.id,
+      org_id: connection.orgId,
+      kind: connection.kind,
+      name: connection.name,
+      name_lower: connection.name.toLowerCase(),
+      version: connection.version,
+      created_at: connection.createdAt,
+      updated_at: connection.updatedAt,
+    });
+  }
+
+  async get(orgId: string, id: string): Promise<Connection | undefined> {
+    const row = await this.db<ConnectionRow>('connections').where({ org_id: orgId, id }).first();
+    return row ? toConnection(row) : undefined;
+  }
+
+  async list(orgId: string): Promise<Connection[]> {
+    const rows = await this.db<ConnectionRow>('connections')
+      .where({ org_id: orgId })
+      .orderBy('created_at')
+      .orderBy('id');
+    return rows.map(toConnection);
+  }
+
+  async delete(orgId: string, id: string): Promise<boolean> {
+    return (await this.db('connections').where({ org_id: orgId, id }).delete()) > 0;
+  }
+
+  /**
+   * Which org owns a connection. Operator-level lookup (the CLI names a connection by id
+   * alone); the answer is then used to scope every further call.
+   */
+  async ownerOf(id: string): Promise<string | undefined> {
+    const row = await this.db<ConnectionRow>('connections').where({ id }).first('org_id');
+    return row?.org_id;
+  }
+}

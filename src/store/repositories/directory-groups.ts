@@ -1,0 +1,149 @@
+/**
+ * Directory groups and their memberships. Membership changes are row inserts and deletes
+ * (never "load the member array, edit it, save it"), so their cost does not depend on the
+ * group's size and concurrent changes do not overwrite each other.
+ */
+import type { Knex } from 'knex';
+import { foldCase, type DirectoryGroup } from '../../domain/directory.js';
+import { ConflictError } from '../../domain/errors/index.js';
+import { fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
+
+type Row = Record<string, unknown>;
+const CHUNK = 500;
+
+function toGroup(row: Row): DirectoryGroup {
+  return {
+    id: row.id as string,
+    orgId: row.org_id as string,
+    connectionId: (row.connection_id as string | null) ?? null,
+    externalId: (row.external_id as string | null) ?? null,
+    displayName: row.display_name as string,
+    extensions: fromJson<Record<string, unknown>>(row.extensions),
+    version: Number(row.version),
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+  };
+}
+
+function columns(g: DirectoryGroup): Row {
+  return {
+    connection_id: g.connectionId,
+    external_id: g.externalId,
+    display_name: g.displayName,
+    display_name_lower: foldCase(g.displayName),
+    extensions: toJson(g.extensions),
+    version: g.version,
+    updated_at: g.updatedAt,
+  };
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export class DirectoryGroupRepository {
+  constructor(private readonly db: Knex) {}
+
+  async insert(group: DirectoryGroup): Promise<void> {
+    try {
+      await this.db('directory_groups').insert({
+        id: group.id,
+        org_id: group.orgId,
+        created_at: group.createdAt,
+        ...columns(group),
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(
+          'directory.external_id_taken',
+          `externalId ${JSON.stringify(group.externalId)} is already in use`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async replace(group: DirectoryGroup): Promise<boolean> {
+    return (await this.db('directory_groups').where({ org_id: group.orgId, id: group.id }).update(columns(group))) > 0;
+  }
+
+  async get(orgId: string, id: string): Promise<DirectoryGroup | undefined> {
+    const row = await this.db<Row>('directory_groups').where({ org_id: orgId, id }).first();
+    return row ? toGroup(row) : undefined;
+  }
+
+  async list(orgId: string, page: { offset: number; limit: number }): Promise<DirectoryGroup[]> {
+    const rows = await this.db<Row>('directory_groups')
+      .where({ org_id: orgId })
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .offset(page.offset)
+      .limit(page.limit);
+    return rows.map(toGroup);
+  }
+
+  async delete(orgId: string, id: string): Promise<boolean> {
+    return (await this.db('directory_groups').where({ org_id: orgId, id }).delete()) > 0;
+  }
+
+  /**
+   * Adds members; users already in the group are skipped. Only users of the same org are
+   * added (a foreign user id inserts nothing). Returns how many rows were inserted.
+   */
+  async addMembers(orgId: string, groupId: string, userIds: readonly string[], at: string): Promise<number> {
+    let added = 0;
+    for (const part of chunks([...new Set(userIds)])) {
+      const inserted = await this.db
+        .into(this.db.raw('?? (??, ??, ??, ??)', ['group_memberships', 'org_id', 'group_id', 'user_id', 'created_at']))
+        .insert(
+          this.db('directory_users')
+            .where({ org_id: orgId })
+            .whereIn('id', part)
+            .whereExists((q) =>
+              q.select(this.db.raw('1')).from('directory_groups').where({ org_id: orgId, id: groupId }),
+            )
+            .select(this.db.raw('?, ?, ??, ?', [orgId, groupId, 'id', at])),
+        )
+        .onConflict(['group_id', 'user_id'])
+        .ignore()
+        .returning('user_id');
+      added += Array.isArray(inserted) ? inserted.length : 0;
+    }
+    return added;
+  }
+
+  async removeMembers(orgId: string, groupId: string, userIds: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const part of chunks([...new Set(userIds)])) {
+      removed += await this.db('group_memberships')
+        .where({ org_id: orgId, group_id: groupId })
+        .whereIn('user_id', part)
+        .delete();
+    }
+    return removed;
+  }
+
+  async memberIds(orgId: string, groupId: string): Promise<string[]> {
+    const rows = await this.db<Row>('group_memberships')
+      .where({ org_id: orgId, group_id: groupId })
+      .orderBy('user_id')
+      .select('user_id');
+    return rows.map((r) => r.user_id as string);
+  }
+
+  async groupIdsOf(orgId: string, userId: string): Promise<string[]> {
+    const rows = await this.db<Row>('group_memberships')
+      .where({ org_id: orgId, user_id: userId })
+      .orderBy('group_id')
+      .select('group_id');
+    return rows.map((r) => r.group_id as string);
+  }
+
+  async memberCount(orgId: string, groupId: string): Promise<number> {
+    const [row] = await this.db('group_memberships')
+      .where({ org_id: orgId, group_id: groupId })
+      .count<{ n: number | string }[]>({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The repositories, bound either to the database or to one transaction. Services run a
+ * change and its audit event in one `store.transaction(...)`.
+ */
+import type { Knex } from 'knex';
+import { AuditEventRepository } from './repositories/audit-events.js';
+import { ConnectionRepository } from './repositories/connections.js';
+import { AdminTokenRepository, ScimTokenRepository } from './repositories/credentials.js';
+import { DirectoryGroupRepository } from './repositories/directory-groups.js';
+import { DirectoryUserRepository } from './repositories/directory-users.js';
+import { GroupMappingRepository } from './repositories/group-mappings.js';
+import { InstanceSecretRepository, SigningKeyRepository } from './repositories/instance-keys.js';
+import { OrganizationRepository } from './repositories/organizations.js';
+import { OrgPolicyRepository } from './repositories/org-policies.js';
+import { SessionRepository } from './repositories/sessions.js';
+import { SamlReplayRepository, SsoRequestRepository } from './repositories/sso-state.js';
+import { TeamRepository } from './repositories/teams.js';
+
+export interface Repositories {
+  readonly organizations: OrganizationRepository;
+  readonly connections: ConnectionRepository;
+  readonly scimTokens: ScimTokenRepository;
+  readonly adminTokens: AdminTokenRepository;
+  readonly users: DirectoryUserRepository;
+  readonly groups: DirectoryGroupRepository;
+  readonly teams: TeamRepository;
+  readonly mappings: GroupMappingRepository;
+  readonly policies: OrgPolicyRepository;
+  readonly sessions: SessionRepository;
+  readonly ssoRequests: SsoRequestRepository;
+  readonly samlReplay: SamlReplayRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly instanceSecrets: InstanceSecretRepository;
+  readonly audit: AuditEventRepository;
+}
+
+export function createRepositories(db: Knex): Repositories {
+  return {
+    organizations: new OrganizationRepository(db),
+    connections: new ConnectionRepository(db),
+    scimTokens: new ScimTokenRepository(db),
+    adminTokens: new AdminTokenRepository(db),
+    users: new DirectoryUserRepository(db),
+    groups: new DirectoryGroupRepository(db),
+    teams: new TeamRepository(db),
+    mappings: new GroupMappingRepository(db),
+    policies: new OrgPolicyRepository(db),
+    sessions: new SessionRepository(db),
+    ssoRequests: new SsoRequestRepository(db),
+    samlReplay: new SamlReplayRepository(db),
+    signingKeys: new SigningKeyRepository(db),
+    instanceSecrets: new InstanceSecretRepository(db),
+    audit: new AuditEventRepository(db),
+  };
+}
+
+export class Store {
+  readonly repos: Repositories;
+
+  constructor(readonly db: Knex) {
+    this.repos = createRepositories(db);
+  }
+
+  /** Runs `work` in one transaction; everything it wrote is rolled back if it throws. */
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    return this.db.transaction((trx) => work(createRepositories(trx)));
+  }
+}

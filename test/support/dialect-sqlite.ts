@@ -1,0 +1,1 @@
+process.env.IB_TEST_DIALECT = 'sqlite';
