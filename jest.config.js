@@ -26,7 +26,6 @@ export default {
       displayName: 'integration:pg',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/dialect-pg.ts'],
-      globalSetup: '<rootDir>/test/support/pg-global-setup.ts',
     },
   ],
 };

@@ -44,3 +44,20 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as { code?: string } | null;
   return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
+
+/** Rows changed by a raw statement: `rowCount` from pg, `changes` from better-sqlite3. */
+export function affectedRows(result: unknown): number {
+  const r = result as { rowCount?: number | null; changes?: number } | null;
+  return Number(r?.rowCount ?? r?.changes ?? 0);
+}
+
+/**
+ * The columns of the unique constraint a violation names: pg reports the constraint name,
+ * SQLite lists `table.column` pairs after "UNIQUE constraint failed:". (The driver message
+ * also quotes the statement, whose column names must not be mistaken for the constraint's.)
+ */
+export function violatedConstraint(error: unknown): string {
+  const e = error as { constraint?: string; message?: string } | null;
+  if (e?.constraint) return e.constraint;
+  return /constraint failed: ([^\n]*)$/i.exec(e?.message ?? '')?.[1] ?? '';
+}

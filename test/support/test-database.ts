@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../../src/config/config.js';
 import { migrateLatest, openDatabase, type Dialect } from '../../src/store/database.js';
 import { Store } from '../../src/store/store.js';
-import { TEMPLATE_DB, urlFor, withAdminClient } from './pg-admin.js';
+import { TEMPLATE_DB, ensureTemplate, testDatabaseName, urlFor, withAdminClient } from './pg-admin.js';
 
 export function testDialect(): Dialect {
   const d = process.env.IB_TEST_DIALECT;
@@ -29,8 +29,9 @@ export interface TestDatabase {
 
 export async function createTestDatabase(options: { migrated: boolean } = { migrated: true }): Promise<TestDatabase> {
   const dialect = testDialect();
-  const name = `ib_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = testDatabaseName(randomBytes(4).toString('hex'));
   if (dialect === 'pg') {
+    if (options.migrated) await ensureTemplate();
     await withAdminClient(async (client) => {
       const template = options.migrated ? ` TEMPLATE ${pg.escapeIdentifier(TEMPLATE_DB)}` : '';
       for (let attempt = 0; ; attempt++) {

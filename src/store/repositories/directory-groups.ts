@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { foldCase, type DirectoryGroup } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
-import { fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
+import { affectedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 
 type Row = Record<string, unknown>;
 const CHUNK = 500;
@@ -94,21 +94,17 @@ export class DirectoryGroupRepository {
   async addMembers(orgId: string, groupId: string, userIds: readonly string[], at: string): Promise<number> {
     let added = 0;
     for (const part of chunks([...new Set(userIds)])) {
-      const inserted = await this.db
-        .into(this.db.raw('?? (??, ??, ??, ??)', ['group_memberships', 'org_id', 'group_id', 'user_id', 'created_at']))
-        .insert(
-          this.db('directory_users')
-            .where({ org_id: orgId })
-            .whereIn('id', part)
-            .whereExists((q) =>
-              q.select(this.db.raw('1')).from('directory_groups').where({ org_id: orgId, id: groupId }),
-            )
-            .select(this.db.raw('?, ?, ??, ?', [orgId, groupId, 'id', at])),
-        )
-        .onConflict(['group_id', 'user_id'])
-        .ignore()
-        .returning('user_id');
-      added += Array.isArray(inserted) ? inserted.length : 0;
+      // Written as SQL: knex drops ON CONFLICT from INSERT ... SELECT on SQLite. Both dialects accept
+      // this statement (SQLite needs the WHERE before ON CONFLICT, which it has).
+      const result: unknown = await this.db.raw(
+        `INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
+         SELECT ?, ?, u.id, ? FROM directory_users u
+         WHERE u.org_id = ? AND u.id IN (${part.map(() => '?').join(', ')})
+           AND EXISTS (SELECT 1 FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
+         ON CONFLICT (group_id, user_id) DO NOTHING`,
+        [orgId, groupId, at, orgId, ...part, orgId, groupId],
+      );
+      added += affectedRows(result);
     }
     return added;
   }

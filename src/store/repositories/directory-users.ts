@@ -12,7 +12,7 @@ import {
   type MultiValuedAttribute,
 } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
-import { fromJson, isUniqueViolation, toBool, toIso, toJson } from '../rows.js';
+import { fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
 
 type Row = Record<string, unknown>;
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -104,8 +104,7 @@ function toUser(row: Row, values: Row[]): DirectoryUser {
 }
 
 function uniquenessConflict(error: unknown, user: DirectoryUser): never {
-  const text = `${(error as { constraint?: string }).constraint ?? ''} ${(error as Error).message}`;
-  if (text.includes('external_id')) {
+  if (violatedConstraint(error).includes('external_id')) {
     throw new ConflictError(
       'directory.external_id_taken',
       `externalId ${JSON.stringify(user.externalId)} is already in use`,

@@ -1,0 +1,36 @@
+/** The real service on its own test database, listening on a random loopback port. */
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export interface TestServer {
+  readonly url: string;
+  readonly config: Config;
+  readonly running: RunningServer;
+  readonly database: TestDatabase;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+    ...env,
+  });
+  const running = await startServer(config, createLogger(config.logLevel));
+  return {
+    url: running.url,
+    config,
+    running,
+    database,
+    close: async () => {
+      await running.close();
+      await database.drop();
+    },
+  };
+}
