@@ -145,6 +145,17 @@ describe('tenant isolation of repositories', () => {
     expect(await r.sessions.findLive(b.sessionHash, at)).toBeDefined();
   });
 
+  it('keeps email domains to the connection that claimed them', async () => {
+    const r = services.store.repos;
+    const at = new Date().toISOString();
+    expect(await r.connections.addDomain(a.orgId, a.connectionId, 'Org-A.example', at)).toBe(true);
+    expect(await r.connections.addDomain(b.orgId, b.connectionId, 'org-a.example', at)).toBe(false);
+    expect(await r.connections.findByDomain('ORG-A.example')).toEqual({ orgId: a.orgId, connectionId: a.connectionId });
+    expect(await r.connections.domains(b.orgId, a.connectionId)).toEqual([]);
+    expect(await r.connections.removeDomain(b.orgId, 'org-a.example')).toBe(false);
+    expect(await r.connections.domains(a.orgId, a.connectionId)).toEqual(['org-a.example']);
+  });
+
   it('authenticates a SCIM token to its own org and connection only', async () => {
     const org = await services.organizations.create('Org C', CLI_ACTOR);
     const connection = await services.connections.create(org.id, { kind: 'entra', name: 'Entra' }, CLI_ACTOR);

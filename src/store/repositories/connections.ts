@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Connection, ConnectionKind } from '../../domain/connection.js';
-import { toIso, toIsoOrNull } from '../rows.js';
+import { isUniqueViolation, toIso, toIsoOrNull } from '../rows.js';
 
 interface ConnectionRow {
   id: string;
@@ -60,6 +60,42 @@ export class ConnectionRepository {
 
   async delete(orgId: string, id: string): Promise<boolean> {
     return (await this.db('connections').where({ org_id: orgId, id }).delete()) > 0;
+  }
+
+  /** Registers an email domain for sign-in discovery; false when another connection already claims it. */
+  async addDomain(orgId: string, connectionId: string, domain: string, at: string): Promise<boolean> {
+    try {
+      await this.db('connection_domains').insert({
+        domain: domain.toLowerCase(),
+        org_id: orgId,
+        connection_id: connectionId,
+        created_at: at,
+      });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async domains(orgId: string, connectionId: string): Promise<string[]> {
+    const rows: Array<{ domain: string }> = await this.db('connection_domains')
+      .where({ org_id: orgId, connection_id: connectionId })
+      .orderBy('domain')
+      .select('domain');
+    return rows.map((r) => r.domain);
+  }
+
+  async removeDomain(orgId: string, domain: string): Promise<boolean> {
+    return (await this.db('connection_domains').where({ org_id: orgId, domain: domain.toLowerCase() }).delete()) > 0;
+  }
+
+  /** Sign-in discovery: an email's domain names the connection, and so the org. Not scoped for that reason. */
+  async findByDomain(domain: string): Promise<{ orgId: string; connectionId: string } | undefined> {
+    const row: { org_id: string; connection_id: string } | undefined = await this.db('connection_domains')
+      .where({ domain: domain.toLowerCase() })
+      .first('org_id', 'connection_id');
+    return row ? { orgId: row.org_id, connectionId: row.connection_id } : undefined;
   }
 
   /**
