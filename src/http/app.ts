@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import type { Logger } from '../telemetry/logger.js';
 import { redactUrl } from '../telemetry/logger.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { scimRouter } from '../scim/router.js';
 import { healthRouter } from './health.js';
 import { requestIdOf } from './request-id.js';
 
@@ -51,6 +52,17 @@ export function buildApp({ config, logger, services }: AppDeps): Express {
     }),
   );
   app.use(helmet());
+  // SCIM parses its own bodies (its own limit, content types and error shape), so it comes first.
+  app.use(
+    '/scim/v2',
+    scimRouter({
+      publicUrl: config.publicUrl,
+      tokens: services.scimTokens,
+      users: services.users,
+      groups: services.groups,
+      db: services.store.db,
+    }),
+  );
   app.use(
     express.json({
       limit: JSON_BODY_LIMIT,

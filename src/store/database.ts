@@ -48,6 +48,8 @@ export function openDatabase(config: DatabaseConfig): Knex {
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          // LIKE compares case as on PostgreSQL; case-insensitive matching compares folded values instead.
+          conn.pragma('case_sensitive_like = ON');
           done(null, conn);
         } catch (error) {
           done(error as Error, conn);

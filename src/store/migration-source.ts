@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import * as initialSchema from '../../migrations/20261123190000-initial-schema.js';
+import * as scimListingIndexes from '../../migrations/20261123200000-scim-listing-indexes.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ interface MigrationModule {
 
 export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module: MigrationModule }> = [
   { name: '20261123190000-initial-schema', module: initialSchema },
+  { name: '20261123200000-scim-listing-indexes', module: scimListingIndexes },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,10 +6,13 @@
 import type { Knex } from 'knex';
 import { foldCase, type DirectoryGroup } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
+import { dialectOf } from '../database.js';
+import { countRows, inOrder, pageIds, type Condition, type PageQuery, type ScopedTable } from './listing.js';
 import { affectedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 
 type Row = Record<string, unknown>;
 const CHUNK = 500;
+const GROUPS: ScopedTable = { table: 'directory_groups', alias: 'g' };
 
 function toGroup(row: Row): DirectoryGroup {
   return {
@@ -88,8 +91,8 @@ export class DirectoryGroupRepository {
   }
 
   /**
-   * Adds members; users already in the group are skipped. Only users of the same org are
-   * added (a foreign user id inserts nothing). Returns how many rows were inserted.
+   * Adds members; users already in the group are skipped. Only users of the group's own
+   * connection are added (any other id inserts nothing). Returns how many rows were inserted.
    */
   async addMembers(orgId: string, groupId: string, userIds: readonly string[], at: string): Promise<number> {
     let added = 0;
@@ -100,7 +103,7 @@ export class DirectoryGroupRepository {
         `INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
          SELECT ?, ?, u.id, ? FROM directory_users u
          WHERE u.org_id = ? AND u.id IN (${part.map(() => '?').join(', ')})
-           AND EXISTS (SELECT 1 FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
+           AND u.connection_id = (SELECT g.connection_id FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
          ON CONFLICT (group_id, user_id) DO NOTHING`,
         [orgId, groupId, at, orgId, ...part, orgId, groupId],
       );
@@ -118,6 +121,81 @@ export class DirectoryGroupRepository {
         .delete();
     }
     return removed;
+  }
+
+  /** Makes the members exactly `userIds` (an explicit full replacement); returns what was added and removed. */
+  async replaceMembers(
+    orgId: string,
+    groupId: string,
+    userIds: readonly string[],
+    at: string,
+  ): Promise<{ added: string[]; removed: string[] }> {
+    const wanted = new Set(userIds);
+    const current = new Set(await this.memberIds(orgId, groupId));
+    const removed = [...current].filter((id) => !wanted.has(id));
+    const toAdd = [...wanted].filter((id) => !current.has(id));
+    await this.removeMembers(orgId, groupId, removed);
+    await this.addMembers(orgId, groupId, toAdd, at);
+    const after = new Set(await this.memberIdsAmong(orgId, groupId, toAdd));
+    return { added: toAdd.filter((id) => after.has(id)), removed };
+  }
+
+  /** Which of `userIds` are members (cost proportional to the list, not the group). */
+  async memberIdsAmong(orgId: string, groupId: string, userIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const part of chunks([...new Set(userIds)])) {
+      const rows: Array<{ user_id: string }> = await this.db('group_memberships')
+        .where({ org_id: orgId, group_id: groupId })
+        .whereIn('user_id', part)
+        .select('user_id');
+      found.push(...rows.map((r) => r.user_id));
+    }
+    return found;
+  }
+
+  /** Members with their display names (userName), in a stable order. */
+  async members(
+    orgId: string,
+    groupId: string,
+  ): Promise<Array<{ id: string; userName: string; displayName: string | null }>> {
+    const rows: Array<{ id: string; user_name: string; display_name: string | null }> = await this.db(
+      'group_memberships as gm',
+    )
+      .join('directory_users as u', 'u.id', 'gm.user_id')
+      .where({ 'gm.org_id': orgId, 'gm.group_id': groupId })
+      .orderBy('gm.user_id')
+      .select('u.id', 'u.user_name', 'u.display_name');
+    return rows.map((r) => ({ id: r.id, userName: r.user_name, displayName: r.display_name }));
+  }
+
+  /** Groups by id, in the order of `ids`. */
+  async getMany(orgId: string, ids: readonly string[]): Promise<DirectoryGroup[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db<Row>('directory_groups').where({ org_id: orgId }).whereIn('id', ids);
+    return inOrder(ids, rows.map(toGroup));
+  }
+
+  /** One page of a connection's groups matching a condition on `directory_groups as g`. */
+  async search(orgId: string, connectionId: string, q: PageQuery): Promise<DirectoryGroup[]> {
+    return this.getMany(orgId, await pageIds(this.db, GROUPS, orgId, connectionId, q));
+  }
+
+  async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {
+    return countRows(this.db, GROUPS, orgId, connectionId, where);
+  }
+
+  /** Locks a group row for the rest of the transaction (PostgreSQL; SQLite has a single writer). */
+  async lock(orgId: string, id: string): Promise<boolean> {
+    const q = this.db('directory_groups').where({ org_id: orgId, id }).first('id');
+    if (dialectOf(this.db) === 'pg') q.forUpdate();
+    return (await q) !== undefined;
+  }
+
+  /** Marks a group changed (its members): a new version and modification time. */
+  async touch(orgId: string, id: string, at: string): Promise<void> {
+    await this.db('directory_groups')
+      .where({ org_id: orgId, id })
+      .update({ version: this.db.raw('version + 1'), updated_at: at });
   }
 
   async memberIds(orgId: string, groupId: string): Promise<string[]> {

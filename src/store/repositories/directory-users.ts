@@ -12,6 +12,8 @@ import {
   type MultiValuedAttribute,
 } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
+import { dialectOf } from '../database.js';
+import { countRows, inOrder, pageIds, type Condition, type PageQuery, type ScopedTable } from './listing.js';
 import { fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
 
 type Row = Record<string, unknown>;
@@ -113,6 +115,8 @@ function uniquenessConflict(error: unknown, user: DirectoryUser): never {
   throw new ConflictError('directory.user_name_taken', `userName ${JSON.stringify(user.userName)} is already in use`);
 }
 
+const USERS: ScopedTable = { table: 'directory_users', alias: 'u' };
+
 export interface UserPage {
   readonly offset: number;
   readonly limit: number;
@@ -188,20 +192,27 @@ export class DirectoryUserRepository {
     return row ? this.get(orgId, row.id as string) : undefined;
   }
 
-  /** A page in creation order, with multi-valued attributes loaded in one extra query. */
+  /** A page of the org's users in creation order (all connections). */
   async list(orgId: string, page: UserPage): Promise<DirectoryUser[]> {
-    const rows = await this.db<Row>('directory_users')
+    const rows: Array<{ id: string }> = await this.db('directory_users')
       .where({ org_id: orgId })
       .orderBy([{ column: 'created_at' }, { column: 'id' }])
       .offset(page.offset)
-      .limit(page.limit);
-    if (rows.length === 0) return [];
+      .limit(page.limit)
+      .select('id');
+    return this.getMany(
+      orgId,
+      rows.map((r) => r.id),
+    );
+  }
+
+  /** Users by id with their multi-valued attributes, in the order of `ids` (unknown ids skipped). */
+  async getMany(orgId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db<Row>('directory_users').where({ org_id: orgId }).whereIn('id', ids);
     const values = await this.db<Row>('directory_user_values')
       .where({ org_id: orgId })
-      .whereIn(
-        'user_id',
-        rows.map((r) => r.id as string),
-      )
+      .whereIn('user_id', ids)
       .orderBy(['user_id', 'attribute', 'position']);
     const byUser = new Map<string, Row[]>();
     for (const v of values) {
@@ -209,7 +220,61 @@ export class DirectoryUserRepository {
       list.push(v);
       byUser.set(v.user_id as string, list);
     }
-    return rows.map((r) => toUser(r, byUser.get(r.id as string) ?? []));
+    return inOrder(
+      ids,
+      rows.map((r) => toUser(r, byUser.get(r.id as string) ?? [])),
+    );
+  }
+
+  /** One page of a connection's users matching a condition on `directory_users as u`. */
+  async search(orgId: string, connectionId: string, q: PageQuery): Promise<DirectoryUser[]> {
+    return this.getMany(orgId, await pageIds(this.db, USERS, orgId, connectionId, q));
+  }
+
+  async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {
+    return countRows(this.db, USERS, orgId, connectionId, where);
+  }
+
+  /** Locks a user row for the rest of the transaction (PostgreSQL; SQLite has a single writer). */
+  async lock(orgId: string, id: string): Promise<boolean> {
+    const q = this.db('directory_users').where({ org_id: orgId, id }).first('id');
+    if (dialectOf(this.db) === 'pg') q.forUpdate();
+    return (await q) !== undefined;
+  }
+
+  /** The ids among `ids` that are users of the connection (for group members). */
+  async existingIds(orgId: string, connectionId: string, ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows: Array<{ id: string }> = await this.db('directory_users')
+        .where({ org_id: orgId, connection_id: connectionId })
+        .whereIn('id', unique.slice(i, i + 500))
+        .select('id');
+      for (const r of rows) found.add(r.id);
+    }
+    return found;
+  }
+
+  /** Direct group memberships of the given users: user id → groups. */
+  async groupsOf(
+    orgId: string,
+    userIds: readonly string[],
+  ): Promise<Map<string, Array<{ id: string; displayName: string }>>> {
+    const result = new Map<string, Array<{ id: string; displayName: string }>>();
+    if (userIds.length === 0) return result;
+    const rows: Array<{ user_id: string; id: string; display_name: string }> = await this.db('group_memberships as gm')
+      .join('directory_groups as g', 'g.id', 'gm.group_id')
+      .where('gm.org_id', orgId)
+      .whereIn('gm.user_id', userIds)
+      .orderBy(['gm.user_id', 'g.display_name_lower', 'g.id'])
+      .select('gm.user_id', 'g.id', 'g.display_name');
+    for (const r of rows) {
+      const list = result.get(r.user_id) ?? [];
+      list.push({ id: r.id, displayName: r.display_name });
+      result.set(r.user_id, list);
+    }
+    return result;
   }
 
   async count(orgId: string): Promise<number> {

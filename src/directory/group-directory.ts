@@ -1,0 +1,224 @@
+/**
+ * Groups and their memberships as an identity provider pushes them, within one connection.
+ * Member changes are deltas (row inserts and deletes) applied in order inside one
+ * transaction that holds the group's row lock: adding a present member is a no-op,
+ * concurrent changes never lose one another, and a one-member change costs the same in a
+ * group of 100 or 100,000. Members are cleared only by an explicit full replacement.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '../audit/actor.js';
+import { recordAudit } from '../audit/audit-log.js';
+import type { DirectoryGroup } from '../domain/directory.js';
+import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
+import type { Condition, PageQuery } from '../store/repositories/listing.js';
+import { nowIso } from '../store/rows.js';
+import type { Repositories, Store } from '../store/store.js';
+import type { DirectoryHooks } from './hooks.js';
+import type { ConnectionScope } from './scope.js';
+import type { WriteOptions } from './user-directory.js';
+
+export interface GroupInput {
+  readonly displayName: string;
+  readonly externalId: string | null;
+}
+
+/** One membership step; steps apply in order, as the operations of a PATCH do. */
+export type MemberStep =
+  | { readonly op: 'add'; readonly userIds: readonly string[] }
+  | { readonly op: 'remove'; readonly userIds: readonly string[] }
+  | { readonly op: 'replace'; readonly userIds: readonly string[] };
+
+export interface GroupChange {
+  readonly attributes?: Partial<GroupInput>;
+  readonly members: readonly MemberStep[];
+}
+
+export interface MemberDelta {
+  readonly added: string[];
+  readonly removed: string[];
+  /** Requested members that are not users of this connection (skipped). */
+  readonly unknown: string[];
+}
+
+async function loadInScope(repos: Repositories, scope: ConnectionScope, id: string): Promise<DirectoryGroup> {
+  const group = await repos.groups.get(scope.orgId, id);
+  if (!group || group.connectionId !== scope.connectionId) throw new NotFoundError('group', id);
+  return group;
+}
+
+async function applySteps(
+  repos: Repositories,
+  scope: ConnectionScope,
+  groupId: string,
+  steps: readonly MemberStep[],
+  at: string,
+): Promise<MemberDelta> {
+  const added = new Set<string>();
+  const removed = new Set<string>();
+  const unknown = new Set<string>();
+  for (const step of steps) {
+    const known = await repos.users.existingIds(scope.orgId, scope.connectionId, step.userIds);
+    for (const id of step.userIds) if (!known.has(id)) unknown.add(id);
+    const ids = step.userIds.filter((id) => known.has(id));
+    if (step.op === 'replace') {
+      const delta = await repos.groups.replaceMembers(scope.orgId, groupId, ids, at);
+      delta.added.forEach((id) => (removed.has(id) ? removed.delete(id) : added.add(id)));
+      delta.removed.forEach((id) => (added.has(id) ? added.delete(id) : removed.add(id)));
+    } else if (step.op === 'add') {
+      const present = new Set(await repos.groups.memberIdsAmong(scope.orgId, groupId, ids));
+      const fresh = ids.filter((id) => !present.has(id));
+      await repos.groups.addMembers(scope.orgId, groupId, fresh, at);
+      fresh.forEach((id) => (removed.has(id) ? removed.delete(id) : added.add(id)));
+    } else {
+      const present = await repos.groups.memberIdsAmong(scope.orgId, groupId, ids);
+      await repos.groups.removeMembers(scope.orgId, groupId, present);
+      present.forEach((id) => (added.has(id) ? added.delete(id) : removed.add(id)));
+    }
+  }
+  return { added: [...added], removed: [...removed], unknown: [...unknown] };
+}
+
+export class GroupDirectory {
+  constructor(
+    private readonly store: Store,
+    private readonly hooks: DirectoryHooks,
+  ) {}
+
+  async create(
+    scope: ConnectionScope,
+    input: GroupInput,
+    memberIds: readonly string[],
+    actor: Actor,
+  ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
+    return this.store.transaction(async (repos) => {
+      const at = nowIso();
+      const group: DirectoryGroup = {
+        id: randomUUID(),
+        orgId: scope.orgId,
+        connectionId: scope.connectionId,
+        displayName: input.displayName,
+        externalId: input.externalId,
+        extensions: null,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      await repos.groups.insert(group);
+      const delta = await applySteps(repos, scope, group.id, [{ op: 'add', userIds: memberIds }], at);
+      await recordAudit(repos, scope.orgId, actor, {
+        action: 'group.created',
+        target: { type: 'group', id: group.id, label: group.displayName },
+        data: {
+          connectionId: scope.connectionId,
+          membersAdded: delta.added.length,
+          unknownMembers: delta.unknown.length,
+        },
+      });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'groups_upserted', groupIds: [group.id] });
+      if (delta.added.length > 0) {
+        await this.hooks.afterChange(repos, scope.orgId, {
+          kind: 'members_changed',
+          groupId: group.id,
+          added: delta.added,
+          removed: [],
+        });
+      }
+      return { group, delta };
+    });
+  }
+
+  async get(scope: ConnectionScope, id: string): Promise<DirectoryGroup> {
+    return loadInScope(this.store.repos, scope, id);
+  }
+
+  /** Applies attribute changes and membership steps in one transaction under the group's row lock. */
+  async change(
+    scope: ConnectionScope,
+    id: string,
+    change: GroupChange,
+    options: WriteOptions,
+    actor: Actor,
+  ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.groups.lock(scope.orgId, id))) throw new NotFoundError('group', id);
+      const current = await loadInScope(repos, scope, id);
+      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+        throw new PreconditionFailedError('group', current.version);
+      }
+      const at = nowIso();
+      const delta = await applySteps(repos, scope, id, change.members, at);
+      const attrs = change.attributes ?? {};
+      const renamed = attrs.displayName !== undefined && attrs.displayName !== current.displayName;
+      const attributesChanged = renamed || (attrs.externalId !== undefined && attrs.externalId !== current.externalId);
+      const membersChanged = delta.added.length > 0 || delta.removed.length > 0;
+      let group = current;
+      if (attributesChanged || membersChanged) {
+        group = {
+          ...current,
+          displayName: attrs.displayName ?? current.displayName,
+          externalId: attrs.externalId !== undefined ? attrs.externalId : current.externalId,
+          version: current.version + 1,
+          updatedAt: at,
+        };
+        await repos.groups.replace(group);
+      }
+      if (attributesChanged) {
+        await recordAudit(repos, scope.orgId, actor, {
+          action: renamed ? 'group.renamed' : 'group.updated',
+          target: { type: 'group', id, label: group.displayName },
+          data: renamed ? { from: current.displayName, to: group.displayName } : { connectionId: scope.connectionId },
+        });
+        await this.hooks.afterChange(repos, scope.orgId, { kind: 'groups_upserted', groupIds: [id] });
+      }
+      if (membersChanged || delta.unknown.length > 0) {
+        await recordAudit(repos, scope.orgId, actor, {
+          action: 'group.members_changed',
+          target: { type: 'group', id, label: group.displayName },
+          data: { added: delta.added.length, removed: delta.removed.length, unknownMembers: delta.unknown.length },
+        });
+      }
+      if (membersChanged) {
+        await this.hooks.afterChange(repos, scope.orgId, {
+          kind: 'members_changed',
+          groupId: id,
+          added: delta.added,
+          removed: delta.removed,
+        });
+      }
+      return { group, delta };
+    });
+  }
+
+  async delete(scope: ConnectionScope, id: string, options: WriteOptions, actor: Actor): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      if (!(await repos.groups.lock(scope.orgId, id))) throw new NotFoundError('group', id);
+      const current = await loadInScope(repos, scope, id);
+      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+        throw new PreconditionFailedError('group', current.version);
+      }
+      const formerMemberIds = await repos.groups.memberIds(scope.orgId, id);
+      await repos.groups.delete(scope.orgId, id);
+      await recordAudit(repos, scope.orgId, actor, {
+        action: 'group.deleted',
+        target: { type: 'group', id, label: current.displayName },
+        data: { connectionId: scope.connectionId, members: formerMemberIds.length },
+      });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'group_deleted', groupId: id, formerMemberIds });
+    });
+  }
+
+  search(scope: ConnectionScope, query: PageQuery): Promise<DirectoryGroup[]> {
+    return this.store.repos.groups.search(scope.orgId, scope.connectionId, query);
+  }
+
+  count(scope: ConnectionScope, where?: Condition): Promise<number> {
+    return this.store.repos.groups.countMatching(scope.orgId, scope.connectionId, where);
+  }
+
+  members(
+    scope: ConnectionScope,
+    id: string,
+  ): Promise<Array<{ id: string; userName: string; displayName: string | null }>> {
+    return this.store.repos.groups.members(scope.orgId, id);
+  }
+}

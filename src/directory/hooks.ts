@@ -1,0 +1,24 @@
+/**
+ * The seam between the directory and the access model: every directory change calls the
+ * hook inside its own transaction, so effective access is recomputed together with the
+ * change (or not at all, if the change rolls back).
+ */
+import type { Repositories } from '../store/store.js';
+
+export type DirectoryChange =
+  | { readonly kind: 'users_upserted'; readonly userIds: readonly string[] }
+  | { readonly kind: 'users_deleted'; readonly userIds: readonly string[] }
+  | { readonly kind: 'groups_upserted'; readonly groupIds: readonly string[] }
+  | { readonly kind: 'group_deleted'; readonly groupId: string; readonly formerMemberIds: readonly string[] }
+  | {
+      readonly kind: 'members_changed';
+      readonly groupId: string;
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+    };
+
+export interface DirectoryHooks {
+  afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void>;
+}
+
+export const NO_DIRECTORY_HOOKS: DirectoryHooks = { afterChange: () => Promise.resolve() };

@@ -1,0 +1,140 @@
+/**
+ * Users as an identity provider pushes them, within one connection. Each change is one
+ * transaction holding the row lock, the write, the audit event and the access hook.
+ * Deactivating a user ends their sessions; deleting one removes their memberships and
+ * sessions (foreign keys cascade).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '../audit/actor.js';
+import { recordAudit } from '../audit/audit-log.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
+import type { Condition, PageQuery } from '../store/repositories/listing.js';
+import { nowIso } from '../store/rows.js';
+import type { Repositories, Store } from '../store/store.js';
+import type { DirectoryHooks } from './hooks.js';
+import type { ConnectionScope } from './scope.js';
+
+export type UserInput = Omit<DirectoryUser, 'id' | 'orgId' | 'connectionId' | 'version' | 'createdAt' | 'updatedAt'>;
+
+export interface WriteOptions {
+  /** The version the caller last saw (If-Match); the write is refused if the user has changed since. */
+  readonly ifMatch?: number;
+}
+
+async function loadInScope(repos: Repositories, scope: ConnectionScope, id: string): Promise<DirectoryUser> {
+  const user = await repos.users.get(scope.orgId, id);
+  if (!user || user.connectionId !== scope.connectionId) throw new NotFoundError('user', id);
+  return user;
+}
+
+export class UserDirectory {
+  constructor(
+    private readonly store: Store,
+    private readonly hooks: DirectoryHooks,
+  ) {}
+
+  async create(scope: ConnectionScope, input: UserInput, actor: Actor): Promise<DirectoryUser> {
+    return this.store.transaction(async (repos) => {
+      const at = nowIso();
+      const user: DirectoryUser = {
+        ...input,
+        id: randomUUID(),
+        orgId: scope.orgId,
+        connectionId: scope.connectionId,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      await repos.users.insert(user);
+      await recordAudit(repos, scope.orgId, actor, {
+        action: 'user.created',
+        target: { type: 'user', id: user.id, label: user.userName },
+        data: { connectionId: scope.connectionId, active: user.active },
+      });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_upserted', userIds: [user.id] });
+      return user;
+    });
+  }
+
+  async get(scope: ConnectionScope, id: string): Promise<DirectoryUser> {
+    return loadInScope(this.store.repos, scope, id);
+  }
+
+  /**
+   * Replaces a user with what `change` makes of the current one (PUT, PATCH). The row is
+   * locked first, so concurrent changes apply one after the other and none is lost.
+   */
+  async update(
+    scope: ConnectionScope,
+    id: string,
+    change: (current: DirectoryUser) => UserInput,
+    options: WriteOptions,
+    actor: Actor,
+  ): Promise<DirectoryUser> {
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.users.lock(scope.orgId, id))) throw new NotFoundError('user', id);
+      const current = await loadInScope(repos, scope, id);
+      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+        throw new PreconditionFailedError('user', current.version);
+      }
+      const at = nowIso();
+      const next: DirectoryUser = {
+        ...change(current),
+        id,
+        orgId: scope.orgId,
+        connectionId: scope.connectionId,
+        version: current.version + 1,
+        createdAt: current.createdAt,
+        updatedAt: at,
+      };
+      await repos.users.replace(next);
+      const action =
+        current.active && !next.active
+          ? 'user.deactivated'
+          : !current.active && next.active
+            ? 'user.reactivated'
+            : 'user.updated';
+      if (action === 'user.deactivated') await repos.sessions.revokeAllForUser(scope.orgId, id, at);
+      await recordAudit(repos, scope.orgId, actor, {
+        action,
+        target: { type: 'user', id, label: next.userName },
+        data: { connectionId: scope.connectionId, version: next.version },
+      });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_upserted', userIds: [id] });
+      return next;
+    });
+  }
+
+  async delete(scope: ConnectionScope, id: string, options: WriteOptions, actor: Actor): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      if (!(await repos.users.lock(scope.orgId, id))) throw new NotFoundError('user', id);
+      const current = await loadInScope(repos, scope, id);
+      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+        throw new PreconditionFailedError('user', current.version);
+      }
+      await repos.users.delete(scope.orgId, id);
+      await recordAudit(repos, scope.orgId, actor, {
+        action: 'user.deleted',
+        target: { type: 'user', id, label: current.userName },
+        data: { connectionId: scope.connectionId },
+      });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_deleted', userIds: [id] });
+    });
+  }
+
+  search(scope: ConnectionScope, query: PageQuery): Promise<DirectoryUser[]> {
+    return this.store.repos.users.search(scope.orgId, scope.connectionId, query);
+  }
+
+  count(scope: ConnectionScope, where?: Condition): Promise<number> {
+    return this.store.repos.users.countMatching(scope.orgId, scope.connectionId, where);
+  }
+
+  groupsOf(
+    scope: ConnectionScope,
+    userIds: readonly string[],
+  ): Promise<Map<string, Array<{ id: string; displayName: string }>>> {
+    return this.store.repos.users.groupsOf(scope.orgId, userIds);
+  }
+}

@@ -1,0 +1,154 @@
+/** /Groups: create, read, list, replace, patch (member deltas), delete, for the caller's connection only. */
+import type { DirectoryGroup } from '../../domain/directory.js';
+import type { GroupInput, MemberStep } from '../../directory/group-directory.js';
+import { keyFor } from '../attribute-paths.js';
+import { normaliseGroupBody } from '../dialects/tolerant-input.js';
+import { resolveGroupAttribute } from '../filter/attributes.js';
+import type { FilterTarget } from '../filter/filter-to-sql.js';
+import { toScimGroup } from '../group-mapper.js';
+import type { ListParams } from '../list-params.js';
+import { groupPatchToChange } from '../patch/group-patch.js';
+import { parsePatchRequest } from '../patch/patch-request.js';
+import { FULL_PROJECTION, project, wants, type Projection } from '../projection.js';
+import { ScimError } from '../scim-error.js';
+import { coerceGroup } from '../schemas.js';
+import { etagOf } from '../user-mapper.js';
+import { versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
+import { listResponse } from './list.js';
+
+export const GROUP_TARGET: FilterTarget = { alias: 'g', resolve: resolveGroupAttribute };
+
+type Json = Record<string, unknown>;
+
+function asObject(body: unknown): Json {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object');
+  }
+  return body as Json;
+}
+
+/** Validated attributes, and the member ids when the body names `members` at all (undefined: leave members alone). */
+function readGroupBody(rawBody: unknown): { input: GroupInput; memberIds: string[] | undefined } {
+  const body = normaliseGroupBody(asObject(rawBody));
+  const nameKey = keyFor(body, 'displayname');
+  const name = nameKey === undefined ? undefined : body[nameKey];
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new ScimError(400, 'invalidValue', 'displayName is required and must be a non-empty string');
+  }
+  const coerced = coerceGroup(body);
+  const membersKey = keyFor(body, 'members');
+  const members = membersKey === undefined ? undefined : ((coerced.members ?? []) as Array<{ value?: unknown }>);
+  const memberIds = members?.map((m) => {
+    if (typeof m.value !== 'string' || m.value === '')
+      throw new ScimError(400, 'invalidValue', 'Each member needs a string value');
+    return m.value;
+  });
+  return {
+    input: {
+      displayName: String(coerced.displayName),
+      externalId: typeof coerced.externalId === 'string' ? coerced.externalId : null,
+    },
+    memberIds,
+  };
+}
+
+export async function renderGroups(
+  ctx: ScimContext,
+  groups: readonly DirectoryGroup[],
+  projection: Projection,
+): Promise<Json[]> {
+  const withMembers = wants(projection, 'members');
+  return Promise.all(
+    groups.map(async (g) =>
+      project(
+        toScimGroup(g, {
+          location: `${ctx.baseUrl}/Groups/${g.id}`,
+          usersBaseUrl: `${ctx.baseUrl}/Users`,
+          ...(withMembers ? { members: await ctx.groups.members(ctx.scope, g.id) } : {}),
+        }),
+        projection,
+      ),
+    ),
+  );
+}
+
+async function single(
+  ctx: ScimContext,
+  group: DirectoryGroup,
+  status: number,
+  projection = FULL_PROJECTION,
+): Promise<ScimResult> {
+  const [body] = await renderGroups(ctx, [group], projection);
+  return { status, body: body!, location: `${ctx.baseUrl}/Groups/${group.id}`, etag: etagOf(group.version) };
+}
+
+export async function createGroup(ctx: ScimContext, rawBody: unknown): Promise<ScimResult> {
+  const { input, memberIds } = readGroupBody(rawBody);
+  const { group } = await ctx.groups.create(ctx.scope, input, memberIds ?? [], ctx.actor);
+  return single(ctx, group, 201);
+}
+
+export async function getGroup(
+  ctx: ScimContext,
+  id: string,
+  projection: Projection,
+  pre: Preconditions = {},
+): Promise<ScimResult> {
+  const group = await ctx.groups.get(ctx.scope, id);
+  if (
+    pre.ifNoneMatch !== undefined &&
+    (pre.ifNoneMatch.trim() === '*' || versionOf(pre.ifNoneMatch) === group.version)
+  ) {
+    return { status: 304, etag: etagOf(group.version) };
+  }
+  return single(ctx, group, 200, projection);
+}
+
+export async function replaceGroup(
+  ctx: ScimContext,
+  id: string,
+  rawBody: unknown,
+  pre: Preconditions = {},
+): Promise<ScimResult> {
+  const { input, memberIds } = readGroupBody(rawBody);
+  const ifMatch = versionOf(pre.ifMatch);
+  const members: MemberStep[] = memberIds === undefined ? [] : [{ op: 'replace', userIds: memberIds }];
+  const { group } = await ctx.groups.change(
+    ctx.scope,
+    id,
+    { attributes: input, members },
+    ifMatch === undefined ? {} : { ifMatch },
+    ctx.actor,
+  );
+  return single(ctx, group, 200);
+}
+
+/** 204 unless the client asks for attributes back (RFC 7644 §3.5.2): a group's members can be many. */
+export async function patchGroup(
+  ctx: ScimContext,
+  id: string,
+  rawBody: unknown,
+  pre: Preconditions = {},
+  projection?: Projection,
+): Promise<ScimResult> {
+  const change = groupPatchToChange(parsePatchRequest(rawBody));
+  const ifMatch = versionOf(pre.ifMatch);
+  const { group } = await ctx.groups.change(ctx.scope, id, change, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
+  if (projection) return single(ctx, group, 200, projection);
+  return { status: 204, etag: etagOf(group.version) };
+}
+
+export async function deleteGroup(ctx: ScimContext, id: string, pre: Preconditions = {}): Promise<ScimResult> {
+  const ifMatch = versionOf(pre.ifMatch);
+  await ctx.groups.delete(ctx.scope, id, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
+  return { status: 204 };
+}
+
+export function listGroups(ctx: ScimContext, params: ListParams, projection: Projection): Promise<Json> {
+  return listResponse(ctx, params, {
+    target: GROUP_TARGET,
+    search: (q) => ctx.groups.search(ctx.scope, q),
+    count: (where) => ctx.groups.count(ctx.scope, where),
+    render: (rows) => renderGroups(ctx, rows, projection),
+  });
+}

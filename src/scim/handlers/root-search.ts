@@ -1,0 +1,75 @@
+/**
+ * POST /.search at the root (RFC 7644 §3.4.3): Users, then Groups, paged as one list.
+ * A filter naming an attribute that only one type has matches nothing of the other type;
+ * a filter valid for neither is a 400. Cursor paging is offered per resource type only.
+ */
+import type { Condition } from '../../store/repositories/listing.js';
+import type { ListParams } from '../list-params.js';
+import type { Projection } from '../projection.js';
+import { ScimError } from '../scim-error.js';
+import { URN } from '../urns.js';
+import type { ScimContext } from './context.js';
+import { GROUP_TARGET, renderGroups } from './groups.js';
+import { conditionOf } from './list.js';
+import { USER_TARGET, renderUsers } from './users.js';
+
+const NOTHING: Condition = (qb) => {
+  qb.whereRaw('1 = 0');
+};
+
+function conditionFor(filter: string | undefined, target: typeof USER_TARGET): Condition | undefined | ScimError {
+  try {
+    return conditionOf(filter, target);
+  } catch (error) {
+    if (error instanceof ScimError && error.scimType === 'invalidFilter') return error;
+    throw error;
+  }
+}
+
+export async function rootSearch(
+  ctx: ScimContext,
+  params: ListParams,
+  projection: Projection,
+): Promise<Record<string, unknown>> {
+  if (params.cursor !== undefined)
+    throw new ScimError(400, 'invalidValue', 'Cursor paging is available on /Users and /Groups');
+  if (params.sortBy !== undefined)
+    throw new ScimError(400, 'invalidValue', 'sortBy is available on /Users and /Groups');
+  const u = conditionFor(params.filter, USER_TARGET);
+  const g = conditionFor(params.filter, GROUP_TARGET);
+  if (u instanceof ScimError && g instanceof ScimError) throw u;
+  const userWhere = u instanceof ScimError ? NOTHING : u;
+  const groupWhere = g instanceof ScimError ? NOTHING : g;
+  const userTotal = await ctx.users.count(ctx.scope, userWhere);
+  const groupTotal = await ctx.groups.count(ctx.scope, groupWhere);
+  const offset = params.startIndex - 1;
+  const resources: Array<Record<string, unknown>> = [];
+  let remaining = params.count;
+  if (remaining > 0 && offset < userTotal) {
+    const users = await ctx.users.search(ctx.scope, {
+      ...(userWhere ? { where: userWhere } : {}),
+      offset,
+      limit: remaining,
+    });
+    resources.push(...(await renderUsers(ctx, users, projection)));
+    remaining -= users.length;
+  }
+  if (remaining > 0) {
+    const groupOffset = Math.max(0, offset - userTotal);
+    if (groupOffset < groupTotal) {
+      const groups = await ctx.groups.search(ctx.scope, {
+        ...(groupWhere ? { where: groupWhere } : {}),
+        offset: groupOffset,
+        limit: remaining,
+      });
+      resources.push(...(await renderGroups(ctx, groups, projection)));
+    }
+  }
+  return {
+    schemas: [URN.listResponse],
+    totalResults: userTotal + groupTotal,
+    itemsPerPage: resources.length,
+    startIndex: params.startIndex,
+    Resources: resources,
+  };
+}

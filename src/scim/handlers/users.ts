@@ -1,0 +1,142 @@
+/** /Users (RFC 7644 §3.2–3.6): create, read, list, replace, patch, delete, for the caller's connection only. */
+import type { DirectoryUser } from '../../domain/directory.js';
+import { keyFor } from '../attribute-paths.js';
+import { normaliseUserBody, normaliseUserShapes } from '../dialects/tolerant-input.js';
+import { resolveUserAttribute } from '../filter/attributes.js';
+import type { FilterTarget } from '../filter/filter-to-sql.js';
+import type { ListParams } from '../list-params.js';
+import { applyUserPatch } from '../patch/apply-user-patch.js';
+import { parsePatchRequest } from '../patch/patch-request.js';
+import { FULL_PROJECTION, project, wants, type Projection } from '../projection.js';
+import { ScimError } from '../scim-error.js';
+import { coerceUser } from '../schemas.js';
+import { etagOf, fromScimUser, toScimUser } from '../user-mapper.js';
+import { versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
+import { listResponse } from './list.js';
+
+export const USER_TARGET: FilterTarget = { alias: 'u', resolve: resolveUserAttribute };
+
+type Json = Record<string, unknown>;
+
+function asObject(body: unknown): Json {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object');
+  }
+  return body as Json;
+}
+
+function requireUserName(body: Json): void {
+  const key = keyFor(body, 'username');
+  const value = key === undefined ? undefined : body[key];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ScimError(400, 'invalidValue', 'userName is required and must be a non-empty string');
+  }
+}
+
+export async function renderUsers(
+  ctx: ScimContext,
+  users: readonly DirectoryUser[],
+  projection: Projection,
+): Promise<Json[]> {
+  const groups = wants(projection, 'groups')
+    ? await ctx.users.groupsOf(
+        ctx.scope,
+        users.map((u) => u.id),
+      )
+    : undefined;
+  return users.map((u) =>
+    project(
+      toScimUser(u, {
+        location: `${ctx.baseUrl}/Users/${u.id}`,
+        groupsBaseUrl: `${ctx.baseUrl}/Groups`,
+        ...(groups ? { groups: groups.get(u.id) ?? [] } : {}),
+      }),
+      projection,
+    ),
+  );
+}
+
+async function single(
+  ctx: ScimContext,
+  user: DirectoryUser,
+  status: number,
+  projection = FULL_PROJECTION,
+): Promise<ScimResult> {
+  const [body] = await renderUsers(ctx, [user], projection);
+  return { status, body: body!, location: `${ctx.baseUrl}/Users/${user.id}`, etag: etagOf(user.version) };
+}
+
+export async function createUser(ctx: ScimContext, rawBody: unknown): Promise<ScimResult> {
+  const body = normaliseUserBody(asObject(rawBody));
+  requireUserName(body);
+  const user = await ctx.users.create(ctx.scope, fromScimUser(coerceUser(body)), ctx.actor);
+  return single(ctx, user, 201);
+}
+
+export async function getUser(
+  ctx: ScimContext,
+  id: string,
+  projection: Projection,
+  pre: Preconditions = {},
+): Promise<ScimResult> {
+  const user = await ctx.users.get(ctx.scope, id);
+  if (
+    pre.ifNoneMatch !== undefined &&
+    (pre.ifNoneMatch.trim() === '*' || versionOf(pre.ifNoneMatch) === user.version)
+  ) {
+    return { status: 304, etag: etagOf(user.version) };
+  }
+  return single(ctx, user, 200, projection);
+}
+
+export async function replaceUser(
+  ctx: ScimContext,
+  id: string,
+  rawBody: unknown,
+  pre: Preconditions = {},
+): Promise<ScimResult> {
+  const body = normaliseUserBody(asObject(rawBody));
+  requireUserName(body);
+  const input = fromScimUser(coerceUser(body));
+  const ifMatch = versionOf(pre.ifMatch);
+  const user = await ctx.users.update(ctx.scope, id, () => input, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
+  return single(ctx, user, 200);
+}
+
+export async function patchUser(
+  ctx: ScimContext,
+  id: string,
+  rawBody: unknown,
+  pre: Preconditions = {},
+): Promise<ScimResult> {
+  const operations = parsePatchRequest(rawBody);
+  const ifMatch = versionOf(pre.ifMatch);
+  const user = await ctx.users.update(
+    ctx.scope,
+    id,
+    (current) => {
+      const patched = applyUserPatch(toScimUser(current, { location: '', groupsBaseUrl: '' }), operations);
+      const body = normaliseUserBody(normaliseUserShapes(patched));
+      requireUserName(body);
+      return fromScimUser(coerceUser(body));
+    },
+    ifMatch === undefined ? {} : { ifMatch },
+    ctx.actor,
+  );
+  return single(ctx, user, 200);
+}
+
+export async function deleteUser(ctx: ScimContext, id: string, pre: Preconditions = {}): Promise<ScimResult> {
+  const ifMatch = versionOf(pre.ifMatch);
+  await ctx.users.delete(ctx.scope, id, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
+  return { status: 204 };
+}
+
+export function listUsers(ctx: ScimContext, params: ListParams, projection: Projection): Promise<Json> {
+  return listResponse(ctx, params, {
+    target: USER_TARGET,
+    search: (q) => ctx.users.search(ctx.scope, q),
+    count: (where) => ctx.users.count(ctx.scope, where),
+    render: (rows) => renderUsers(ctx, rows, projection),
+  });
+}

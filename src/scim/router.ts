@@ -1,0 +1,219 @@
+/**
+ * The SCIM 2.0 surface at /scim/v2 (Express 5). Routing, body parsing, authentication and
+ * error rendering are done here rather than by scimmy-routers, which ignores paging on
+ * Express 5, shares resource base paths across concurrent tenants, answers database
+ * failures as 404 and parser failures as HTML (see the notes).
+ *
+ * The bearer token selects the connection and so the org: one mount path serves every
+ * tenant, and a request only ever sees its own connection's users and groups.
+ * Every response is application/scim+json; every error is an RFC 7644 §3.12 body.
+ */
+import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import type { ScimTokenService } from '../admin/scim-tokens.js';
+import type { GroupDirectory } from '../directory/group-directory.js';
+import type { UserDirectory } from '../directory/user-directory.js';
+import type { Knex } from 'knex';
+import { ScimError, retryAfterOf, scimErrorBody, toScimError } from './scim-error.js';
+import type { ScimContext, ScimResult } from './handlers/context.js';
+import { bulk } from './handlers/bulk.js';
+import {
+  BULK_MAX_PAYLOAD_BYTES,
+  listOf,
+  resourceType,
+  resourceTypes,
+  schemaDocument,
+  serviceProviderConfig,
+} from './handlers/discovery.js';
+import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGroup } from './handlers/groups.js';
+import { rootSearch } from './handlers/root-search.js';
+import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from './handlers/users.js';
+import { parseListParams } from './list-params.js';
+import { parseProjection } from './projection.js';
+import { schemaDocuments } from './schemas.js';
+import { SCIM_CONTENT_TYPE } from './urns.js';
+
+export interface ScimRouterDeps {
+  readonly publicUrl: string;
+  readonly tokens: ScimTokenService;
+  readonly users: UserDirectory;
+  readonly groups: GroupDirectory;
+  readonly db: Knex;
+}
+
+const JSON_TYPES = ['application/scim+json', 'application/json', 'application/*+json'];
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    scim?: ScimContext;
+  }
+}
+
+function send(res: Response, result: ScimResult): void {
+  if (result.location && result.status === 201) res.setHeader('Location', result.location);
+  if (result.etag) res.setHeader('ETag', result.etag);
+  res.status(result.status);
+  if (result.body === undefined) {
+    res.end();
+    return;
+  }
+  res.type(SCIM_CONTENT_TYPE).send(JSON.stringify(result.body));
+}
+
+function ok(res: Response, body: Record<string, unknown>): void {
+  send(res, { status: 200, body });
+}
+
+function context(res: Response): ScimContext {
+  const ctx = res.locals.scim;
+  if (!ctx) throw new ScimError(401, undefined, 'Authentication required');
+  return ctx;
+}
+
+function preconditions(req: Request): { ifMatch?: string; ifNoneMatch?: string } {
+  return {
+    ...(req.get('if-match') !== undefined ? { ifMatch: req.get('if-match')! } : {}),
+    ...(req.get('if-none-match') !== undefined ? { ifNoneMatch: req.get('if-none-match')! } : {}),
+  };
+}
+
+function query(req: Request): Record<string, unknown> {
+  return req.query as Record<string, unknown>;
+}
+
+function projectionOf(source: Record<string, unknown>): ReturnType<typeof parseProjection> {
+  const attr = source.attributes;
+  const excl = source.excludedAttributes;
+  const asList = (v: unknown): string | string[] | undefined =>
+    typeof v === 'string' ? v : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+  return parseProjection(asList(attr), asList(excl));
+}
+
+export function scimRouter(deps: ScimRouterDeps): Router {
+  const baseUrl = `${deps.publicUrl}/scim/v2`;
+  const router = Router({ caseSensitive: false });
+
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) {
+      next(new ScimError(401, undefined, 'Missing or malformed Authorization header: expected "Bearer <SCIM token>"'));
+      return;
+    }
+    try {
+      const principal = await deps.tokens.authenticate(m[1]!);
+      res.locals.scim = {
+        scope: { orgId: principal.orgId, connectionId: principal.connectionId },
+        actor: {
+          type: 'scim',
+          id: principal.tokenId,
+          label: `SCIM token of connection ${principal.connectionId}`,
+          requestId: String(req.id),
+        },
+        baseUrl,
+        users: deps.users,
+        groups: deps.groups,
+        db: deps.db,
+      };
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    const hasBody = ['POST', 'PUT', 'PATCH'].includes(req.method);
+    if (hasBody && req.headers['content-length'] !== '0' && req.is(JSON_TYPES) === false) {
+      next(new ScimError(415, undefined, `Send the body as ${SCIM_CONTENT_TYPE} or application/json`));
+      return;
+    }
+    next();
+  });
+  router.use(express.json({ limit: BULK_MAX_PAYLOAD_BYTES, type: JSON_TYPES, strict: false }));
+
+  router.get('/ServiceProviderConfig', (_req, res) => ok(res, serviceProviderConfig(baseUrl)));
+  router.get('/ResourceTypes', (_req, res) => ok(res, listOf(resourceTypes(baseUrl))));
+  router.get('/ResourceTypes/:id', (req, res) => ok(res, resourceType(baseUrl, req.params.id!)));
+  router.get('/Schemas', (_req, res) => ok(res, listOf(schemaDocuments(baseUrl))));
+  router.get('/Schemas/:id', (req, res) => ok(res, schemaDocument(baseUrl, req.params.id!)));
+
+  router.post('/.search', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    ok(res, await rootSearch(context(res), parseListParams(body), projectionOf(body)));
+  });
+  router.post('/Bulk', async (req, res) => ok(res, await bulk(context(res), req.body)));
+
+  router.get('/Users', async (req, res) =>
+    ok(res, await listUsers(context(res), parseListParams(query(req)), projectionOf(query(req)))),
+  );
+  router.post('/Users/.search', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    ok(res, await listUsers(context(res), parseListParams(body), projectionOf(body)));
+  });
+  router.post('/Users', async (req, res) => send(res, await createUser(context(res), req.body)));
+  router.get('/Users/:id', async (req, res) =>
+    send(res, await getUser(context(res), req.params.id!, projectionOf(query(req)), preconditions(req))),
+  );
+  router.put('/Users/:id', async (req, res) =>
+    send(res, await replaceUser(context(res), req.params.id!, req.body, preconditions(req))),
+  );
+  router.patch('/Users/:id', async (req, res) =>
+    send(res, await patchUser(context(res), req.params.id!, req.body, preconditions(req))),
+  );
+  router.delete('/Users/:id', async (req, res) =>
+    send(res, await deleteUser(context(res), req.params.id!, preconditions(req))),
+  );
+
+  router.get('/Groups', async (req, res) =>
+    ok(res, await listGroups(context(res), parseListParams(query(req)), projectionOf(query(req)))),
+  );
+  router.post('/Groups/.search', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    ok(res, await listGroups(context(res), parseListParams(body), projectionOf(body)));
+  });
+  router.post('/Groups', async (req, res) => send(res, await createGroup(context(res), req.body)));
+  router.get('/Groups/:id', async (req, res) =>
+    send(res, await getGroup(context(res), req.params.id!, projectionOf(query(req)), preconditions(req))),
+  );
+  router.put('/Groups/:id', async (req, res) =>
+    send(res, await replaceGroup(context(res), req.params.id!, req.body, preconditions(req))),
+  );
+  router.patch('/Groups/:id', async (req, res) => {
+    const q = query(req);
+    const wantsBody = q.attributes !== undefined || q.excludedAttributes !== undefined;
+    send(
+      res,
+      await patchGroup(
+        context(res),
+        req.params.id!,
+        req.body,
+        preconditions(req),
+        wantsBody ? projectionOf(q) : undefined,
+      ),
+    );
+  });
+  router.delete('/Groups/:id', async (req, res) =>
+    send(res, await deleteGroup(context(res), req.params.id!, preconditions(req))),
+  );
+
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new ScimError(404, undefined, `No SCIM endpoint ${req.method} ${req.baseUrl}${req.path}`));
+  });
+
+  const onError: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const scimError = toScimError(error);
+    if (scimError.status >= 500) req.log?.error({ err: error }, 'SCIM request failed');
+    if (scimError.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge SCIM"');
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+    res
+      .status(scimError.status)
+      .type(SCIM_CONTENT_TYPE)
+      .send(JSON.stringify(scimErrorBody(scimError)));
+  };
+  router.use(onError);
+  return router;
+}

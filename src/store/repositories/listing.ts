@@ -1,0 +1,92 @@
+/**
+ * A page of rows of one connection, with a caller-supplied condition (the SCIM filter,
+ * translated elsewhere), order and either an offset or a keyset position. Ids are paged
+ * first (index-only where the index allows) and rows loaded by id, so a deep offset skips
+ * index entries rather than whole rows.
+ */
+import type { Knex } from 'knex';
+
+export type Condition = (qb: Knex.QueryBuilder) => void;
+
+export interface OrderTerm {
+  /** A column of the aliased table, or a raw expression. */
+  readonly expression: string | Knex.Raw;
+  readonly direction: 'asc' | 'desc';
+}
+
+export interface PageQuery {
+  readonly where?: Condition;
+  readonly order?: readonly OrderTerm[];
+  readonly offset?: number;
+  /** Keyset position in the default (created_at, id) order: rows strictly after it. */
+  readonly after?: { readonly createdAt: string; readonly id: string };
+  readonly limit: number;
+}
+
+export interface ScopedTable {
+  readonly table: 'directory_users' | 'directory_groups';
+  readonly alias: 'u' | 'g';
+}
+
+export function scopedQuery(
+  db: Knex,
+  t: ScopedTable,
+  orgId: string,
+  connectionId: string,
+  where?: Condition,
+): Knex.QueryBuilder {
+  const qb = db(`${t.table} as ${t.alias}`)
+    .where(`${t.alias}.org_id`, orgId)
+    .andWhere(`${t.alias}.connection_id`, connectionId);
+  if (where) qb.andWhere((inner) => where(inner));
+  return qb;
+}
+
+/** The ids of one page, in order. */
+export async function pageIds(
+  db: Knex,
+  t: ScopedTable,
+  orgId: string,
+  connectionId: string,
+  q: PageQuery,
+): Promise<string[]> {
+  const a = t.alias;
+  const qb = scopedQuery(db, t, orgId, connectionId, q.where).select(`${a}.id`);
+  if (q.after) {
+    const { createdAt, id } = q.after;
+    qb.andWhere((k) =>
+      k
+        .where(`${a}.created_at`, '>', createdAt)
+        .orWhere((e) => e.where(`${a}.created_at`, '=', createdAt).andWhere(`${a}.id`, '>', id)),
+    );
+  }
+  for (const term of q.order ?? []) {
+    if (typeof term.expression === 'string') qb.orderBy(term.expression, term.direction);
+    else qb.orderByRaw(`${term.expression.toQuery()} ${term.direction}`);
+  }
+  qb.orderBy(`${a}.created_at`, 'asc').orderBy(`${a}.id`, 'asc');
+  if (q.offset) qb.offset(q.offset);
+  qb.limit(q.limit);
+  const rows: Array<{ id: string }> = await qb;
+  return rows.map((r) => r.id);
+}
+
+export async function countRows(
+  db: Knex,
+  t: ScopedTable,
+  orgId: string,
+  connectionId: string,
+  where?: Condition,
+): Promise<number> {
+  const [row] = await scopedQuery(db, t, orgId, connectionId, where).count<{ n: number | string }[]>({ n: '*' });
+  return Number(row?.n ?? 0);
+}
+
+/** Rows loaded by id, returned in the order of `ids`. */
+export function inOrder<T extends { id: string }>(ids: readonly string[], rows: readonly T[]): T[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [row] : [];
+  });
+}
