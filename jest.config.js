@@ -19,6 +19,8 @@ export default {
       ...shared,
       displayName: 'integration:sqlite',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // test/integration/pg holds behaviour only PostgreSQL has (a database over the network that can go away).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/pg/'],
       setupFiles: ['<rootDir>/test/support/dialect-sqlite.ts'],
     },
     {

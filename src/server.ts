@@ -24,8 +24,10 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const migrate = config.database.client === 'sqlite' || config.migrateOnStart;
+  const dbLogger = logger.child({ component: 'database' });
   const store = await openStore(config.database, {
     migrate,
+    log: { warn: (m) => dbLogger.warn(m), error: (m) => dbLogger.error(m) },
     onMigrated: (applied) => {
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
     },

@@ -23,9 +23,28 @@ interface SqliteConnection {
   pragma(source: string): unknown;
 }
 
-export function openDatabase(config: DatabaseConfig): Knex {
+/** Where Knex's own warnings go (it would print them with console.log otherwise). */
+export interface DatabaseLog {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const SILENT_LOG: DatabaseLog = { warn: () => undefined, error: () => undefined };
+
+function knexLog(log: DatabaseLog): Knex.Config['log'] {
+  const text = (m: unknown): string => (m instanceof Error ? m.message : String(m));
+  return {
+    warn: (m: unknown) => log.warn(text(m)),
+    error: (m: unknown) => log.error(text(m)),
+    deprecate: (m: unknown) => log.warn(text(m)),
+    debug: () => undefined,
+  };
+}
+
+export function openDatabase(config: DatabaseConfig, log: DatabaseLog = SILENT_LOG): Knex {
   if (config.client === 'pg') {
     return knexFactory({
+      log: knexLog(log),
       client: 'pg',
       connection: { connectionString: config.url, application_name: 'identity-bridge' },
       pool: { min: 0, max: config.poolMax },
@@ -34,6 +53,7 @@ export function openDatabase(config: DatabaseConfig): Knex {
   }
   if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
   return knexFactory({
+    log: knexLog(log),
     client: 'better-sqlite3',
     connection: { filename: config.filename },
     useNullAsDefault: true,
