@@ -10,6 +10,7 @@ import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services.js';
 import { resolveSessionSecret } from './sso/session-secret.js';
 import { openStore } from './store/open-store.js';
+import { startPlannerStatistics } from './store/planner-statistics.js';
 import type { Logger } from './telemetry/logger.js';
 
 export interface RunningServer {
@@ -33,6 +34,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   });
   const services = createServices(store);
+  const stopStatistics = startPlannerStatistics(store.db, dbLogger);
   await resolveSessionSecret(config, store, logger);
   const app = buildApp({ config, logger, services });
 
@@ -62,6 +64,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         });
         server.closeIdleConnections();
       });
+      stopStatistics();
       await store.db.destroy();
     })());
 

@@ -7,13 +7,21 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
-import { issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
+import { hashToken, issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
 import { nowIso } from '../store/rows.js';
 import type { ScimTokenRecord } from '../store/repositories/credentials.js';
 import type { Store } from '../store/store.js';
 
 /** Stored last-used times are refreshed at most this often, so a busy token costs no write per request. */
 const LAST_USED_GRANULARITY_MS = 60_000;
+
+/**
+ * A verified token is trusted for this long without another database read: an IdP sends
+ * thousands of requests a minute with one token. A revocation made through this process
+ * clears the cache at once; one made by another instance takes effect within this time.
+ */
+export const AUTHENTICATION_CACHE_MS = 5_000;
+const CACHE_LIMIT = 10_000;
 
 export interface ScimPrincipal {
   readonly orgId: string;
@@ -44,6 +52,8 @@ function view(t: ScimTokenRecord): ScimTokenView {
 }
 
 export class ScimTokenService {
+  private readonly verified = new Map<string, { principal: ScimPrincipal; until: number }>();
+
   constructor(private readonly store: Store) {}
 
   async issue(
@@ -88,6 +98,7 @@ export class ScimTokenService {
       const token = await repos.scimTokens.get(orgId, id);
       if (!token) throw new NotFoundError('scim_token', id);
       const at = nowIso();
+      this.verified.clear();
       if (await repos.scimTokens.revoke(orgId, id, at)) {
         await recordAudit(repos, orgId, actor, {
           action: 'scim_token.revoked',
@@ -111,6 +122,9 @@ export class ScimTokenService {
   async authenticate(token: string): Promise<ScimPrincipal> {
     const prefix = tokenPrefix(token, 'ibscim');
     if (!prefix) throw new UnauthenticatedError();
+    const key = hashToken(token);
+    const cached = this.verified.get(key);
+    if (cached && cached.until > Date.now()) return cached.principal;
     const stored = await this.store.repos.scimTokens.findByPrefix(prefix);
     if (!stored || !tokenMatches(token, stored.tokenHash) || stored.revokedAt !== null) {
       throw new UnauthenticatedError();
@@ -124,6 +138,9 @@ export class ScimTokenService {
         new Date(now - LAST_USED_GRANULARITY_MS).toISOString(),
       );
     }
-    return { orgId: stored.orgId, connectionId: stored.connectionId, tokenId: stored.id };
+    const principal = { orgId: stored.orgId, connectionId: stored.connectionId, tokenId: stored.id };
+    if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
+    this.verified.set(key, { principal, until: now + AUTHENTICATION_CACHE_MS });
+    return principal;
   }
 }

@@ -207,7 +207,7 @@ export class GroupDirectory {
     });
   }
 
-  search(scope: ConnectionScope, query: PageQuery): Promise<DirectoryGroup[]> {
+  search(scope: ConnectionScope, query: PageQuery): Promise<{ rows: DirectoryGroup[]; total: number | undefined }> {
     return this.store.repos.groups.search(scope.orgId, scope.connectionId, query);
   }
 

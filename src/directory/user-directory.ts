@@ -123,7 +123,7 @@ export class UserDirectory {
     });
   }
 
-  search(scope: ConnectionScope, query: PageQuery): Promise<DirectoryUser[]> {
+  search(scope: ConnectionScope, query: PageQuery): Promise<{ rows: DirectoryUser[]; total: number | undefined }> {
     return this.store.repos.users.search(scope.orgId, scope.connectionId, query);
   }
 

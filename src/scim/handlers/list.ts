@@ -27,7 +27,7 @@ export interface ListSource<T extends Listable> {
     offset?: number;
     after?: { createdAt: string; id: string };
     limit: number;
-  }): Promise<T[]>;
+  }): Promise<{ rows: T[]; total: number | undefined }>;
   count(where?: Condition): Promise<number>;
   render(rows: T[]): Promise<Array<Record<string, unknown>>>;
 }
@@ -43,13 +43,14 @@ export async function listResponse<T extends Listable>(
 ): Promise<Record<string, unknown>> {
   const where = conditionOf(params.filter, source.target);
   const order = params.sortBy !== undefined ? [sortTerm(ctx.db, source.target, params.sortBy, params.sortOrder)] : [];
-  const totalResults = await source.count(where);
   if (params.cursor !== undefined) {
     const after = params.cursor === '' ? undefined : decodeCursor(params.cursor);
+    const totalResults = await source.count(where);
     const rows =
       params.count === 0
         ? []
-        : await source.search({ ...(where ? { where } : {}), ...(after ? { after } : {}), limit: params.count + 1 });
+        : (await source.search({ ...(where ? { where } : {}), ...(after ? { after } : {}), limit: params.count + 1 }))
+            .rows;
     const page = rows.slice(0, params.count);
     const last = page[page.length - 1];
     return {
@@ -62,11 +63,14 @@ export async function listResponse<T extends Listable>(
       Resources: await source.render(page),
     };
   }
+  // One query gives the page and the match count; a separate count only when the page is empty.
   const offset = params.startIndex - 1;
-  const rows =
-    params.count === 0 || offset >= totalResults
-      ? []
+  const page =
+    params.count === 0
+      ? { rows: [], total: undefined }
       : await source.search({ ...(where ? { where } : {}), order, offset, limit: params.count });
+  const rows = page.rows;
+  const totalResults = page.total ?? (await source.count(where));
   return {
     schemas: [URN.listResponse],
     totalResults,

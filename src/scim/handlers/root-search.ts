@@ -46,7 +46,7 @@ export async function rootSearch(
   const resources: Array<Record<string, unknown>> = [];
   let remaining = params.count;
   if (remaining > 0 && offset < userTotal) {
-    const users = await ctx.users.search(ctx.scope, {
+    const { rows: users } = await ctx.users.search(ctx.scope, {
       ...(userWhere ? { where: userWhere } : {}),
       offset,
       limit: remaining,
@@ -57,7 +57,7 @@ export async function rootSearch(
   if (remaining > 0) {
     const groupOffset = Math.max(0, offset - userTotal);
     if (groupOffset < groupTotal) {
-      const groups = await ctx.groups.search(ctx.scope, {
+      const { rows: groups } = await ctx.groups.search(ctx.scope, {
         ...(groupWhere ? { where: groupWhere } : {}),
         offset: groupOffset,
         limit: remaining,

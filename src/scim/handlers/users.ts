@@ -70,7 +70,10 @@ export async function createUser(ctx: ScimContext, rawBody: unknown): Promise<Sc
   const body = normaliseUserBody(asObject(rawBody));
   requireUserName(body);
   const user = await ctx.users.create(ctx.scope, fromScimUser(coerceUser(body)), ctx.actor);
-  return single(ctx, user, 201);
+  // A user just created belongs to no group yet: no need to ask the database.
+  const location = `${ctx.baseUrl}/Users/${user.id}`;
+  const resource = toScimUser(user, { location, groupsBaseUrl: `${ctx.baseUrl}/Groups`, groups: [] });
+  return { status: 201, body: resource, location, etag: etagOf(user.version) };
 }
 
 export async function getUser(

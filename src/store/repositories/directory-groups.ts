@@ -175,9 +175,14 @@ export class DirectoryGroupRepository {
     return inOrder(ids, rows.map(toGroup));
   }
 
-  /** One page of a connection's groups matching a condition on `directory_groups as g`. */
-  async search(orgId: string, connectionId: string, q: PageQuery): Promise<DirectoryGroup[]> {
-    return this.getMany(orgId, await pageIds(this.db, GROUPS, orgId, connectionId, q));
+  /** One page of a connection's groups matching a condition on `directory_groups as g`, with the match count when known. */
+  async search(
+    orgId: string,
+    connectionId: string,
+    q: PageQuery,
+  ): Promise<{ rows: DirectoryGroup[]; total: number | undefined }> {
+    const page = await pageIds(this.db, GROUPS, orgId, connectionId, q);
+    return { rows: await this.getMany(orgId, page.ids), total: page.total };
   }
 
   async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {

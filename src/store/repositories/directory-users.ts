@@ -206,29 +206,52 @@ export class DirectoryUserRepository {
     );
   }
 
-  /** Users by id with their multi-valued attributes, in the order of `ids` (unknown ids skipped). */
+  /** Users by id with their multi-valued attributes (one joined query), in the order of `ids` (unknown ids skipped). */
   async getMany(orgId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db<Row>('directory_users').where({ org_id: orgId }).whereIn('id', ids);
-    const values = await this.db<Row>('directory_user_values')
-      .where({ org_id: orgId })
-      .whereIn('user_id', ids)
-      .orderBy(['user_id', 'attribute', 'position']);
-    const byUser = new Map<string, Row[]>();
-    for (const v of values) {
-      const list = byUser.get(v.user_id as string) ?? [];
-      list.push(v);
-      byUser.set(v.user_id as string, list);
+    const rows: Row[] = await this.db('directory_users as u')
+      .leftJoin('directory_user_values as v', 'v.user_id', 'u.id')
+      .where('u.org_id', orgId)
+      .whereIn('u.id', ids)
+      .orderBy(['u.id', 'v.attribute', 'v.position'])
+      .select(
+        'u.*',
+        'v.attribute as v_attribute',
+        'v.type as v_type',
+        'v.value as v_value',
+        'v.display as v_display',
+        'v.primary as v_primary',
+        'v.sub_attributes as v_sub_attributes',
+      );
+    const users = new Map<string, { row: Row; values: Row[] }>();
+    for (const r of rows) {
+      const entry = users.get(r.id as string) ?? { row: r, values: [] };
+      if (r.v_attribute !== null && r.v_attribute !== undefined) {
+        entry.values.push({
+          attribute: r.v_attribute,
+          type: r.v_type,
+          value: r.v_value,
+          display: r.v_display,
+          primary: r.v_primary,
+          sub_attributes: r.v_sub_attributes,
+        });
+      }
+      users.set(r.id as string, entry);
     }
     return inOrder(
       ids,
-      rows.map((r) => toUser(r, byUser.get(r.id as string) ?? [])),
+      [...users.values()].map((e) => toUser(e.row, e.values)),
     );
   }
 
-  /** One page of a connection's users matching a condition on `directory_users as u`. */
-  async search(orgId: string, connectionId: string, q: PageQuery): Promise<DirectoryUser[]> {
-    return this.getMany(orgId, await pageIds(this.db, USERS, orgId, connectionId, q));
+  /** One page of a connection's users matching a condition on `directory_users as u`, with the match count when known. */
+  async search(
+    orgId: string,
+    connectionId: string,
+    q: PageQuery,
+  ): Promise<{ rows: DirectoryUser[]; total: number | undefined }> {
+    const page = await pageIds(this.db, USERS, orgId, connectionId, q);
+    return { rows: await this.getMany(orgId, page.ids), total: page.total };
   }
 
   async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {

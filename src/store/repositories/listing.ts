@@ -42,16 +42,23 @@ export function scopedQuery(
   return qb;
 }
 
-/** The ids of one page, in order. */
+export interface IdPage {
+  readonly ids: string[];
+  /** Rows matching the condition (ignoring offset, limit and keyset); undefined when not counted or the page was empty. */
+  readonly total: number | undefined;
+}
+
+/** The ids of one page, in order, with the number of matching rows counted by the same query (offset paging). */
 export async function pageIds(
   db: Knex,
   t: ScopedTable,
   orgId: string,
   connectionId: string,
   q: PageQuery,
-): Promise<string[]> {
+): Promise<IdPage> {
   const a = t.alias;
   const qb = scopedQuery(db, t, orgId, connectionId, q.where).select(`${a}.id`);
+  if (!q.after) qb.select(db.raw('count(*) over () as ??', ['total']));
   if (q.after) {
     const { createdAt, id } = q.after;
     qb.andWhere((k) =>
@@ -67,8 +74,8 @@ export async function pageIds(
   qb.orderBy(`${a}.created_at`, 'asc').orderBy(`${a}.id`, 'asc');
   if (q.offset) qb.offset(q.offset);
   qb.limit(q.limit);
-  const rows: Array<{ id: string }> = await qb;
-  return rows.map((r) => r.id);
+  const rows: Array<{ id: string; total?: number | string }> = await qb;
+  return { ids: rows.map((r) => r.id), total: rows[0]?.total === undefined ? undefined : Number(rows[0].total) };
 }
 
 export async function countRows(

@@ -1,0 +1,289 @@
+/**
+ * `npm run bench:scim`: an Okta-shaped SCIM load against the built service on PostgreSQL,
+ * printing throughput, latencies, paging costs and the server's peak RSS.
+ *
+ * The service runs as its own process (node dist/src/main.js) on a fresh database
+ * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ib_bench, dropped and
+ * recreated). Phases: initial sync (users, groups, 50-member PATCHes), 1-member PATCHes,
+ * userName lookups, a walk of every user by offset and by cursor, and one-member
+ * add/remove latency on a small and a very large group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { CLI_ACTOR } from '../src/audit/actor.js';
+import { createServices } from '../src/services.js';
+import { openStore } from '../src/store/open-store.js';
+import { HttpClient, percentile, runConcurrent, type RunStats } from './http-load.js';
+
+const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000);
+const MEMBERSHIPS = Number(process.env.BENCH_MEMBERSHIPS ?? 500_000);
+const CONCURRENCY = 8;
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ib_bench';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+type Json = Record<string, unknown>;
+
+function line(label: string, value: string): void {
+  process.stdout.write(`${label.padEnd(58)} ${value}\n`);
+}
+
+function rate(s: RunStats, unit: string, multiplier = 1): string {
+  return `${(s.perSecond * multiplier).toFixed(0)} ${unit}/s  (${s.count} requests in ${s.seconds.toFixed(1)} s, median ${s.medianMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms)`;
+}
+
+async function recreateDatabase(): Promise<void> {
+  const url = new URL(DATABASE_URL);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  await client.end();
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function startService(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      LOG_LEVEL: 'warn',
+      SESSION_SECRET: 'bench-secret-that-is-long-enough-0123456789abcdef',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('service did not become ready');
+}
+
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function timed(n: number, fn: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
+  await recreateDatabase();
+  const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 2 }, { migrate: true });
+  const services = createServices(store);
+  const org = await services.organizations.create('Bench Corp', CLI_ACTOR);
+  const connection = await services.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
+  const { token } = await services.scimTokens.issue(org.id, connection.id, CLI_ACTOR);
+  await store.db.destroy();
+
+  const { child, url } = await startService();
+  const http = new HttpClient(url, token, CONCURRENCY);
+  process.stdout.write(
+    `identity-bridge SCIM benchmark: ${USERS} users, ${GROUPS} groups, ${MEMBERSHIPS} memberships, concurrency ${CONCURRENCY}, PostgreSQL\n\n`,
+  );
+
+  try {
+    const syncStarted = performance.now();
+    const userIds: string[] = new Array(USERS);
+    const created = await runConcurrent(USERS, CONCURRENCY, async (i) => {
+      const r = await http.request('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: `user${i}@bench.example`,
+        name: { givenName: `Given${i}`, familyName: `Family${i}` },
+        emails: [{ primary: true, value: `user${i}@bench.example`, type: 'work' }],
+        displayName: `User ${i}`,
+        locale: 'en-US',
+        externalId: `00u${i}`,
+        groups: [],
+        password: 'placeholder',
+        active: true,
+      });
+      if (r.status === 201) userIds[i] = (JSON.parse(r.body) as Json).id as string;
+      return r;
+    });
+    line('users created', rate(created, 'users'));
+
+    const groupIds: string[] = new Array(GROUPS);
+    const groups = await runConcurrent(GROUPS, CONCURRENCY, async (i) => {
+      const r = await http.request('POST', '/Groups', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: `Group ${i}`,
+        members: [],
+      });
+      if (r.status === 201) groupIds[i] = (JSON.parse(r.body) as Json).id as string;
+      return r;
+    });
+    line('groups created', rate(groups, 'groups'));
+
+    const perGroup = Math.floor(MEMBERSHIPS / GROUPS);
+    const batches = Math.ceil(perGroup / 50);
+    const fifty = await runConcurrent(GROUPS * batches, CONCURRENCY, (i) => {
+      const g = i % GROUPS;
+      const b = Math.floor(i / GROUPS);
+      const value = Array.from({ length: 50 }, (_, k) => ({ value: userIds[(g * perGroup + b * 50 + k) % USERS] }));
+      return http.request('PATCH', `/Groups/${groupIds[g]}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'add', path: 'members', value }],
+      });
+    });
+    line('members added, 50-member PATCHes', rate(fifty, 'members', 50));
+    const syncSeconds = (performance.now() - syncStarted) / 1000;
+    line('initial sync (users + groups + memberships)', `${syncSeconds.toFixed(1)} s`);
+
+    const one = await runConcurrent(5_000, CONCURRENCY, (i) => {
+      const g = i % GROUPS;
+      const value = [{ value: userIds[(g * perGroup + perGroup + Math.floor(i / GROUPS)) % USERS] }];
+      return http.request('PATCH', `/Groups/${groupIds[g]}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'add', path: 'members', value }],
+      });
+    });
+    line('members added, 1-member PATCHes', rate(one, 'members'));
+
+    const lookups = await runConcurrent(20_000, CONCURRENCY, (i) => {
+      const n = (i * 7919) % USERS;
+      return http.request(
+        'GET',
+        `/Users?filter=${encodeURIComponent(`userName eq "USER${n}@bench.example"`)}&startIndex=1&count=100`,
+      );
+    });
+    line('userName eq lookups', rate(lookups, 'lookups'));
+
+    const pageSize = 100;
+    const pages = Math.ceil(USERS / pageSize);
+    let walked = 0;
+    const offsetStart = performance.now();
+    for (let p = 0; p < pages; p++) {
+      const r = await http.request('GET', `/Users?startIndex=${p * pageSize + 1}&count=${pageSize}`);
+      walked += (JSON.parse(r.body) as { Resources: unknown[] }).Resources.length;
+    }
+    const offsetSeconds = (performance.now() - offsetStart) / 1000;
+    line(
+      'offset walk, count=100',
+      `${(pages / offsetSeconds).toFixed(0)} pages/s  (${walked} users in ${offsetSeconds.toFixed(1)} s)`,
+    );
+    const firstOffset = await timed(
+      30,
+      async () => (await http.request('GET', `/Users?startIndex=1&count=${pageSize}`)).ms,
+    );
+    const lastOffset = await timed(
+      30,
+      async () => (await http.request('GET', `/Users?startIndex=${(pages - 1) * pageSize + 1}&count=${pageSize}`)).ms,
+    );
+    const f = percentile(firstOffset, 50);
+    const l = percentile(lastOffset, 50);
+    line(
+      'offset page latency, first vs deepest (median of 30)',
+      `${f.toFixed(1)} ms vs ${l.toFixed(1)} ms  (ratio ${(l / f).toFixed(2)})`,
+    );
+
+    let cursor = '';
+    let cursorPages = 0;
+    let cursorUsers = 0;
+    const cursorLatencies: number[] = [];
+    const cursorStart = performance.now();
+    for (;;) {
+      const r = await http.request('GET', `/Users?count=${pageSize}&cursor=${encodeURIComponent(cursor)}`);
+      cursorLatencies.push(r.ms);
+      const body = JSON.parse(r.body) as { Resources: unknown[]; nextCursor?: string };
+      cursorPages++;
+      cursorUsers += body.Resources.length;
+      if (!body.nextCursor) break;
+      cursor = body.nextCursor;
+    }
+    const cursorSeconds = (performance.now() - cursorStart) / 1000;
+    line(
+      'cursor walk, count=100',
+      `${(cursorPages / cursorSeconds).toFixed(0)} pages/s  (${cursorUsers} users in ${cursorSeconds.toFixed(1)} s)`,
+    );
+    const head = percentile(cursorLatencies.slice(0, 50), 50);
+    const tail = percentile(cursorLatencies.slice(-50), 50);
+    line(
+      'cursor page latency, first 50 vs last 50 pages (median)',
+      `${head.toFixed(1)} ms vs ${tail.toFixed(1)} ms  (ratio ${(tail / head).toFixed(2)})`,
+    );
+
+    const small = (
+      JSON.parse(
+        (
+          await http.request('POST', '/Groups', {
+            displayName: 'Small',
+            members: userIds.slice(0, 100).map((value) => ({ value })),
+          })
+        ).body,
+      ) as Json
+    ).id as string;
+    const large = (
+      JSON.parse((await http.request('POST', '/Groups', { displayName: 'Large', members: [] })).body) as Json
+    ).id as string;
+    for (let i = 0; i < USERS; i += 1000) {
+      await http.request('PATCH', `/Groups/${large}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'add', path: 'members', value: userIds.slice(i, i + 1000).map((value) => ({ value })) }],
+      });
+    }
+    const extra = (
+      JSON.parse((await http.request('POST', '/Users', { userName: 'outsider@bench.example' })).body) as Json
+    ).id as string;
+    const oneMember = async (group: string): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const add = await http.request('PATCH', `/Groups/${group}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: extra }] }],
+        });
+        const remove = await http.request('PATCH', `/Groups/${group}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'remove', path: `members[value eq "${extra}"]` }],
+        });
+        if (add.status !== 204 || remove.status !== 204) throw new Error('one-member change failed');
+        times.push(add.ms, remove.ms);
+      }
+      return times;
+    };
+    await oneMember(small);
+    const smallTimes = await oneMember(small);
+    const largeTimes = await oneMember(large);
+    const s = percentile(smallTimes, 50);
+    const g = percentile(largeTimes, 50);
+    line('one-member add/remove, 100-member group (median)', `${s.toFixed(2)} ms`);
+    line(`one-member add/remove, ${USERS}-member group (median)`, `${g.toFixed(2)} ms  (ratio ${(g / s).toFixed(2)})`);
+    line('server peak RSS', `${peakRssMb(child.pid!).toFixed(0)} MB`);
+  } finally {
+    http.close();
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
