@@ -9,6 +9,7 @@ import type { Actor } from '../audit/actor.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
+import type { UserPageResult } from '../store/repositories/directory-users.js';
 import type { Condition, PageQuery } from '../store/repositories/listing.js';
 import { nowIso } from '../store/rows.js';
 import type { Repositories, Store } from '../store/store.js';
@@ -123,7 +124,7 @@ export class UserDirectory {
     });
   }
 
-  search(scope: ConnectionScope, query: PageQuery): Promise<{ rows: DirectoryUser[]; total: number | undefined }> {
+  search(scope: ConnectionScope, query: PageQuery): Promise<UserPageResult> {
     return this.store.repos.users.search(scope.orgId, scope.connectionId, query);
   }
 

@@ -37,19 +37,22 @@ export async function renderUsers(
   ctx: ScimContext,
   users: readonly DirectoryUser[],
   projection: Projection,
+  loadedGroups?: ReadonlyMap<string, ReadonlyArray<{ id: string; displayName: string }>>,
 ): Promise<Json[]> {
-  const groups = wants(projection, 'groups')
-    ? await ctx.users.groupsOf(
-        ctx.scope,
-        users.map((u) => u.id),
-      )
-    : undefined;
+  const withGroups = wants(projection, 'groups');
+  let groups = loadedGroups;
+  if (groups === undefined && withGroups) {
+    groups = await ctx.users.groupsOf(
+      ctx.scope,
+      users.map((u) => u.id),
+    );
+  }
   return users.map((u) =>
     project(
       toScimUser(u, {
         location: `${ctx.baseUrl}/Users/${u.id}`,
         groupsBaseUrl: `${ctx.baseUrl}/Groups`,
-        ...(groups ? { groups: groups.get(u.id) ?? [] } : {}),
+        ...(withGroups && groups ? { groups: groups.get(u.id) ?? [] } : {}),
       }),
       projection,
     ),
@@ -136,10 +139,16 @@ export async function deleteUser(ctx: ScimContext, id: string, pre: Precondition
 }
 
 export function listUsers(ctx: ScimContext, params: ListParams, projection: Projection): Promise<Json> {
+  const withGroups = wants(projection, 'groups');
+  let groups: ReadonlyMap<string, ReadonlyArray<{ id: string; displayName: string }>> | undefined;
   return listResponse(ctx, params, {
     target: USER_TARGET,
-    search: (q) => ctx.users.search(ctx.scope, q),
+    search: async (q) => {
+      const page = await ctx.users.search(ctx.scope, { ...q, withGroups });
+      groups = page.groups;
+      return page;
+    },
     count: (where) => ctx.users.count(ctx.scope, where),
-    render: (rows) => renderUsers(ctx, rows, projection),
+    render: (rows) => renderUsers(ctx, rows, projection, groups),
   });
 }

@@ -13,7 +13,7 @@ import {
 } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
-import { countRows, inOrder, pageIds, type Condition, type PageQuery, type ScopedTable } from './listing.js';
+import { countRows, inOrder, pageSubquery, type Condition, type PageQuery, type ScopedTable } from './listing.js';
 import { fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
 
 type Row = Record<string, unknown>;
@@ -117,6 +117,14 @@ function uniquenessConflict(error: unknown, user: DirectoryUser): never {
 
 const USERS: ScopedTable = { table: 'directory_users', alias: 'u' };
 
+export interface UserPageResult {
+  readonly rows: DirectoryUser[];
+  /** Users matching the condition, when the query counted them (offset paging with a non-empty page). */
+  readonly total: number | undefined;
+  /** Direct group memberships of the page's users, when asked for (`withGroups`). */
+  readonly groups: Map<string, Array<{ id: string; displayName: string }>> | undefined;
+}
+
 export interface UserPage {
   readonly offset: number;
   readonly limit: number;
@@ -173,7 +181,8 @@ export class DirectoryUserRepository {
         });
       });
     }
-    if (rows.length > 0) await this.db.batchInsert('directory_user_values', rows, 200);
+    // Plain inserts: knex's batchInsert opens a nested transaction (two more round trips per user).
+    for (let i = 0; i < rows.length; i += 200) await this.db('directory_user_values').insert(rows.slice(i, i + 200));
   }
 
   async get(orgId: string, id: string): Promise<DirectoryUser | undefined> {
@@ -244,14 +253,50 @@ export class DirectoryUserRepository {
     );
   }
 
-  /** One page of a connection's users matching a condition on `directory_users as u`, with the match count when known. */
-  async search(
-    orgId: string,
-    connectionId: string,
-    q: PageQuery,
-  ): Promise<{ rows: DirectoryUser[]; total: number | undefined }> {
-    const page = await pageIds(this.db, USERS, orgId, connectionId, q);
-    return { rows: await this.getMany(orgId, page.ids), total: page.total };
+  /**
+   * One page of a connection's users matching a condition on `directory_users as u`, in one
+   * query: the page (ids, positions, match count) joined to the users, with multi-valued
+   * attributes and group memberships aggregated as JSON (per dialect). A lookup by userName
+   * is one round trip.
+   */
+  async search(orgId: string, connectionId: string, q: PageQuery): Promise<UserPageResult> {
+    const pg = dialectOf(this.db) === 'pg';
+    const values = pg
+      ? `(SELECT json_agg(json_build_object('attribute', v.attribute, 'type', v.type, 'value', v.value, 'display', v.display,
+            'primary', v."primary", 'sub_attributes', v.sub_attributes) ORDER BY v.attribute, v.position)
+          FROM directory_user_values v WHERE v.user_id = u.id)`
+      : `(SELECT json_group_array(json_object('attribute', v.attribute, 'type', v.type, 'value', v.value, 'display', v.display,
+            'primary', v."primary", 'sub_attributes', json(v.sub_attributes)))
+          FROM (SELECT * FROM directory_user_values WHERE user_id = u.id ORDER BY attribute, position) v)`;
+    const groups = pg
+      ? `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name_lower, g.id)
+          FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id)`
+      : `(SELECT json_group_array(json_object('id', x.id, 'displayName', x.display_name))
+          FROM (SELECT g.id, g.display_name FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
+                WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`;
+    const rows: Row[] = await this.db
+      .with('page', pageSubquery(this.db, USERS, orgId, connectionId, q))
+      .from('page')
+      .join('directory_users as u', 'u.id', 'page.id')
+      .select('u.*', 'page.rn', q.after ? this.db.raw('NULL as total') : 'page.total', this.db.raw(`${values} as mv`))
+      .modify((qb) => {
+        if (q.withGroups) qb.select(this.db.raw(`${groups} as grp`));
+      })
+      .orderBy('page.rn');
+    const groupsByUser = new Map<string, Array<{ id: string; displayName: string }>>();
+    const users = rows.map((r) => {
+      if (q.withGroups)
+        groupsByUser.set(r.id as string, fromJson<Array<{ id: string; displayName: string }>>(r.grp) ?? []);
+      return toUser(
+        r,
+        (fromJson<Row[]>(r.mv) ?? []).filter((v) => v.attribute !== null),
+      );
+    });
+    return {
+      rows: users,
+      total: rows[0]?.total === undefined || rows[0].total === null ? undefined : Number(rows[0].total),
+      groups: q.withGroups ? groupsByUser : undefined,
+    };
   }
 
   async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {

@@ -21,6 +21,8 @@ export interface PageQuery {
   /** Keyset position in the default (created_at, id) order: rows strictly after it. */
   readonly after?: { readonly createdAt: string; readonly id: string };
   readonly limit: number;
+  /** Also load the direct group memberships of the page's rows (users). */
+  readonly withGroups?: boolean;
 }
 
 export interface ScopedTable {
@@ -46,6 +48,50 @@ export interface IdPage {
   readonly ids: string[];
   /** Rows matching the condition (ignoring offset, limit and keyset); undefined when not counted or the page was empty. */
   readonly total: number | undefined;
+}
+
+/** The page's ORDER BY terms (caller's terms, then the stable created_at, id) as SQL text of identifiers and allowlisted expressions. */
+export function orderSql(db: Knex, t: ScopedTable, order: readonly OrderTerm[] = []): string {
+  const terms = [
+    ...order.map(
+      (o) =>
+        `${typeof o.expression === 'string' ? db.raw('??', [o.expression]).toQuery() : o.expression.toQuery()} ${o.direction}`,
+    ),
+    `${db.raw('??', [`${t.alias}.created_at`]).toQuery()} asc`,
+    `${db.raw('??', [`${t.alias}.id`]).toQuery()} asc`,
+  ];
+  return terms.join(', ');
+}
+
+/**
+ * The page as a subquery: `id`, `rn` (position) and, for offset paging, `total` (the match
+ * count, by a window over the same scan), for a caller to join its columns to.
+ */
+export function pageSubquery(
+  db: Knex,
+  t: ScopedTable,
+  orgId: string,
+  connectionId: string,
+  q: PageQuery,
+): Knex.QueryBuilder {
+  const a = t.alias;
+  const order = orderSql(db, t, q.order);
+  const qb = scopedQuery(db, t, orgId, connectionId, q.where).select(
+    `${a}.id`,
+    db.raw(`row_number() over (order by ${order}) as rn`),
+  );
+  if (!q.after) qb.select(db.raw('count(*) over () as ??', ['total']));
+  if (q.after) {
+    const { createdAt, id } = q.after;
+    qb.andWhere((k) =>
+      k
+        .where(`${a}.created_at`, '>', createdAt)
+        .orWhere((e) => e.where(`${a}.created_at`, '=', createdAt).andWhere(`${a}.id`, '>', id)),
+    );
+  }
+  qb.orderByRaw(order);
+  if (q.offset) qb.offset(q.offset);
+  return qb.limit(q.limit);
 }
 
 /** The ids of one page, in order, with the number of matching rows counted by the same query (offset paging). */
