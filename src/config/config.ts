@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 export type DatabaseConfig =
-  | { readonly client: 'pg'; readonly url: string; readonly poolMax: number }
+  | { readonly client: 'pg'; readonly url: string; readonly poolMax: number; readonly preparedStatements?: boolean }
   | { readonly client: 'sqlite'; readonly filename: string };
 
 export interface Config {
@@ -72,6 +72,7 @@ const envSchema = z.object({
     .string()
     .min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' })
     .optional(),
+  DATABASE_PREPARED_STATEMENTS: booleanFromEnv.default(true),
   MIGRATE_ON_START: booleanFromEnv.default(true),
   TRUST_PROXY: booleanFromEnv.default(false),
   SHUTDOWN_TIMEOUT_MS: z.coerce
@@ -115,8 +116,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
   const e = parsed.data;
-  const database = parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_POOL_MAX);
-  if (typeof database === 'string') throw new ConfigError([`DATABASE_URL: ${database}`]);
+  const parsedDatabase = parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_POOL_MAX);
+  if (typeof parsedDatabase === 'string') throw new ConfigError([`DATABASE_URL: ${parsedDatabase}`]);
+  const database: DatabaseConfig =
+    parsedDatabase.client === 'pg'
+      ? { ...parsedDatabase, preparedStatements: e.DATABASE_PREPARED_STATEMENTS }
+      : parsedDatabase;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     database,

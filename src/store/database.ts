@@ -43,13 +43,16 @@ function knexLog(log: DatabaseLog): Knex.Config['log'] {
 
 export function openDatabase(config: DatabaseConfig, log: DatabaseLog = SILENT_LOG): Knex {
   if (config.client === 'pg') {
-    return knexFactory({
+    const pgConfig: Knex.Config & { preparedStatements: boolean } = {
       log: knexLog(log),
+      // Read back by prepared-statements.ts (Knex keeps its config object as given).
+      preparedStatements: config.preparedStatements ?? true,
       client: 'pg',
       connection: { connectionString: config.url, application_name: 'identity-bridge' },
       pool: { min: 0, max: config.poolMax },
       acquireConnectionTimeout: 10_000,
-    });
+    };
+    return knexFactory(pgConfig);
   }
   if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
   return knexFactory({

@@ -17,7 +17,11 @@ describe('loadConfig', () => {
       client: 'pg',
       url: 'postgres://u@db:5432/ib',
       poolMax: 10,
+      preparedStatements: true,
     });
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@db:5432/ib', DATABASE_PREPARED_STATEMENTS: 'false' }).database,
+    ).toMatchObject({ preparedStatements: false });
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/ib', DATABASE_POOL_MAX: '3' }).database).toMatchObject({
       client: 'pg',
       poolMax: 3,

@@ -1,6 +1,7 @@
 /** The audit log: append-only, written in the same transaction as the change it records. */
 import type { Knex } from 'knex';
 import { fromJson, toIso, toJson } from '../rows.js';
+import { prepared } from '../prepared-statements.js';
 
 export type ActorType = 'scim' | 'admin' | 'user' | 'system' | 'cli';
 
@@ -34,7 +35,7 @@ export class AuditEventRepository {
   constructor(private readonly db: Knex) {}
 
   async append(e: AuditEvent): Promise<void> {
-    await this.db('audit_events').insert({
+    const insert = this.db('audit_events').insert({
       id: e.id,
       org_id: e.orgId,
       occurred_at: e.occurredAt,
@@ -48,6 +49,7 @@ export class AuditEventRepository {
       request_id: e.requestId,
       data: toJson(e.data),
     });
+    await prepared(this.db, insert);
   }
 
   /** Newest first. */

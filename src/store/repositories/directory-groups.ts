@@ -9,6 +9,7 @@ import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
 import { countRows, inOrder, pageIds, type Condition, type PageQuery, type ScopedTable } from './listing.js';
 import { affectedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
+import { prepared } from '../prepared-statements.js';
 
 type Row = Record<string, unknown>;
 const CHUNK = 500;
@@ -69,11 +70,19 @@ export class DirectoryGroupRepository {
   }
 
   async replace(group: DirectoryGroup): Promise<boolean> {
-    return (await this.db('directory_groups').where({ org_id: group.orgId, id: group.id }).update(columns(group))) > 0;
+    return (
+      (await prepared(
+        this.db,
+        this.db('directory_groups').where({ org_id: group.orgId, id: group.id }).update(columns(group)),
+      )) > 0
+    );
   }
 
   async get(orgId: string, id: string): Promise<DirectoryGroup | undefined> {
-    const row = await this.db<Row>('directory_groups').where({ org_id: orgId, id }).first();
+    const row: Row | undefined = await prepared(
+      this.db,
+      this.db('directory_groups').where({ org_id: orgId, id }).first(),
+    );
     return row ? toGroup(row) : undefined;
   }
 
@@ -99,13 +108,16 @@ export class DirectoryGroupRepository {
     for (const part of chunks([...new Set(userIds)])) {
       // Written as SQL: knex drops ON CONFLICT from INSERT ... SELECT on SQLite. Both dialects accept
       // this statement (SQLite needs the WHERE before ON CONFLICT, which it has).
-      const result: unknown = await this.db.raw(
-        `INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
+      const result: unknown = await prepared(
+        this.db,
+        this.db.raw(
+          `INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
          SELECT ?, ?, u.id, ? FROM directory_users u
          WHERE u.org_id = ? AND u.id IN (${part.map(() => '?').join(', ')})
            AND u.connection_id = (SELECT g.connection_id FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
          ON CONFLICT (group_id, user_id) DO NOTHING`,
-        [orgId, groupId, at, orgId, ...part, orgId, groupId],
+          [orgId, groupId, at, orgId, ...part, orgId, groupId],
+        ),
       );
       added += affectedRows(result);
     }
@@ -144,10 +156,13 @@ export class DirectoryGroupRepository {
   async memberIdsAmong(orgId: string, groupId: string, userIds: readonly string[]): Promise<string[]> {
     const found: string[] = [];
     for (const part of chunks([...new Set(userIds)])) {
-      const rows: Array<{ user_id: string }> = await this.db('group_memberships')
-        .where({ org_id: orgId, group_id: groupId })
-        .whereIn('user_id', part)
-        .select('user_id');
+      const rows: Array<{ user_id: string }> = await prepared(
+        this.db,
+        this.db('group_memberships')
+          .where({ org_id: orgId, group_id: groupId })
+          .whereIn('user_id', part)
+          .select('user_id'),
+      );
       found.push(...rows.map((r) => r.user_id));
     }
     return found;
@@ -193,7 +208,7 @@ export class DirectoryGroupRepository {
   async lock(orgId: string, id: string): Promise<boolean> {
     const q = this.db('directory_groups').where({ org_id: orgId, id }).first('id');
     if (dialectOf(this.db) === 'pg') q.forUpdate();
-    return (await q) !== undefined;
+    return (await prepared(this.db, q)) !== undefined;
   }
 
   /** Marks a group changed (its members): a new version and modification time. */

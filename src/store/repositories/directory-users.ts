@@ -15,6 +15,7 @@ import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
 import { countRows, inOrder, pageSubquery, type Condition, type PageQuery, type ScopedTable } from './listing.js';
 import { fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
+import { prepared } from '../prepared-statements.js';
 
 type Row = Record<string, unknown>;
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -135,12 +136,15 @@ export class DirectoryUserRepository {
 
   async insert(user: DirectoryUser): Promise<void> {
     try {
-      await this.db('directory_users').insert({
-        id: user.id,
-        org_id: user.orgId,
-        created_at: user.createdAt,
-        ...userColumns(user),
-      });
+      await prepared(
+        this.db,
+        this.db('directory_users').insert({
+          id: user.id,
+          org_id: user.orgId,
+          created_at: user.createdAt,
+          ...userColumns(user),
+        }),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) uniquenessConflict(error, user);
       throw error;
@@ -152,7 +156,10 @@ export class DirectoryUserRepository {
   async replace(user: DirectoryUser): Promise<boolean> {
     let n: number;
     try {
-      n = await this.db('directory_users').where({ org_id: user.orgId, id: user.id }).update(userColumns(user));
+      n = await prepared(
+        this.db,
+        this.db('directory_users').where({ org_id: user.orgId, id: user.id }).update(userColumns(user)),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) uniquenessConflict(error, user);
       throw error;
@@ -182,7 +189,9 @@ export class DirectoryUserRepository {
       });
     }
     // Plain inserts: knex's batchInsert opens a nested transaction (two more round trips per user).
-    for (let i = 0; i < rows.length; i += 200) await this.db('directory_user_values').insert(rows.slice(i, i + 200));
+    for (let i = 0; i < rows.length; i += 200) {
+      await prepared(this.db, this.db('directory_user_values').insert(rows.slice(i, i + 200)));
+    }
   }
 
   async get(orgId: string, id: string): Promise<DirectoryUser | undefined> {
@@ -274,7 +283,7 @@ export class DirectoryUserRepository {
       : `(SELECT json_group_array(json_object('id', x.id, 'displayName', x.display_name))
           FROM (SELECT g.id, g.display_name FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
                 WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`;
-    const rows: Row[] = await this.db
+    const query = this.db
       .with('page', pageSubquery(this.db, USERS, orgId, connectionId, q))
       .from('page')
       .join('directory_users as u', 'u.id', 'page.id')
@@ -283,6 +292,7 @@ export class DirectoryUserRepository {
         if (q.withGroups) qb.select(this.db.raw(`${groups} as grp`));
       })
       .orderBy('page.rn');
+    const rows: Row[] = await prepared(this.db, query);
     const groupsByUser = new Map<string, Array<{ id: string; displayName: string }>>();
     const users = rows.map((r) => {
       if (q.withGroups)
@@ -307,7 +317,7 @@ export class DirectoryUserRepository {
   async lock(orgId: string, id: string): Promise<boolean> {
     const q = this.db('directory_users').where({ org_id: orgId, id }).first('id');
     if (dialectOf(this.db) === 'pg') q.forUpdate();
-    return (await q) !== undefined;
+    return (await prepared(this.db, q)) !== undefined;
   }
 
   /** The ids among `ids` that are users of the connection (for group members). */
@@ -315,10 +325,13 @@ export class DirectoryUserRepository {
     const found = new Set<string>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 500) {
-      const rows: Array<{ id: string }> = await this.db('directory_users')
-        .where({ org_id: orgId, connection_id: connectionId })
-        .whereIn('id', unique.slice(i, i + 500))
-        .select('id');
+      const rows: Array<{ id: string }> = await prepared(
+        this.db,
+        this.db('directory_users')
+          .where({ org_id: orgId, connection_id: connectionId })
+          .whereIn('id', unique.slice(i, i + 500))
+          .select('id'),
+      );
       for (const r of rows) found.add(r.id);
     }
     return found;

@@ -5,6 +5,7 @@
  * index entries rather than whole rows.
  */
 import type { Knex } from 'knex';
+import { prepared } from '../prepared-statements.js';
 
 export type Condition = (qb: Knex.QueryBuilder) => void;
 
@@ -131,7 +132,10 @@ export async function countRows(
   connectionId: string,
   where?: Condition,
 ): Promise<number> {
-  const [row] = await scopedQuery(db, t, orgId, connectionId, where).count<{ n: number | string }[]>({ n: '*' });
+  const [row] = await prepared(
+    db,
+    scopedQuery(db, t, orgId, connectionId, where).count<{ n: number | string }[]>({ n: '*' }),
+  );
   return Number(row?.n ?? 0);
 }
 
