@@ -22,3 +22,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     typeof e.message === 'string' && /Connection terminated|Client has encountered a connection error/.test(e.message)
   );
 }
+
+/**
+ * PostgreSQL's "data exception" class (22xxx: a value too long, malformed or out of range
+ * for its column). Inputs are validated before writing; this is the safety net that keeps
+ * anything missed a 400 rather than a 500.
+ */
+export function isInvalidDataError(error: unknown): boolean {
+  const e = error as { code?: unknown } | null;
+  return typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code);
+}

@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, UnavailableError } from '../domain/errors/index.js';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { isDatabaseUnavailable, isInvalidDataError } from './database-errors.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly requestId?: string };
@@ -15,6 +15,8 @@ export interface ErrorBody {
 export function normaliseError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) return new UnavailableError('The database is unavailable; retry shortly');
+  if (isInvalidDataError(error))
+    return new AppError('request.invalid_value', 'A value is too long or malformed for its attribute', 400);
   const e = error as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string } | null;
   switch (e?.type) {
     case 'entity.too.large':

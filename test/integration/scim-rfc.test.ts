@@ -416,6 +416,27 @@ describe('SCIM RFC behaviour', () => {
       expect(res.body).toMatchObject({ status: '413' });
     });
 
+    it.each([
+      ['POST', '/Users', { userName: 'u'.repeat(513) }, 'userName'],
+      [
+        'POST',
+        '/Users',
+        { userName: 'ok-long@example.com', emails: [{ value: `${'e'.repeat(1100)}@x.test` }] },
+        'emails.value',
+      ],
+      ['POST', '/Users', { userName: 'ok-long2@example.com', name: { givenName: 'g'.repeat(300) } }, 'name.givenName'],
+      ['POST', '/Groups', { displayName: 'd'.repeat(513) }, 'displayName'],
+    ])(
+      'refuses an over-long value with 400 invalidValue on every dialect: %s %s',
+      async (method, path, body, attribute) => {
+        const before = (await scim.request<List>('GET', path)).body.totalResults;
+        const res = await scim.request<Json>(method, path, body);
+        expect([res.status, res.body.scimType]).toEqual([400, 'invalidValue']);
+        expect(res.body.detail).toContain(attribute);
+        expect((await scim.request<List>('GET', path)).body.totalResults).toBe(before);
+      },
+    );
+
     it('answers unknown routes and resources with 404 SCIM bodies', async () => {
       for (const path of [
         '/Nope',

@@ -1,6 +1,7 @@
 /** /Groups: create, read, list, replace, patch (member deltas), delete, for the caller's connection only. */
 import type { DirectoryGroup } from '../../domain/directory.js';
 import type { GroupInput, MemberStep } from '../../directory/group-directory.js';
+import { GROUP_LIMITS, firstTooLong } from '../../domain/directory-limits.js';
 import { keyFor } from '../attribute-paths.js';
 import { normaliseGroupBody } from '../dialects/tolerant-input.js';
 import { resolveGroupAttribute } from '../filter/attributes.js';
@@ -43,13 +44,20 @@ function readGroupBody(rawBody: unknown): { input: GroupInput; memberIds: string
       throw new ScimError(400, 'invalidValue', 'Each member needs a string value');
     return m.value;
   });
-  return {
-    input: {
-      displayName: String(coerced.displayName),
-      externalId: typeof coerced.externalId === 'string' ? coerced.externalId : null,
-    },
-    memberIds,
+  const input = {
+    displayName: String(coerced.displayName),
+    externalId: typeof coerced.externalId === 'string' ? coerced.externalId : null,
   };
+  checkGroupLengths(input);
+  return { input, memberIds };
+}
+
+export function checkGroupLengths(input: Partial<GroupInput>): void {
+  const bad = firstTooLong(
+    { displayName: input.displayName ?? null, externalId: input.externalId ?? null },
+    GROUP_LIMITS,
+  );
+  if (bad) throw new ScimError(400, 'invalidValue', `${bad[0]} is longer than ${bad[1]} characters`);
 }
 
 export async function renderGroups(
@@ -132,6 +140,7 @@ export async function patchGroup(
   projection?: Projection,
 ): Promise<ScimResult> {
   const change = groupPatchToChange(parsePatchRequest(rawBody));
+  if (change.attributes) checkGroupLengths(change.attributes);
   const ifMatch = versionOf(pre.ifMatch);
   const { group } = await ctx.groups.change(ctx.scope, id, change, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
   if (projection) return single(ctx, group, 200, projection);
