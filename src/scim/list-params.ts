@@ -73,7 +73,8 @@ export function parseListParams(source: Record<string, unknown>): ListParams {
   const excludedAttributes = attributeList(source.excludedAttributes, 'excludedAttributes');
   return {
     ...(filter !== undefined ? { filter } : {}),
-    startIndex: Math.max(1, startIndex ?? 1),
+    // Past any possible end is simply an empty page (and keeps the SQL offset within range).
+    startIndex: Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, startIndex ?? 1)),
     count: Math.min(MAX_PAGE_SIZE, Math.max(0, count ?? DEFAULT_PAGE_SIZE)),
     ...(cursor !== undefined ? { cursor } : {}),
     ...(sortBy !== undefined ? { sortBy } : {}),

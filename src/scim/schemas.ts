@@ -14,12 +14,24 @@ SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false);
 export type CoercedResource = Record<string, unknown>;
 
 function coerce(make: () => unknown): CoercedResource {
+  let json: string;
   try {
-    return JSON.parse(JSON.stringify(make())) as CoercedResource;
+    json = JSON.stringify(make());
   } catch (error) {
     // scimmy reports every schema violation as a plain Error/TypeError with a readable message.
     throw new ScimError(400, 'invalidValue', (error as Error).message);
   }
+  const resource = JSON.parse(json) as CoercedResource;
+  // PostgreSQL text cannot hold NUL; refuse it on every dialect alike.
+  if (containsNul(resource)) throw new ScimError(400, 'invalidValue', 'Values may not contain NUL characters');
+  return resource;
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(containsNul);
+  return false;
 }
 
 export function coerceUser(body: unknown): CoercedResource {

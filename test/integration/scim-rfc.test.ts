@@ -149,6 +149,7 @@ describe('SCIM RFC behaviour', () => {
       ['startIndex=-5', 3, 1],
       ['count=0', 0, 1],
       ['count=-1', 0, 1],
+      ['startIndex=100000000000000000000&count=2', 0, Number.MAX_SAFE_INTEGER],
     ])('%s gives %i resources from startIndex %i, with the full totalResults', async (params, items, start) => {
       const res = await scim.request<List>('GET', `/Users?${params}`);
       expect(res.body).toMatchObject({ totalResults: 3, itemsPerPage: items, startIndex: start });
@@ -426,6 +427,7 @@ describe('SCIM RFC behaviour', () => {
       ],
       ['POST', '/Users', { userName: 'ok-long2@example.com', name: { givenName: 'g'.repeat(300) } }, 'name.givenName'],
       ['POST', '/Groups', { displayName: 'd'.repeat(513) }, 'displayName'],
+      ['POST', '/Users', { userName: 'nul\u0000byte@example.com' }, 'NUL'],
     ])(
       'refuses an over-long value with 400 invalidValue on every dialect: %s %s',
       async (method, path, body, attribute) => {
