@@ -81,8 +81,9 @@ export function pageSubquery(
     `${a}.id`,
     db.raw(`row_number() over (order by ${order}) as rn`),
   );
-  if (!q.after) qb.select(db.raw('count(*) over () as ??', ['total']));
-  if (q.after) {
+  if (!q.after) {
+    qb.select(db.raw('count(*) over () as ??', ['total']));
+  } else {
     const { createdAt, id } = q.after;
     qb.andWhere((k) =>
       k
@@ -103,28 +104,12 @@ export async function pageIds(
   connectionId: string,
   q: PageQuery,
 ): Promise<IdPage> {
-  const a = t.alias;
-  const qb = scopedQuery(db, t, orgId, connectionId, q.where).select(`${a}.id`);
-  if (!q.after) qb.select(db.raw('count(*) over () as ??', ['total']));
-  if (q.after) {
-    const { createdAt, id } = q.after;
-    qb.andWhere((k) =>
-      k
-        .where(`${a}.created_at`, '>', createdAt)
-        .orWhere((e) => e.where(`${a}.created_at`, '=', createdAt).andWhere(`${a}.id`, '>', id)),
-    );
-  }
-  for (const term of q.order ?? []) {
-    if (typeof term.expression === 'string') qb.orderBy(term.expression, term.direction);
-    else qb.orderByRaw(`${term.expression.toQuery()} ${term.direction}`);
-  }
-  qb.orderBy(`${a}.created_at`, 'asc').orderBy(`${a}.id`, 'asc');
-  if (q.offset) qb.offset(q.offset);
-  qb.limit(q.limit);
-  const rows: Array<{ id: string; total?: number | string }> = await qb;
+  const rows: Array<{ id: string; total?: number | string }> = await prepared(
+    db,
+    pageSubquery(db, t, orgId, connectionId, q),
+  );
   return { ids: rows.map((r) => r.id), total: rows[0]?.total === undefined ? undefined : Number(rows[0].total) };
 }
-
 export async function countRows(
   db: Knex,
   t: ScopedTable,
