@@ -65,14 +65,11 @@ async function applySteps(
       delta.added.forEach((id) => (removed.has(id) ? removed.delete(id) : added.add(id)));
       delta.removed.forEach((id) => (added.has(id) ? added.delete(id) : removed.add(id)));
     } else if (step.op === 'add') {
-      const present = new Set(await repos.groups.memberIdsAmong(scope.orgId, groupId, ids));
-      const fresh = ids.filter((id) => !present.has(id));
-      await repos.groups.addMembers(scope.orgId, groupId, fresh, at);
+      const fresh = await repos.groups.addMembersReturning(scope.orgId, groupId, ids, at);
       fresh.forEach((id) => (removed.has(id) ? removed.delete(id) : added.add(id)));
     } else {
-      const present = await repos.groups.memberIdsAmong(scope.orgId, groupId, ids);
-      await repos.groups.removeMembers(scope.orgId, groupId, present);
-      present.forEach((id) => (added.has(id) ? added.delete(id) : removed.add(id)));
+      const gone = await repos.groups.removeMembersReturning(scope.orgId, groupId, ids);
+      gone.forEach((id) => (added.has(id) ? added.delete(id) : removed.add(id)));
     }
   }
   return { added: [...added], removed: [...removed], unknown: [...unknown] };
@@ -140,8 +137,8 @@ export class GroupDirectory {
     actor: Actor,
   ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
     return this.store.transaction(async (repos) => {
-      if (!(await repos.groups.lock(scope.orgId, id))) throw new NotFoundError('group', id);
-      const current = await loadInScope(repos, scope, id);
+      const current = await repos.groups.getLocked(scope.orgId, id);
+      if (!current || current.connectionId !== scope.connectionId) throw new NotFoundError('group', id);
       if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
         throw new PreconditionFailedError('group', current.version);
       }

@@ -45,12 +45,6 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-/** Rows changed by a raw statement: `rowCount` from pg, `changes` from better-sqlite3. */
-export function affectedRows(result: unknown): number {
-  const r = result as { rowCount?: number | null; changes?: number } | null;
-  return Number(r?.rowCount ?? r?.changes ?? 0);
-}
-
 /**
  * The columns of the unique constraint a violation names: pg reports the constraint name,
  * SQLite lists `table.column` pairs after "UNIQUE constraint failed:". (The driver message
@@ -60,4 +54,11 @@ export function violatedConstraint(error: unknown): string {
   const e = error as { constraint?: string; message?: string } | null;
   if (e?.constraint) return e.constraint;
   return /constraint failed: ([^\n]*)$/i.exec(e?.message ?? '')?.[1] ?? '';
+}
+
+/** Rows a raw statement with RETURNING produced: `rows` from pg, the array itself from better-sqlite3. */
+export function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  return Array.isArray(rows) ? (rows as T[]) : [];
 }

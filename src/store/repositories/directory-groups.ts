@@ -8,7 +8,7 @@ import { foldCase, type DirectoryGroup } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
 import { countRows, inOrder, pageIds, type Condition, type PageQuery, type ScopedTable } from './listing.js';
-import { affectedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
+import { returnedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 
 type Row = Record<string, unknown>;
@@ -104,10 +104,15 @@ export class DirectoryGroupRepository {
    * connection are added (any other id inserts nothing). Returns how many rows were inserted.
    */
   async addMembers(orgId: string, groupId: string, userIds: readonly string[], at: string): Promise<number> {
-    let added = 0;
+    return (await this.addMembersReturning(orgId, groupId, userIds, at)).length;
+  }
+
+  /** Adds members and returns the ids actually inserted (not those already present or not users of the group's connection). */
+  async addMembersReturning(orgId: string, groupId: string, userIds: readonly string[], at: string): Promise<string[]> {
+    const added: string[] = [];
     for (const part of chunks([...new Set(userIds)])) {
-      // Written as SQL: knex drops ON CONFLICT from INSERT ... SELECT on SQLite. Both dialects accept
-      // this statement (SQLite needs the WHERE before ON CONFLICT, which it has).
+      // Written as SQL: knex drops ON CONFLICT and RETURNING from INSERT ... SELECT on SQLite. Both
+      // dialects accept this statement (SQLite needs the WHERE before ON CONFLICT, which it has).
       const result: unknown = await prepared(
         this.db,
         this.db.raw(
@@ -115,22 +120,35 @@ export class DirectoryGroupRepository {
          SELECT ?, ?, u.id, ? FROM directory_users u
          WHERE u.org_id = ? AND u.id IN (${part.map(() => '?').join(', ')})
            AND u.connection_id = (SELECT g.connection_id FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
-         ON CONFLICT (group_id, user_id) DO NOTHING`,
+         ON CONFLICT (group_id, user_id) DO NOTHING
+         RETURNING user_id`,
           [orgId, groupId, at, orgId, ...part, orgId, groupId],
         ),
       );
-      added += affectedRows(result);
+      added.push(...returnedRows<{ user_id: string }>(result).map((r) => r.user_id));
     }
     return added;
   }
 
   async removeMembers(orgId: string, groupId: string, userIds: readonly string[]): Promise<number> {
-    let removed = 0;
+    return (await this.removeMembersReturning(orgId, groupId, userIds)).length;
+  }
+
+  /** Removes members and returns the ids actually removed (those that were members). */
+  async removeMembersReturning(orgId: string, groupId: string, userIds: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
     for (const part of chunks([...new Set(userIds)])) {
-      removed += await this.db('group_memberships')
-        .where({ org_id: orgId, group_id: groupId })
-        .whereIn('user_id', part)
-        .delete();
+      // Written as SQL: knex drops RETURNING from DELETE on SQLite.
+      const result: unknown = await prepared(
+        this.db,
+        this.db.raw(
+          `DELETE FROM group_memberships WHERE org_id = ? AND group_id = ? AND user_id IN (${part.map(() => '?').join(', ')})
+           RETURNING user_id`,
+          [orgId, groupId, ...part],
+        ),
+      );
+      const rows = returnedRows<{ user_id: string }>(result);
+      removed.push(...rows.map((r) => r.user_id));
     }
     return removed;
   }
@@ -202,6 +220,14 @@ export class DirectoryGroupRepository {
 
   async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {
     return countRows(this.db, GROUPS, orgId, connectionId, where);
+  }
+
+  /** The group, its row locked for the rest of the transaction (PostgreSQL; SQLite has a single writer). */
+  async getLocked(orgId: string, id: string): Promise<DirectoryGroup | undefined> {
+    const q = this.db('directory_groups').where({ org_id: orgId, id }).first();
+    if (dialectOf(this.db) === 'pg') q.forUpdate();
+    const row: Row | undefined = await prepared(this.db, q);
+    return row ? toGroup(row) : undefined;
   }
 
   /** Locks a group row for the rest of the transaction (PostgreSQL; SQLite has a single writer). */
