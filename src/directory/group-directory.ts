@@ -46,6 +46,21 @@ async function loadInScope(repos: Repositories, scope: ConnectionScope, id: stri
   return group;
 }
 
+/** The group, its row locked for the transaction, after checking scope and the caller's expected version. */
+async function lockForWrite(
+  repos: Repositories,
+  scope: ConnectionScope,
+  id: string,
+  options: WriteOptions,
+): Promise<DirectoryGroup> {
+  const current = await repos.groups.getLocked(scope.orgId, id);
+  if (!current || current.connectionId !== scope.connectionId) throw new NotFoundError('group', id);
+  if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+    throw new PreconditionFailedError('group', current.version);
+  }
+  return current;
+}
+
 async function applySteps(
   repos: Repositories,
   scope: ConnectionScope,
@@ -137,11 +152,7 @@ export class GroupDirectory {
     actor: Actor,
   ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
     return this.store.transaction(async (repos) => {
-      const current = await repos.groups.getLocked(scope.orgId, id);
-      if (!current || current.connectionId !== scope.connectionId) throw new NotFoundError('group', id);
-      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
-        throw new PreconditionFailedError('group', current.version);
-      }
+      const current = await lockForWrite(repos, scope, id, options);
       const at = nowIso();
       const delta = await applySteps(repos, scope, id, change.members, at);
       const attrs = change.attributes ?? {};
@@ -188,11 +199,7 @@ export class GroupDirectory {
 
   async delete(scope: ConnectionScope, id: string, options: WriteOptions, actor: Actor): Promise<void> {
     await this.store.transaction(async (repos) => {
-      if (!(await repos.groups.lock(scope.orgId, id))) throw new NotFoundError('group', id);
-      const current = await loadInScope(repos, scope, id);
-      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
-        throw new PreconditionFailedError('group', current.version);
-      }
+      const current = await lockForWrite(repos, scope, id, options);
       const formerMemberIds = await repos.groups.memberIds(scope.orgId, id);
       await repos.groups.delete(scope.orgId, id);
       await recordAudit(repos, scope.orgId, actor, {

@@ -29,6 +29,21 @@ async function loadInScope(repos: Repositories, scope: ConnectionScope, id: stri
   return user;
 }
 
+/** The user, its row locked for the transaction, after checking the caller's expected version. */
+async function lockForWrite(
+  repos: Repositories,
+  scope: ConnectionScope,
+  id: string,
+  options: WriteOptions,
+): Promise<DirectoryUser> {
+  if (!(await repos.users.lock(scope.orgId, id))) throw new NotFoundError('user', id);
+  const current = await loadInScope(repos, scope, id);
+  if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+    throw new PreconditionFailedError('user', current.version);
+  }
+  return current;
+}
+
 export class UserDirectory {
   constructor(
     private readonly store: Store,
@@ -74,11 +89,7 @@ export class UserDirectory {
     actor: Actor,
   ): Promise<DirectoryUser> {
     return this.store.transaction(async (repos) => {
-      if (!(await repos.users.lock(scope.orgId, id))) throw new NotFoundError('user', id);
-      const current = await loadInScope(repos, scope, id);
-      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
-        throw new PreconditionFailedError('user', current.version);
-      }
+      const current = await lockForWrite(repos, scope, id, options);
       const at = nowIso();
       const next: DirectoryUser = {
         ...change(current),
@@ -109,11 +120,7 @@ export class UserDirectory {
 
   async delete(scope: ConnectionScope, id: string, options: WriteOptions, actor: Actor): Promise<void> {
     await this.store.transaction(async (repos) => {
-      if (!(await repos.users.lock(scope.orgId, id))) throw new NotFoundError('user', id);
-      const current = await loadInScope(repos, scope, id);
-      if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
-        throw new PreconditionFailedError('user', current.version);
-      }
+      const current = await lockForWrite(repos, scope, id, options);
       await repos.users.delete(scope.orgId, id);
       await recordAudit(repos, scope.orgId, actor, {
         action: 'user.deleted',

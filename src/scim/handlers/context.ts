@@ -4,6 +4,7 @@ import type { Actor } from '../../audit/actor.js';
 import type { GroupDirectory } from '../../directory/group-directory.js';
 import type { ConnectionScope } from '../../directory/scope.js';
 import type { UserDirectory } from '../../directory/user-directory.js';
+import { ScimError } from '../scim-error.js';
 
 export interface ScimContext {
   readonly scope: ConnectionScope;
@@ -36,4 +37,12 @@ export function versionOf(etag: string | undefined): number | undefined {
   if (first === '*') return undefined;
   const m = /^(?:W\/)?"(\d+)"$/.exec(first);
   return m ? Number(m[1]) : -1;
+}
+
+/** A request body that must be a JSON object (a resource, a PatchOp, a BulkRequest). */
+export function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
 }

@@ -14,19 +14,12 @@ import { FULL_PROJECTION, project, wants, type Projection } from '../projection.
 import { ScimError } from '../scim-error.js';
 import { coerceGroup } from '../schemas.js';
 import { etagOf } from '../user-mapper.js';
-import { versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
+import { asObject, versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
 import { listResponse } from './list.js';
 
 export const GROUP_TARGET: FilterTarget = { alias: 'g', resolve: resolveGroupAttribute };
 
 type Json = Record<string, unknown>;
-
-function asObject(body: unknown): Json {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object');
-  }
-  return body as Json;
-}
 
 /** Validated attributes, and the member ids when the body names `members` at all (undefined: leave members alone). */
 function readGroupBody(rawBody: unknown): { input: GroupInput; memberIds: string[] | undefined } {

@@ -1,7 +1,7 @@
 /** /Users (RFC 7644 §3.2–3.6): create, read, list, replace, patch, delete, for the caller's connection only. */
 import type { DirectoryUser } from '../../domain/directory.js';
 import { keyFor } from '../attribute-paths.js';
-import { normaliseUserBody, normaliseUserShapes } from '../dialects/tolerant-input.js';
+import { normaliseUserBody } from '../dialects/tolerant-input.js';
 import { resolveUserAttribute } from '../filter/attributes.js';
 import type { FilterTarget } from '../filter/filter-to-sql.js';
 import type { ListParams } from '../list-params.js';
@@ -11,19 +11,12 @@ import { FULL_PROJECTION, project, wants, type Projection } from '../projection.
 import { ScimError } from '../scim-error.js';
 import { coerceUser } from '../schemas.js';
 import { etagOf, fromScimUser, toScimUser } from '../user-mapper.js';
-import { versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
+import { asObject, versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
 import { listResponse } from './list.js';
 
 export const USER_TARGET: FilterTarget = { alias: 'u', resolve: resolveUserAttribute };
 
 type Json = Record<string, unknown>;
-
-function asObject(body: unknown): Json {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object');
-  }
-  return body as Json;
-}
 
 function requireUserName(body: Json): void {
   const key = keyFor(body, 'username');
@@ -122,7 +115,7 @@ export async function patchUser(
     id,
     (current) => {
       const patched = applyUserPatch(toScimUser(current, { location: '', groupsBaseUrl: '' }), operations);
-      const body = normaliseUserBody(normaliseUserShapes(patched));
+      const body = normaliseUserBody(patched);
       requireUserName(body);
       return fromScimUser(coerceUser(body));
     },

@@ -230,13 +230,6 @@ export class DirectoryGroupRepository {
     return row ? toGroup(row) : undefined;
   }
 
-  /** Locks a group row for the rest of the transaction (PostgreSQL; SQLite has a single writer). */
-  async lock(orgId: string, id: string): Promise<boolean> {
-    const q = this.db('directory_groups').where({ org_id: orgId, id }).first('id');
-    if (dialectOf(this.db) === 'pg') q.forUpdate();
-    return (await prepared(this.db, q)) !== undefined;
-  }
-
   /** Marks a group changed (its members): a new version and modification time. */
   async touch(orgId: string, id: string, at: string): Promise<void> {
     await this.db('directory_groups')
