@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
-import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors/index.js';
 import { slugify, type Organization } from '../domain/organization.js';
-import { nowIso } from '../store/rows.js';
+import { isUniqueViolation, nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 
 export class OrganizationService {
@@ -22,7 +22,15 @@ export class OrganizationService {
       for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
       const at = nowIso();
       const org: Organization = { id: randomUUID(), slug, name, createdAt: at, updatedAt: at };
-      await repos.organizations.insert(org);
+      try {
+        await repos.organizations.insert(org);
+      } catch (error) {
+        // Another organization took the same slug at the same moment.
+        if (isUniqueViolation(error)) {
+          throw new ConflictError('org.slug_taken', `The slug ${JSON.stringify(slug)} was just taken; try again`);
+        }
+        throw error;
+      }
       await repos.policies.upsert({
         orgId: org.id,
         membership: 'mapped',
