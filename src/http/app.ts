@@ -28,6 +28,8 @@ export function buildApp({ config, logger, services }: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('json spaces', 0);
+  // Resources carry their own ETag (from their version column); hashing every other body is wasted work.
+  app.set('etag', false);
 
   app.use(
     pinoHttp({
