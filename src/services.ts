@@ -1,10 +1,15 @@
 /** Builds every service from the store: shared by the HTTP server and the CLI. */
 import { AdminTokenService } from './admin/admin-tokens.js';
 import { ConnectionService } from './admin/connections.js';
+import { MappingService } from './admin/mappings.js';
 import { OrganizationService } from './admin/organizations.js';
+import { PolicyService } from './admin/policy.js';
 import { ScimTokenService } from './admin/scim-tokens.js';
+import { TeamService } from './admin/teams.js';
+import { AccessService } from './decisions/access-service.js';
 import { GroupDirectory } from './directory/group-directory.js';
-import { NO_DIRECTORY_HOOKS, type DirectoryHooks } from './directory/hooks.js';
+import type { DirectoryHooks } from './directory/hooks.js';
+import { TEAM_SYNC_HOOKS } from './directory/team-sync.js';
 import { UserDirectory } from './directory/user-directory.js';
 import type { Store } from './store/store.js';
 
@@ -16,9 +21,13 @@ export interface Services {
   readonly adminTokens: AdminTokenService;
   readonly users: UserDirectory;
   readonly groups: GroupDirectory;
+  readonly teams: TeamService;
+  readonly mappings: MappingService;
+  readonly policies: PolicyService;
+  readonly access: AccessService;
 }
 
-export function createServices(store: Store, hooks: DirectoryHooks = NO_DIRECTORY_HOOKS): Services {
+export function createServices(store: Store, hooks: DirectoryHooks = TEAM_SYNC_HOOKS): Services {
   return {
     users: new UserDirectory(store, hooks),
     groups: new GroupDirectory(store, hooks),
@@ -27,5 +36,9 @@ export function createServices(store: Store, hooks: DirectoryHooks = NO_DIRECTOR
     connections: new ConnectionService(store),
     scimTokens: new ScimTokenService(store),
     adminTokens: new AdminTokenService(store),
+    teams: new TeamService(store),
+    mappings: new MappingService(store),
+    policies: new PolicyService(store),
+    access: new AccessService(store),
   };
 }

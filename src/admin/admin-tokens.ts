@@ -7,6 +7,7 @@ import type { Role } from '../domain/role.js';
 import { issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
 import { nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface AdminPrincipal {
   readonly orgId: string;
@@ -15,6 +16,8 @@ export interface AdminPrincipal {
 }
 
 export class AdminTokenService {
+  private readonly verified = new VerifiedTokenCache<AdminPrincipal>();
+
   constructor(private readonly store: Store) {}
 
   async issue(
@@ -50,6 +53,8 @@ export class AdminTokenService {
   async authenticate(token: string): Promise<AdminPrincipal> {
     const prefix = tokenPrefix(token, 'ibadm');
     if (!prefix) throw new UnauthenticatedError();
+    const cached = this.verified.get(token);
+    if (cached) return cached;
     const stored = await this.store.repos.adminTokens.findByPrefix(prefix);
     const now = nowIso();
     if (
@@ -60,6 +65,8 @@ export class AdminTokenService {
     ) {
       throw new UnauthenticatedError();
     }
-    return { orgId: stored.orgId, tokenId: stored.id, role: stored.role as Role };
+    const principal: AdminPrincipal = { orgId: stored.orgId, tokenId: stored.id, role: stored.role as Role };
+    this.verified.remember(token, principal);
+    return principal;
   }
 }

@@ -7,21 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
-import { hashToken, issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
+import { issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
 import { nowIso } from '../store/rows.js';
 import type { ScimTokenRecord } from '../store/repositories/credentials.js';
 import type { Store } from '../store/store.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Stored last-used times are refreshed at most this often, so a busy token costs no write per request. */
 const LAST_USED_GRANULARITY_MS = 60_000;
-
-/**
- * A verified token is trusted for this long without another database read: an IdP sends
- * thousands of requests a minute with one token. A revocation made through this process
- * clears the cache at once; one made by another instance takes effect within this time.
- */
-export const AUTHENTICATION_CACHE_MS = 5_000;
-const CACHE_LIMIT = 10_000;
 
 export interface ScimPrincipal {
   readonly orgId: string;
@@ -52,7 +45,7 @@ function view(t: ScimTokenRecord): ScimTokenView {
 }
 
 export class ScimTokenService {
-  private readonly verified = new Map<string, { principal: ScimPrincipal; until: number }>();
+  private readonly verified = new VerifiedTokenCache<ScimPrincipal>();
 
   constructor(private readonly store: Store) {}
 
@@ -98,7 +91,7 @@ export class ScimTokenService {
       const token = await repos.scimTokens.get(orgId, id);
       if (!token) throw new NotFoundError('scim_token', id);
       const at = nowIso();
-      this.verified.clear();
+      this.verified.forget((p) => p.tokenId === id);
       if (await repos.scimTokens.revoke(orgId, id, at)) {
         await recordAudit(repos, orgId, actor, {
           action: 'scim_token.revoked',
@@ -122,9 +115,8 @@ export class ScimTokenService {
   async authenticate(token: string): Promise<ScimPrincipal> {
     const prefix = tokenPrefix(token, 'ibscim');
     if (!prefix) throw new UnauthenticatedError();
-    const key = hashToken(token);
-    const cached = this.verified.get(key);
-    if (cached && cached.until > Date.now()) return cached.principal;
+    const cached = this.verified.get(token);
+    if (cached) return cached;
     const stored = await this.store.repos.scimTokens.findByPrefix(prefix);
     if (!stored || !tokenMatches(token, stored.tokenHash) || stored.revokedAt !== null) {
       throw new UnauthenticatedError();
@@ -139,8 +131,7 @@ export class ScimTokenService {
       );
     }
     const principal = { orgId: stored.orgId, connectionId: stored.connectionId, tokenId: stored.id };
-    if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
-    this.verified.set(key, { principal, until: now + AUTHENTICATION_CACHE_MS });
+    this.verified.remember(token, principal);
     return principal;
   }
 }

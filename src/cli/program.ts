@@ -16,6 +16,7 @@ import {
   openDatabase,
   ensurePostgresDatabase,
 } from '../store/database.js';
+import { registerAccessCommands } from './access-commands.js';
 import { CliFailure, withServices } from './context.js';
 import { printResult, table, type CliIo } from './io.js';
 
@@ -179,6 +180,7 @@ function buildProgram(io: CliIo, config: () => Config): Command {
       printResult(io, opts.json, issued, () => [`admin token ${issued.id} (shown once):`, issued.token].join('\n'));
     });
 
+  registerAccessCommands(program, io, config);
   return program;
 }
 

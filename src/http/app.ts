@@ -12,6 +12,7 @@ import { redactUrl } from '../telemetry/logger.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { scimRouter } from '../scim/router.js';
 import { healthRouter } from './health.js';
+import { accessRouter } from './access-router.js';
 import { requestIdOf } from './request-id.js';
 
 export interface AppDeps {
@@ -72,6 +73,7 @@ export function buildApp({ config, logger, services }: AppDeps): Express {
     }),
   );
 
+  app.use('/v1/access', accessRouter({ tokens: services.adminTokens, access: services.access }));
   app.use(healthRouter(services.store.db));
 
   app.use(notFoundHandler);

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import * as initialSchema from '../../migrations/20261123190000-initial-schema.js';
 import * as scimListingIndexes from '../../migrations/20261123200000-scim-listing-indexes.js';
+import * as accessModel from '../../migrations/20261124120000-access-model.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ interface MigrationModule {
 export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module: MigrationModule }> = [
   { name: '20261123190000-initial-schema', module: initialSchema },
   { name: '20261123200000-scim-listing-indexes', module: scimListingIndexes },
+  { name: '20261124120000-access-model', module: accessModel },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

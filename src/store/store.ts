@@ -2,6 +2,8 @@
  * The repositories, bound either to the database or to one transaction. Services run a
  * change and its audit event in one `store.transaction(...)`.
  */
+import { AccessFactsRepository } from './repositories/access-facts.js';
+import { IdpTeamMembershipRepository } from './repositories/idp-team-memberships.js';
 import type { Knex } from 'knex';
 import { AuditEventRepository } from './repositories/audit-events.js';
 import { ConnectionRepository } from './repositories/connections.js';
@@ -24,6 +26,8 @@ export interface Repositories {
   readonly users: DirectoryUserRepository;
   readonly groups: DirectoryGroupRepository;
   readonly teams: TeamRepository;
+  readonly idpTeams: IdpTeamMembershipRepository;
+  readonly accessFacts: AccessFactsRepository;
   readonly mappings: GroupMappingRepository;
   readonly policies: OrgPolicyRepository;
   readonly sessions: SessionRepository;
@@ -43,6 +47,8 @@ export function createRepositories(db: Knex): Repositories {
     users: new DirectoryUserRepository(db),
     groups: new DirectoryGroupRepository(db),
     teams: new TeamRepository(db),
+    idpTeams: new IdpTeamMembershipRepository(db),
+    accessFacts: new AccessFactsRepository(db),
     mappings: new GroupMappingRepository(db),
     policies: new OrgPolicyRepository(db),
     sessions: new SessionRepository(db),

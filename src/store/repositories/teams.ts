@@ -54,6 +54,56 @@ export class TeamRepository {
     return (await this.db<Row>('teams').where({ org_id: orgId }).orderBy('name_lower')).map(toTeam);
   }
 
+  async update(team: Team): Promise<void> {
+    try {
+      await this.db('teams').where({ org_id: team.orgId, id: team.id }).update({
+        name: team.name,
+        name_lower: team.name.toLowerCase(),
+        description: team.description,
+        version: team.version,
+        updated_at: team.updatedAt,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ConflictError('team.name_taken', `A team named ${JSON.stringify(team.name)} already exists`);
+      throw error;
+    }
+  }
+
+  /** Members per team and source, for listings. */
+  async memberCounts(orgId: string): Promise<Map<string, { idp: number; manual: number }>> {
+    const rows = await this.db<Row>('team_memberships')
+      .where({ org_id: orgId })
+      .groupBy('team_id', 'source')
+      .select('team_id', 'source')
+      .count({ n: '*' });
+    const out = new Map<string, { idp: number; manual: number }>();
+    for (const r of rows) {
+      const counts = out.get(r.team_id as string) ?? { idp: 0, manual: 0 };
+      counts[r.source as MembershipSource] = Number(r.n);
+      out.set(r.team_id as string, counts);
+    }
+    return out;
+  }
+
+  async members(
+    orgId: string,
+    teamId: string,
+    limit: number,
+  ): Promise<Array<{ userId: string; userName: string; source: MembershipSource }>> {
+    const rows = await this.db<Row>('team_memberships as tm')
+      .join('directory_users as u', 'u.id', 'tm.user_id')
+      .where({ 'tm.org_id': orgId, 'tm.team_id': teamId })
+      .orderBy(['u.user_name_lower', 'tm.source'])
+      .limit(limit)
+      .select('tm.user_id', 'u.user_name', 'tm.source');
+    return rows.map((r) => ({
+      userId: r.user_id as string,
+      userName: r.user_name as string,
+      source: r.source as MembershipSource,
+    }));
+  }
+
   async delete(orgId: string, id: string): Promise<boolean> {
     return (await this.db('teams').where({ org_id: orgId, id }).delete()) > 0;
   }

@@ -1,0 +1,51 @@
+/**
+ * The explanation of a user's effective access, as lines an IT admin reads top to bottom:
+ * membership, role, each team and how the user got into it (group → mapping → team, or
+ * manual), each scope and where it comes from, what the policy suppressed, device groups.
+ */
+import { describeSource } from './decision.js';
+import type { EffectiveAccess, MappingLink, TeamVia } from './effective-access.js';
+
+function link(l: MappingLink): string {
+  const by =
+    l.matchBy === 'display_name'
+      ? 'by display name: renaming the group breaks it'
+      : `by ${l.matchBy === 'id' ? 'group id' : 'externalId'}`;
+  return `IdP group ${JSON.stringify(l.groupName)} → mapping ${l.mappingId} (matched ${by})`;
+}
+
+function via(v: TeamVia): string {
+  return v.kind === 'manual' ? 'added by an admin (manual)' : link(v);
+}
+
+export function explainAccess(access: EffectiveAccess): string[] {
+  const lines: string[] = [];
+  lines.push(`${access.userName}: ${access.member ? 'member' : 'not a member'} (${access.membershipReason})`);
+  for (const l of access.membershipVia) lines.push(`membership: from ${link(l)}`);
+  lines.push(
+    access.roleVia.length > 0
+      ? `role ${access.role}: from ${access.roleVia.map(link).join('; ')}`
+      : `role ${access.role}: no mapped group names a role`,
+  );
+  for (const team of access.teams) lines.push(`team ${JSON.stringify(team.name)}: ${team.via.map(via).join('; ')}`);
+  if (!access.member) {
+    lines.push('no scopes: only members have access');
+    return lines;
+  }
+  if (access.scopeBasis === 'role_default') {
+    lines.push(
+      `no team grants scopes, so the ${access.role === 'User' ? "org's default for Users" : `${access.role} role's default`} applies`,
+    );
+  }
+  const bySource = new Map<string, string[]>();
+  for (const g of access.grants) {
+    const key = `${describeSource(g.source)}${g.deviceGroups ? ` on device groups ${g.deviceGroups.join(', ')}` : ''}`;
+    const list = bySource.get(key) ?? [];
+    list.push(g.scope);
+    bySource.set(key, list);
+  }
+  for (const [source, scopes] of bySource) lines.push(`scopes ${scopes.join(', ')}: from ${source}`);
+  for (const s of access.suppressed) lines.push(`suppressed ${s.scope} from ${describeSource(s.source)}: ${s.reason}`);
+  for (const d of access.deviceGroups) lines.push(`device group ${d.name}: ${d.actions.join(', ')}`);
+  return lines;
+}

@@ -1,0 +1,316 @@
+/**
+ * CLI commands of the access model: `team`, `map`, `policy`, `access`, `audit`, `api-token`.
+ * Each takes `--org` (id or slug) and `--json`.
+ */
+import { Option, type Command } from 'commander';
+import { CLI_ACTOR } from '../audit/actor.js';
+import type { Config } from '../config/config.js';
+import { MAPPING_MATCHES, type MappingMatch } from '../domain/team.js';
+import type { Services } from '../services.js';
+import { CliFailure, withServices } from './context.js';
+import { printResult, table, type CliIo } from './io.js';
+
+interface OrgOptions {
+  org: string;
+  json?: boolean;
+}
+
+const list = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
+
+export function registerAccessCommands(program: Command, io: CliIo, config: () => Config): void {
+  const inOrg = <T>(opts: OrgOptions, work: (s: Services, orgId: string) => Promise<T>): Promise<T> =>
+    withServices(config(), async (s) => work(s, (await s.organizations.resolve(opts.org)).id));
+  const withOrg = (cmd: Command): Command =>
+    cmd
+      .requiredOption('--org <org>', 'organization id or slug')
+      .addOption(new Option('--json', 'print machine-readable JSON'));
+
+  const team = program.command('team').description('factory teams: scopes, device groups, members');
+  withOrg(team.command('create').description('create a team'))
+    .requiredOption('--name <name>', 'team name, unique in the org')
+    .option('--description <text>', 'what the team is for')
+    .option('--scope <scopes>', 'scope(s) to grant, e.g. ci:read,source:read (repeatable)', list)
+    .option('--device-group <names>', 'device group(s) of the team (repeatable)', list)
+    .action(
+      async (opts: OrgOptions & { name: string; description?: string; scope?: string[]; deviceGroup?: string[] }) => {
+        const created = await inOrg(opts, (s, orgId) =>
+          s.teams.create(
+            orgId,
+            {
+              name: opts.name,
+              description: opts.description ?? null,
+              scopes: opts.scope ?? [],
+              deviceGroups: opts.deviceGroup ?? [],
+            },
+            CLI_ACTOR,
+          ),
+        );
+        printResult(io, opts.json, created, () => `created team ${created.name} (${created.id})`);
+      },
+    );
+  withOrg(team.command('update').description("change a team's name, description, scopes or device groups"))
+    .argument('<team>', 'team id or name')
+    .option('--name <name>', 'new name')
+    .option('--description <text>', 'new description')
+    .option('--scope <scopes>', 'replace the scopes (repeatable)', list)
+    .option('--device-group <names>', 'replace the device groups (repeatable)', list)
+    .action(
+      async (
+        teamRef: string,
+        opts: OrgOptions & { name?: string; description?: string; scope?: string[]; deviceGroup?: string[] },
+      ) => {
+        const updated = await inOrg(opts, (s, orgId) =>
+          s.teams.update(
+            orgId,
+            teamRef,
+            {
+              ...(opts.name !== undefined ? { name: opts.name } : {}),
+              ...(opts.description !== undefined ? { description: opts.description } : {}),
+              ...(opts.scope !== undefined ? { scopes: opts.scope } : {}),
+              ...(opts.deviceGroup !== undefined ? { deviceGroups: opts.deviceGroup } : {}),
+            },
+            CLI_ACTOR,
+          ),
+        );
+        printResult(io, opts.json, updated, () => `updated team ${updated.name}`);
+      },
+    );
+  withOrg(team.command('delete').description('delete a team (its members lose what it granted at once)'))
+    .argument('<team>', 'team id or name')
+    .action(async (teamRef: string, opts: OrgOptions) => {
+      const deleted = await inOrg(opts, (s, orgId) => s.teams.delete(orgId, teamRef, CLI_ACTOR));
+      printResult(io, opts.json, { id: deleted.id, name: deleted.name }, () => `deleted team ${deleted.name}`);
+    });
+  withOrg(team.command('list').description("list the org's teams")).action(async (opts: OrgOptions) => {
+    const teams = await inOrg(opts, (s, orgId) => s.teams.list(orgId));
+    printResult(io, opts.json, teams, () =>
+      table(
+        teams.map((t) => ({
+          id: t.id,
+          name: t.name,
+          scopes: t.scopes.join(','),
+          deviceGroups: t.deviceGroups.join(','),
+          members: `${t.members.idp} idp + ${t.members.manual} manual`,
+        })),
+        ['id', 'name', 'scopes', 'deviceGroups', 'members'],
+      ),
+    );
+  });
+  const edit = (
+    name: string,
+    description: string,
+    argName: string,
+    run: (s: Services, orgId: string, teamRef: string, values: string[]) => Promise<unknown>,
+  ): void => {
+    withOrg(team.command(name).description(description))
+      .argument('<team>', 'team id or name')
+      .argument(`<${argName}...>`, argName)
+      .action(async (teamRef: string, values: string[], opts: OrgOptions) => {
+        const result = await inOrg(opts, (s, orgId) =>
+          run(
+            s,
+            orgId,
+            teamRef,
+            values.flatMap((v) => list(v)),
+          ),
+        );
+        printResult(io, opts.json, result, () => `${name}: done`);
+      });
+  };
+  edit('add-scope', 'grant scopes to a team', 'scopes', (s, o, t, v) => s.teams.addScopes(o, t, v, CLI_ACTOR));
+  edit('remove-scope', 'take scopes from a team', 'scopes', (s, o, t, v) => s.teams.removeScopes(o, t, v, CLI_ACTOR));
+  edit('add-device-group', 'give a team device groups', 'deviceGroups', (s, o, t, v) =>
+    s.teams.addDeviceGroups(o, t, v, CLI_ACTOR),
+  );
+  edit('remove-device-group', 'take device groups from a team', 'deviceGroups', (s, o, t, v) =>
+    s.teams.removeDeviceGroups(o, t, v, CLI_ACTOR),
+  );
+  edit('add-member', 'add users (id or userName) to a team by hand', 'users', async (s, o, t, v) => {
+    const out = [];
+    for (const u of v) out.push(await s.teams.addMember(o, t, u, CLI_ACTOR));
+    return out;
+  });
+  edit('remove-member', 'remove users added by hand', 'users', async (s, o, t, v) => {
+    const out = [];
+    for (const u of v) out.push({ user: u, removed: await s.teams.removeMember(o, t, u, CLI_ACTOR) });
+    return out;
+  });
+
+  const map = program.command('map').description('mappings from IdP groups to membership, role and teams');
+  withOrg(map.command('create').description('map an IdP group of a connection to membership, a role and teams'))
+    .requiredOption('--connection <id>', 'connection id')
+    .requiredOption('--group <value>', "the group's SCIM id, externalId or display name (see --match)")
+    .addOption(new Option('--match <by>', 'how to find the group').choices(MAPPING_MATCHES).default('id'))
+    .addOption(new Option('--role <role>', 'org role members get').choices(['Owner', 'Admin', 'User']))
+    .option('--team <teams>', 'team(s), by id or name (repeatable)', list)
+    .option('--no-membership', 'do not make the group members org members (teams and role only)')
+    .action(
+      async (
+        opts: OrgOptions & {
+          connection: string;
+          group: string;
+          match: MappingMatch;
+          role?: string;
+          team?: string[];
+          membership: boolean;
+        },
+      ) => {
+        const result = await inOrg(opts, (s, orgId) =>
+          s.mappings.create(
+            orgId,
+            {
+              connectionId: opts.connection,
+              group: opts.group,
+              matchBy: opts.match,
+              role: opts.role ?? null,
+              teams: opts.team ?? [],
+              grantsMembership: opts.membership,
+            },
+            CLI_ACTOR,
+          ),
+        );
+        printResult(io, opts.json, result, () =>
+          [
+            `created mapping ${result.mapping.id}: ${result.membershipsChanged} team membership(s) added`,
+            ...(opts.match === 'display_name' ? ['note: matched by display name; renaming the group breaks it'] : []),
+          ].join('\n'),
+        );
+      },
+    );
+  withOrg(map.command('list').description("list the org's mappings")).action(async (opts: OrgOptions) => {
+    const mappings = await inOrg(opts, (s, orgId) => s.mappings.list(orgId));
+    printResult(io, opts.json, mappings, () =>
+      table(
+        mappings.map((m) => ({ ...m, teams: m.teamIds.join(','), membership: m.grantsMembership })),
+        ['id', 'connectionId', 'matchBy', 'matchValue', 'role', 'teams', 'membership'],
+      ),
+    );
+  });
+  withOrg(map.command('delete').description('delete a mapping (its members lose what it granted at once)'))
+    .argument('<id>', 'mapping id')
+    .action(async (id: string, opts: OrgOptions) => {
+      const result = await inOrg(opts, (s, orgId) => s.mappings.delete(orgId, id, CLI_ACTOR));
+      printResult(
+        io,
+        opts.json,
+        result,
+        () => `deleted mapping ${id}: ${result.membershipsChanged} team membership(s) removed`,
+      );
+    });
+
+  const access = program.command('access').description('effective access and decisions');
+  withOrg(access.command('explain').description("a user's effective access and where each part comes from"))
+    .argument('<user>', 'user id or userName')
+    .action(async (user: string, opts: OrgOptions) => {
+      const explained = await inOrg(opts, (s, orgId) => s.access.explain(orgId, user));
+      printResult(io, opts.json, explained, () => explained.explanation.join('\n'));
+    });
+  withOrg(access.command('check').description('may USER do SCOPE (on a device group)?'))
+    .argument('<user>', 'user id or userName')
+    .argument('<scope>', 'resource:action, e.g. devices:read')
+    .option('--device-group <name>', 'device group acted on')
+    .option('--owner <id>', 'owner of the device or group acted on')
+    .action(async (user: string, scope: string, opts: OrgOptions & { deviceGroup?: string; owner?: string }) => {
+      const decision = await inOrg(opts, (s, orgId) =>
+        s.access.check(orgId, user, { scope, deviceGroup: opts.deviceGroup, ownerId: opts.owner }),
+      );
+      printResult(io, opts.json, decision, () => `${decision.allowed ? 'allowed' : 'denied'}: ${decision.reason}`);
+    });
+
+  const policy = program.command('policy').description('the org policy that bounds every grant');
+  withOrg(policy.command('show').description('print the org policy')).action(async (opts: OrgOptions) => {
+    const p = await inOrg(opts, (s, orgId) => s.policies.get(orgId));
+    printResult(io, opts.json, p, () => JSON.stringify(p, null, 2));
+  });
+  withOrg(policy.command('set').description('change the org policy (Owners)'))
+    .addOption(new Option('--membership <mode>', 'who is a member').choices(['mapped', 'all_provisioned']))
+    .option('--allow <scopes>', 'only these scopes may be granted ("*" for no bound)', list)
+    .option('--deny <scopes>', 'these scopes are never granted ("none" to clear)', list)
+    .option('--default-user-scopes <scopes>', 'grant of Users in no team ("*" for every scope)', list)
+    .option('--resource <names>', 'extra catalog resources', list)
+    .option('--action <names>', 'extra catalog actions', list)
+    .action(
+      async (
+        opts: OrgOptions & {
+          membership?: 'mapped' | 'all_provisioned';
+          allow?: string[];
+          deny?: string[];
+          defaultUserScopes?: string[];
+          resource?: string[];
+          action?: string[];
+        },
+      ) => {
+        const orNull = (v: string[] | undefined, none: string): string[] | null | undefined =>
+          v === undefined ? undefined : v.length === 1 && v[0] === none ? null : v;
+        const updated = await inOrg(opts, async (s, orgId) => {
+          const extension =
+            opts.resource !== undefined || opts.action !== undefined
+              ? {
+                  resources: opts.resource ?? [],
+                  actions: opts.action ?? [],
+                }
+              : undefined;
+          return s.policies.update(
+            orgId,
+            {
+              ...(opts.membership ? { membership: opts.membership } : {}),
+              ...(opts.allow !== undefined ? { allowedScopes: orNull(opts.allow, '*') } : {}),
+              ...(opts.deny !== undefined ? { deniedScopes: orNull(opts.deny, 'none') } : {}),
+              ...(opts.defaultUserScopes !== undefined
+                ? { defaultUserScopes: orNull(opts.defaultUserScopes, '*') }
+                : {}),
+              ...(extension ? { catalog: extension } : {}),
+            },
+            CLI_ACTOR,
+          );
+        });
+        printResult(io, opts.json, updated, () => 'policy updated');
+      },
+    );
+
+  const audit = program.command('audit').description('the audit log');
+  withOrg(audit.command('list').description('recent audit events, newest first'))
+    .option('--action <action>', 'only this action, e.g. mapping.created')
+    .option('--actor <id>', 'only this actor id')
+    .option('--target <id>', 'only this target id')
+    .option('--since <time>', 'ISO-8601 time')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(
+      async (
+        opts: OrgOptions & { action?: string; actor?: string; target?: string; since?: string; limit: string },
+      ) => {
+        const limit = Number(opts.limit);
+        if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) {
+          throw new CliFailure(`--since ${JSON.stringify(opts.since)} is not an ISO-8601 time`, 2);
+        }
+        const events = await inOrg(opts, (s, orgId) =>
+          s.store.repos.audit.list(orgId, {
+            ...(opts.action ? { action: opts.action } : {}),
+            ...(opts.actor ? { actorId: opts.actor } : {}),
+            ...(opts.target ? { targetId: opts.target } : {}),
+            ...(opts.since ? { since: new Date(opts.since).toISOString() } : {}),
+            limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 10_000) : 50,
+          }),
+        );
+        printResult(io, opts.json, events, () =>
+          table(events, ['occurredAt', 'actorType', 'actorLabel', 'action', 'targetType', 'targetLabel']),
+        );
+      },
+    );
+
+  const apiToken = program.command('api-token').description('org API tokens for factory services (decisions)');
+  withOrg(apiToken.command('issue').description('issue a token for the decision API (shown once, only here)'))
+    .option('--description <text>', 'which service uses it')
+    .action(async (opts: OrgOptions & { description?: string }) => {
+      const issued = await inOrg(opts, (s, orgId) =>
+        s.adminTokens.issue(orgId, CLI_ACTOR, { role: 'User', description: opts.description ?? 'decision API' }),
+      );
+      printResult(io, opts.json, issued, () => [`API token ${issued.id} (shown once):`, issued.token].join('\n'));
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * The decision API for factory services, authenticated by an org API token
+ * (`identity-bridge api-token issue`, or any admin token of the org):
+ *   POST /v1/access/check     { user, scope, deviceGroup?, ownerId? } → { allowed, reason }
+ *   GET  /v1/access/users/:id  effective access with its explanation
+ * The token's org is the only org a request can see: a user of another org is a 404.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AdminPrincipal, AdminTokenService } from '../admin/admin-tokens.js';
+import type { AccessService } from '../decisions/access-service.js';
+import { InvalidInputError, UnauthenticatedError } from '../domain/errors/index.js';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    apiPrincipal?: AdminPrincipal;
+  }
+}
+
+const CheckBody = z.object({
+  user: z.string().min(1).max(512),
+  scope: z.string().min(1).max(128),
+  deviceGroup: z.string().min(1).max(200).optional(),
+  ownerId: z.string().min(1).max(512).optional(),
+});
+
+function principal(res: Response): AdminPrincipal {
+  const p = res.locals.apiPrincipal;
+  if (!p) throw new UnauthenticatedError();
+  return p;
+}
+
+export function accessRouter(deps: { tokens: AdminTokenService; access: AccessService }): Router {
+  const router = Router();
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+    try {
+      if (!m) throw new UnauthenticatedError();
+      res.locals.apiPrincipal = await deps.tokens.authenticate(m[1]!);
+      next();
+    } catch (error) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge decisions"');
+      next(error);
+    }
+  });
+
+  router.post('/check', async (req, res) => {
+    const parsed = CheckBody.safeParse(req.body);
+    if (!parsed.success) {
+      throw new InvalidInputError(
+        'access.invalid_request',
+        `Send {"user": id or userName, "scope": "resource:action", "deviceGroup"?: name, "ownerId"?: id}: ${parsed.error.issues
+          .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+          .join('; ')}`,
+      );
+    }
+    const { user, ...question } = parsed.data;
+    const decision = await deps.access.check(principal(res).orgId, user, question);
+    res.json({ allowed: decision.allowed, reason: decision.reason, userId: decision.userId });
+  });
+
+  router.get('/users/:id', async (req, res) => {
+    res.json(await deps.access.explain(principal(res).orgId, req.params.id!));
+  });
+  return router;
+}

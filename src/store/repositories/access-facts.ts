@@ -1,0 +1,133 @@
+/**
+ * What a decision reads: one user's facts in one round trip (active flag, the groups of
+ * theirs that a mapping names, manual team memberships, and the org's access-config
+ * version), and, when that version moved, the org's teams, mappings and policy.
+ */
+import type { Knex } from 'knex';
+import type { Role } from '../../domain/role.js';
+import type { MappingMatch } from '../../domain/team.js';
+import { dialectOf } from '../database.js';
+import { prepared } from '../prepared-statements.js';
+import { fromJson, toBool } from '../rows.js';
+
+type Row = Record<string, unknown>;
+
+/** A directory group `g` that mapping `m` names, by the mapping's kind of match. */
+export const MAPPING_MATCHES_GROUP = `m.org_id = g.org_id AND m.connection_id = g.connection_id AND (
+  (m.match_by = 'id' AND m.match_value = g.id)
+  OR (m.match_by = 'external_id' AND m.match_value = g.external_id)
+  OR (m.match_by = 'display_name' AND m.match_value = g.display_name))`;
+
+export interface StoredUserFacts {
+  readonly id: string;
+  readonly userName: string;
+  readonly active: boolean;
+  readonly mappedGroups: ReadonlyArray<{ mappingId: string; groupId: string; groupName: string }>;
+  readonly manualTeamIds: readonly string[];
+  readonly configVersion: number;
+}
+
+export interface StoredAccessConfig {
+  readonly teams: ReadonlyArray<{ id: string; name: string; scopes: string[]; deviceGroups: string[] }>;
+  readonly mappings: ReadonlyArray<{
+    id: string;
+    connectionId: string;
+    matchBy: MappingMatch;
+    matchValue: string;
+    grantsMembership: boolean;
+    role: Role | null;
+    teamIds: string[];
+  }>;
+}
+
+export class AccessFactsRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** The user named by id or userName (case-insensitive), with everything a decision needs about them. */
+  async userFacts(orgId: string, idOrUserName: string): Promise<StoredUserFacts | undefined> {
+    const pg = dialectOf(this.db) === 'pg';
+    const mapped = pg
+      ? `json_agg(json_build_object('m', m.id, 'g', g.id, 'n', g.display_name))`
+      : `json_group_array(json_object('m', m.id, 'g', g.id, 'n', g.display_name))`;
+    const manual = pg ? 'json_agg(tm.team_id)' : 'json_group_array(tm.team_id)';
+    const sql = `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv,
+        (SELECT ${mapped} FROM group_memberships gm
+           JOIN directory_groups g ON g.id = gm.group_id
+           JOIN group_mappings m ON ${MAPPING_MATCHES_GROUP}
+          WHERE gm.user_id = u.id) AS mapped,
+        (SELECT ${manual} FROM team_memberships tm WHERE tm.user_id = u.id AND tm.source = 'manual') AS manual
+      FROM directory_users u JOIN organizations o ON o.id = u.org_id
+      WHERE u.org_id = ? AND (u.id = ? OR u.user_name_lower = ?)
+      ORDER BY CASE WHEN u.id = ? THEN 0 ELSE 1 END
+      LIMIT 1`;
+    const result: unknown = await prepared(
+      this.db,
+      this.db.raw(sql, [orgId, idOrUserName, idOrUserName.toLowerCase(), idOrUserName]),
+    );
+    const row = (pg ? (result as { rows: Row[] }).rows : (result as Row[]))[0];
+    if (!row) return undefined;
+    const groups = fromJson<Array<{ m: string; g: string; n: string }>>(row.mapped) ?? [];
+    return {
+      id: row.id as string,
+      userName: row.user_name as string,
+      active: toBool(row.active),
+      mappedGroups: groups.map((x) => ({ mappingId: x.m, groupId: x.g, groupName: x.n })),
+      manualTeamIds: fromJson<string[]>(row.manual) ?? [],
+      configVersion: Number(row.cv),
+    };
+  }
+
+  async configVersion(orgId: string): Promise<number | undefined> {
+    const row = await this.db<Row>('organizations').where({ id: orgId }).first('access_config_version');
+    return row ? Number(row.access_config_version) : undefined;
+  }
+
+  /** Marks the org's teams/mappings/policy as changed; call inside the transaction that changes them. */
+  async bumpConfigVersion(orgId: string): Promise<void> {
+    await this.db('organizations')
+      .where({ id: orgId })
+      .update({ access_config_version: this.db.raw('access_config_version + 1') });
+  }
+
+  async config(orgId: string): Promise<StoredAccessConfig> {
+    const [teams, scopes, deviceGroups, mappings, mappingTeams] = await Promise.all([
+      this.db<Row>('teams').where({ org_id: orgId }).select('id', 'name'),
+      this.db<Row>('team_scopes').where({ org_id: orgId }).select('team_id', 'scope').orderBy('scope'),
+      this.db<Row>('team_device_groups')
+        .where({ org_id: orgId })
+        .select('team_id', 'device_group')
+        .orderBy('device_group'),
+      this.db<Row>('group_mappings').where({ org_id: orgId }),
+      this.db<Row>('group_mapping_teams').where({ org_id: orgId }),
+    ]);
+    const grouped = (rows: Row[], key: string, value: string): Map<string, string[]> => {
+      const out = new Map<string, string[]>();
+      for (const r of rows) {
+        const list = out.get(r[key] as string) ?? [];
+        list.push(r[value] as string);
+        out.set(r[key] as string, list);
+      }
+      return out;
+    };
+    const scopesOf = grouped(scopes, 'team_id', 'scope');
+    const groupsOf = grouped(deviceGroups, 'team_id', 'device_group');
+    const teamsOf = grouped(mappingTeams, 'mapping_id', 'team_id');
+    return {
+      teams: teams.map((t) => ({
+        id: t.id as string,
+        name: t.name as string,
+        scopes: scopesOf.get(t.id as string) ?? [],
+        deviceGroups: groupsOf.get(t.id as string) ?? [],
+      })),
+      mappings: mappings.map((m) => ({
+        id: m.id as string,
+        connectionId: m.connection_id as string,
+        matchBy: m.match_by as MappingMatch,
+        matchValue: m.match_value as string,
+        grantsMembership: toBool(m.grants_membership),
+        role: (m.role as Role | null) ?? null,
+        teamIds: teamsOf.get(m.id as string) ?? [],
+      })),
+    };
+  }
+}
