@@ -73,10 +73,12 @@ export class IdpTeamMembershipRepository {
     );
 
     const ins = restrict('mt.team_id', 'gm.user_id');
+    // DISTINCT stays inside: outside it, PostgreSQL would type the bound values as text.
     const added = await this.db.raw(
       `INSERT INTO team_memberships (org_id, team_id, user_id, source, created_at)
-       SELECT DISTINCT ?, mt.team_id, gm.user_id, 'idp', ? ${DERIVED}
-        WHERE m.org_id = ?${ins.sql}
+       SELECT ?, d.team_id, d.user_id, 'idp', ?
+         FROM (SELECT DISTINCT mt.team_id, gm.user_id ${DERIVED} WHERE m.org_id = ?${ins.sql}) d
+        WHERE true
        ON CONFLICT (team_id, user_id, source) DO NOTHING`,
       [orgId, nowIso(), orgId, ...ins.bindings],
     );
