@@ -1,0 +1,85 @@
+/**
+ * Two instances on one PostgreSQL database: each caches the org's teams, mappings and
+ * policy, yet a change made through one is used by the very next decision on the other.
+ */
+import { CLI_ACTOR } from '../../../src/audit/actor.js';
+import { loadConfig } from '../../../src/config/config.js';
+import { startServer, type RunningServer } from '../../../src/server.js';
+import { createLogger } from '../../../src/telemetry/logger.js';
+import { newConnection } from '../../support/scim-client.js';
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+describe('two instances on one database', () => {
+  let a: TestServer;
+  let b: RunningServer;
+
+  beforeAll(async () => {
+    a = await startTestServer();
+    const config = loadConfig({
+      DATABASE_URL: a.database.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+    });
+    b = await startServer(config, createLogger(config.logLevel));
+  });
+
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('sees a team edit, a mapping, a SCIM member removal and a deactivation made through A at once on B', async () => {
+    const viaA = a.running.services;
+    const okta = await newConnection(viaA, a.url, 'okta');
+    const token = (await viaA.adminTokens.issue(okta.orgId, CLI_ACTOR, { role: 'User' })).token;
+    const checkOnB = async (scope: string): Promise<boolean> => {
+      const res = await fetch(`${b.url}/v1/access/check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'dana@example.com', scope }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { allowed: boolean }).allowed;
+    };
+
+    const dana = (await okta.request('POST', '/Users', { userName: 'dana@example.com' })).body.id as string;
+    const group = (await okta.request('POST', '/Groups', { displayName: 'CI', members: [{ value: dana }] })).body
+      .id as string;
+    await viaA.teams.create(okta.orgId, { name: 'ci', scopes: ['ci:read'] }, CLI_ACTOR);
+    expect(await checkOnB('ci:read')).toBe(false); // B caches the org's configuration from here on
+
+    await viaA.mappings.create(okta.orgId, { connectionId: okta.connectionId, group, teams: ['ci'] }, CLI_ACTOR);
+    expect(await checkOnB('ci:read')).toBe(true);
+    expect(await checkOnB('ci:read-update')).toBe(false);
+
+    await viaA.teams.update(okta.orgId, 'ci', { scopes: ['ci:read-update'] }, CLI_ACTOR);
+    expect(await checkOnB('ci:read-update')).toBe(true);
+
+    await viaA.policies.update(okta.orgId, { deniedScopes: ['ci:read-update'] }, CLI_ACTOR);
+    expect(await checkOnB('ci:read-update')).toBe(false);
+    await viaA.policies.update(okta.orgId, { deniedScopes: [] }, CLI_ACTOR);
+    expect(await checkOnB('ci:read-update')).toBe(true);
+
+    const removed = await okta.request('PATCH', `/Groups/${group}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'remove', path: 'members', value: [{ value: dana }] }],
+    });
+    expect(removed.status).toBe(204);
+    expect(await checkOnB('ci:read')).toBe(false);
+
+    await okta.request('PATCH', `/Groups/${group}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: dana }] }],
+    });
+    expect(await checkOnB('ci:read')).toBe(true);
+    await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(await checkOnB('ci:read')).toBe(false);
+  });
+});
