@@ -15,6 +15,7 @@ export class HttpClient {
     baseUrl: string,
     private readonly token: string,
     sockets: number,
+    private readonly prefix = '/scim/v2',
   ) {
     this.url = new URL(baseUrl);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
@@ -30,7 +31,7 @@ export class HttpClient {
           host: this.url.hostname,
           port: this.url.port,
           method,
-          path: `/scim/v2${path}`,
+          path: `${this.prefix}${path}`,
           headers: {
             authorization: `Bearer ${this.token}`,
             accept: 'application/scim+json',
@@ -69,6 +70,7 @@ export interface RunStats {
   readonly perSecond: number;
   readonly medianMs: number;
   readonly p95Ms: number;
+  readonly p99Ms: number;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -102,5 +104,6 @@ export async function runConcurrent(
     perSecond: count / seconds,
     medianMs: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
   };
 }

@@ -8,15 +8,13 @@
  * userName lookups, a walk of every user by offset and by cursor, and one-member
  * add/remove latency on a small and a very large group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { CLI_ACTOR } from '../src/audit/actor.js';
 import { createServices } from '../src/services.js';
 import { openStore } from '../src/store/open-store.js';
 import { HttpClient, percentile, runConcurrent, type RunStats } from './http-load.js';
+import { peakRssMb, recreateDatabase, startService } from './service-process.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000);
@@ -36,60 +34,6 @@ function rate(s: RunStats, unit: string, multiplier = 1): string {
   return `${(s.perSecond * multiplier).toFixed(0)} ${unit}/s  (${s.count} requests in ${s.seconds.toFixed(1)} s, median ${s.medianMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms)`;
 }
 
-async function recreateDatabase(): Promise<void> {
-  const url = new URL(DATABASE_URL);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  await client.end();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startService(): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // BENCH_SERVICE_ARGS passes extra node flags to the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_SERVICE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: url,
-      LOG_LEVEL: 'warn',
-      SESSION_SECRET: 'bench-secret-that-is-long-enough-0123456789abcdef',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('service did not become ready');
-}
-
-function peakRssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
 async function timed(n: number, fn: () => Promise<number>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(await fn());
@@ -98,7 +42,7 @@ async function timed(n: number, fn: () => Promise<number>): Promise<number[]> {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
-  await recreateDatabase();
+  await recreateDatabase(DATABASE_URL);
   const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 2 }, { migrate: true });
   const services = createServices(store);
   const org = await services.organizations.create('Bench Corp', CLI_ACTOR);
@@ -106,7 +50,7 @@ async function main(): Promise<void> {
   const { token } = await services.scimTokens.issue(org.id, connection.id, CLI_ACTOR);
   await store.db.destroy();
 
-  const { child, url } = await startService();
+  const { child, url } = await startService(DATABASE_URL);
   const http = new HttpClient(url, token, CONCURRENCY);
   process.stdout.write(
     `identity-bridge SCIM benchmark: ${USERS} users, ${GROUPS} groups, ${MEMBERSHIPS} memberships, concurrency ${CONCURRENCY}, PostgreSQL\n\n`,

@@ -5,18 +5,32 @@
  */
 import type { Knex } from 'knex';
 import type { Role } from '../../domain/role.js';
-import type { MappingMatch } from '../../domain/team.js';
+import { MAPPING_MATCHES, type MappingMatch } from '../../domain/team.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { fromJson, toBool } from '../rows.js';
 
 type Row = Record<string, unknown>;
 
-/** A directory group `g` that mapping `m` names, by the mapping's kind of match. */
-export const MAPPING_MATCHES_GROUP = `m.org_id = g.org_id AND m.connection_id = g.connection_id AND (
-  (m.match_by = 'id' AND m.match_value = g.id)
-  OR (m.match_by = 'external_id' AND m.match_value = g.external_id)
-  OR (m.match_by = 'display_name' AND m.match_value = g.display_name))`;
+/**
+ * `body` once per kind of match, joined by UNION ALL, with MATCH standing for "mapping m
+ * names group g". Each branch is an equality on an indexed column (the group's id, its
+ * (connection, externalId), or the mapping's (connection, kind, value)), so finding the
+ * mappings of a user's groups, or the groups of a mapping, never scans every mapping.
+ * A branch repeats its placeholders: bind their values once per kind (`perMatchKindBindings`).
+ */
+export function perMatchKind(body: string): string {
+  return MAPPING_MATCHES.map((kind) =>
+    body.replaceAll(
+      'MATCH',
+      `m.match_by = '${kind}' AND m.connection_id = g.connection_id AND m.match_value = g.${kind}`,
+    ),
+  ).join('\nUNION ALL\n');
+}
+
+export function perMatchKindBindings<T>(bindings: readonly T[]): T[] {
+  return MAPPING_MATCHES.flatMap(() => bindings);
+}
 
 export interface StoredUserFacts {
   readonly id: string;
@@ -47,14 +61,15 @@ export class AccessFactsRepository {
   async userFacts(orgId: string, idOrUserName: string): Promise<StoredUserFacts | undefined> {
     const pg = dialectOf(this.db) === 'pg';
     const mapped = pg
-      ? `json_agg(json_build_object('m', m.id, 'g', g.id, 'n', g.display_name))`
-      : `json_group_array(json_object('m', m.id, 'g', g.id, 'n', g.display_name))`;
+      ? `json_agg(json_build_object('m', x.m, 'g', x.g, 'n', x.n))`
+      : `json_group_array(json_object('m', x.m, 'g', x.g, 'n', x.n))`;
     const manual = pg ? 'json_agg(tm.team_id)' : 'json_group_array(tm.team_id)';
+    const branches = perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
+        FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
+        JOIN group_mappings m ON MATCH
+       WHERE gm.user_id = u.id`);
     const sql = `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv,
-        (SELECT ${mapped} FROM group_memberships gm
-           JOIN directory_groups g ON g.id = gm.group_id
-           JOIN group_mappings m ON ${MAPPING_MATCHES_GROUP}
-          WHERE gm.user_id = u.id) AS mapped,
+        (SELECT ${mapped} FROM (${branches}) x) AS mapped,
         (SELECT ${manual} FROM team_memberships tm WHERE tm.user_id = u.id AND tm.source = 'manual') AS manual
       FROM directory_users u JOIN organizations o ON o.id = u.org_id
       WHERE u.org_id = ? AND (u.id = ? OR u.user_name_lower = ?)

@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { nowIso } from '../rows.js';
-import { MAPPING_MATCHES_GROUP } from './access-facts.js';
+import { perMatchKind, perMatchKindBindings } from './access-facts.js';
 
 /** Which (team, user) pairs to bring in step; the parts given are combined with AND. */
 export interface ReconcileScope {
@@ -21,10 +21,15 @@ export interface ReconcileScope {
 /** Bound parameters per statement stay far below SQLite's and PostgreSQL's limits. */
 const CHUNK = 500;
 
-const DERIVED = `FROM group_mapping_teams mt
-  JOIN group_mappings m ON m.id = mt.mapping_id
-  JOIN directory_groups g ON ${MAPPING_MATCHES_GROUP}
-  JOIN group_memberships gm ON gm.group_id = g.id`;
+/** (team, user) pairs the mappings derive, restricted by `where` (which may use mt, m, g, gm). */
+function derived(where: string): string {
+  return perMatchKind(`SELECT mt.team_id, gm.user_id
+    FROM group_mapping_teams mt
+    JOIN group_mappings m ON m.id = mt.mapping_id
+    JOIN directory_groups g ON MATCH
+    JOIN group_memberships gm ON gm.group_id = g.id
+   WHERE ${where}`);
+}
 
 export class IdpTeamMembershipRepository {
   constructor(private readonly db: Knex) {}
@@ -68,7 +73,7 @@ export class IdpTeamMembershipRepository {
     const removed = await this.db.raw(
       `DELETE FROM team_memberships AS tm
         WHERE tm.org_id = ? AND tm.source = 'idp'${del.sql}
-          AND NOT EXISTS (SELECT 1 ${DERIVED} WHERE mt.team_id = tm.team_id AND gm.user_id = tm.user_id)`,
+          AND NOT EXISTS (${derived('mt.team_id = tm.team_id AND gm.user_id = tm.user_id')})`,
       [orgId, ...del.bindings],
     );
 
@@ -77,10 +82,10 @@ export class IdpTeamMembershipRepository {
     const added = await this.db.raw(
       `INSERT INTO team_memberships (org_id, team_id, user_id, source, created_at)
        SELECT ?, d.team_id, d.user_id, 'idp', ?
-         FROM (SELECT DISTINCT mt.team_id, gm.user_id ${DERIVED} WHERE m.org_id = ?${ins.sql}) d
+         FROM (SELECT DISTINCT team_id, user_id FROM (${derived(`m.org_id = ?${ins.sql}`)}) pairs) d
         WHERE true
        ON CONFLICT (team_id, user_id, source) DO NOTHING`,
-      [orgId, nowIso(), orgId, ...ins.bindings],
+      [orgId, nowIso(), ...perMatchKindBindings([orgId, ...ins.bindings])],
     );
     return { added: changedRows(added), removed: changedRows(removed) };
   }
@@ -88,9 +93,10 @@ export class IdpTeamMembershipRepository {
   /** Whether any mapping of the org names this group (if none, its member changes affect no team). */
   async groupIsMapped(orgId: string, groupId: string): Promise<boolean> {
     const rows = (await this.db.raw(
-      `SELECT 1 AS hit FROM directory_groups g JOIN group_mappings m ON ${MAPPING_MATCHES_GROUP}
-        WHERE g.org_id = ? AND g.id = ? LIMIT 1`,
-      [orgId, groupId],
+      `SELECT 1 AS hit FROM (${perMatchKind(
+        'SELECT m.id FROM directory_groups g JOIN group_mappings m ON MATCH WHERE g.org_id = ? AND g.id = ?',
+      )}) x LIMIT 1`,
+      perMatchKindBindings([orgId, groupId]),
     )) as unknown;
     return rowsOf(rows).length > 0;
   }
