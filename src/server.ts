@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services.js';
 import { resolveSessionSecret } from './sso/session-secret.js';
+import { AccessChangeFeed } from './store/access-change-feed.js';
 import { openStore } from './store/open-store.js';
 import { startPlannerStatistics } from './store/planner-statistics.js';
 import type { Logger } from './telemetry/logger.js';
@@ -35,6 +36,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const services = createServices(store);
   const stopStatistics = startPlannerStatistics(store.db, dbLogger);
+  const feed =
+    config.database.client === 'pg'
+      ? new AccessChangeFeed(config.database.listenUrl ?? config.database.url, {
+          onChange: (change) => services.access.applyChange(change),
+          onReset: () => services.access.reset(),
+          onError: (error) =>
+            dbLogger.warn({ err: error }, 'access change feed interrupted; decisions read the database'),
+        })
+      : undefined;
+  if (feed) {
+    await feed.start();
+    services.access.useChangeFeed(feed);
+  }
   await resolveSessionSecret(config, store, logger);
   const app = buildApp({ config, logger, services });
 
@@ -65,6 +79,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.closeIdleConnections();
       });
       stopStatistics();
+      await feed?.stop();
       await store.db.destroy();
     })());
 

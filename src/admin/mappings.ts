@@ -75,7 +75,7 @@ export class MappingService {
         updatedAt: at,
       };
       await repos.mappings.insert(mapping);
-      const { added } = await repos.idpTeams.reconcile(orgId, { teamIds: mapping.teamIds });
+      const { added } = await repos.idpTeams.reconcile(orgId, { teamIds: mapping.teamIds, only: 'add' });
       await repos.accessFacts.bumpConfigVersion(orgId);
       await recordAudit(repos, orgId, actor, {
         action: 'mapping.created',
@@ -91,7 +91,7 @@ export class MappingService {
       const mapping = await repos.mappings.get(orgId, id);
       if (!mapping) throw new NotFoundError('mapping', id);
       await repos.mappings.delete(orgId, id);
-      const { removed } = await repos.idpTeams.reconcile(orgId, { teamIds: mapping.teamIds });
+      const { removed } = await repos.idpTeams.reconcile(orgId, { teamIds: mapping.teamIds, only: 'remove' });
       await repos.accessFacts.bumpConfigVersion(orgId);
       await recordAudit(repos, orgId, actor, {
         action: 'mapping.deleted',

@@ -207,6 +207,7 @@ export class TeamService {
       const found = (await repos.users.get(orgId, user)) ?? (await repos.users.findByUserName(orgId, user));
       if (!found) throw new NotFoundError('user', user);
       await repos.teams.addMember(orgId, team.id, found.id, 'manual', nowIso());
+      await repos.accessChanges.announce(orgId, [found.id]);
       await recordAudit(repos, orgId, actor, {
         action: 'team.member_added',
         target: { type: 'team', id: team.id, label: team.name },
@@ -224,6 +225,7 @@ export class TeamService {
       if (!found) throw new NotFoundError('user', user);
       const removed = await repos.teams.removeMember(orgId, team.id, found.id, 'manual');
       if (removed) {
+        await repos.accessChanges.announce(orgId, [found.id]);
         await recordAudit(repos, orgId, actor, {
           action: 'team.member_removed',
           target: { type: 'team', id: team.id, label: team.name },

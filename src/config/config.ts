@@ -9,7 +9,14 @@ import path from 'node:path';
 import { z } from 'zod';
 
 export type DatabaseConfig =
-  | { readonly client: 'pg'; readonly url: string; readonly poolMax: number; readonly preparedStatements?: boolean }
+  | {
+      readonly client: 'pg';
+      readonly url: string;
+      readonly poolMax: number;
+      readonly preparedStatements?: boolean;
+      /** A direct (session-level) connection for LISTEN, past any transaction-mode pooler; defaults to url. */
+      readonly listenUrl?: string;
+    }
   | { readonly client: 'sqlite'; readonly filename: string };
 
 export interface Config {
@@ -73,6 +80,11 @@ const envSchema = z.object({
     .min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' })
     .optional(),
   DATABASE_PREPARED_STATEMENTS: booleanFromEnv.default(true),
+  DATABASE_LISTEN_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+    .optional(),
   MIGRATE_ON_START: booleanFromEnv.default(true),
   TRUST_PROXY: booleanFromEnv.default(false),
   SHUTDOWN_TIMEOUT_MS: z.coerce
@@ -120,7 +132,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (typeof parsedDatabase === 'string') throw new ConfigError([`DATABASE_URL: ${parsedDatabase}`]);
   const database: DatabaseConfig =
     parsedDatabase.client === 'pg'
-      ? { ...parsedDatabase, preparedStatements: e.DATABASE_PREPARED_STATEMENTS }
+      ? {
+          ...parsedDatabase,
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+          listenUrl: e.DATABASE_LISTEN_URL ?? parsedDatabase.url,
+        }
       : parsedDatabase;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {

@@ -1,42 +1,83 @@
 /**
  * Decisions and explanations for factory services, the CLI and the admin console.
  *
- * Each decision reads the user's facts live in one round trip (active flag, mapped groups,
- * manual teams, and the org's access-config version); the org's teams, mappings and policy
- * are cached per instance and reloaded when that version moved. Every team, mapping and
- * policy edit bumps the version in its own transaction, so a decision on any instance,
- * right after a change commits anywhere, sees it: no instance serves a stale grant.
+ * Without a change feed (SQLite, the CLI, or while the feed is down) each decision reads
+ * the user's facts in one round trip, together with the org's access-config version, and
+ * reuses the org's teams, mappings and policy while that version stands.
+ *
+ * With a healthy change feed (PostgreSQL) decisions are answered from memory: user facts
+ * and org configuration are cached, every write announces what it changed at commit, and
+ * `feed.sync()` before each decision guarantees that every change acknowledged before the
+ * decision was asked for has already dropped the cached copy. So a second instance never
+ * serves a stale grant, and a decision costs no query in the common case.
  */
 import { decide, type AccessDecision, type AccessQuestion } from '../access/decision.js';
 import { evaluateAccess, type EffectiveAccess, type OrgAccessConfig } from '../access/effective-access.js';
 import { explainAccess } from '../access/explanation.js';
 import { accessPolicyOf } from '../admin/policy.js';
 import { NotFoundError } from '../domain/errors/index.js';
+import type { AccessChange, AccessChangeFeed } from '../store/access-change-feed.js';
+import type { StoredUserFacts } from '../store/repositories/access-facts.js';
 import type { Store } from '../store/store.js';
 
 export interface Explained extends EffectiveAccess {
   readonly explanation: readonly string[];
 }
 
-/** More orgs than this in one process and the cache starts over (it only ever saves reads). */
+/** Past these sizes a cache starts over (it only ever saves reads). */
 const MAX_CACHED_ORGS = 10_000;
+const MAX_CACHED_USERS = 500_000;
+
+interface OrgCache {
+  /** Bumped by every change announced for the org: a read that overlaps one is not cached. */
+  generation: number;
+  config: OrgAccessConfig | undefined;
+  readonly byId: Map<string, StoredUserFacts>;
+  readonly idByName: Map<string, string>;
+}
 
 export class AccessService {
   private readonly configs = new Map<string, OrgAccessConfig>();
+  private readonly orgs = new Map<string, OrgCache>();
+  private cachedUsers = 0;
+  private feed: AccessChangeFeed | undefined;
 
   constructor(private readonly store: Store) {}
 
+  /** Serves decisions from memory, kept exact by this feed (see the module comment). */
+  useChangeFeed(feed: AccessChangeFeed): void {
+    this.feed = feed;
+  }
+
+  /** A change was committed somewhere: forget what it touches. */
+  applyChange(change: AccessChange): void {
+    const org = this.orgs.get(change.orgId);
+    if (!org) return;
+    org.generation++;
+    if (change.userIds === null) {
+      org.config = undefined;
+      this.cachedUsers -= org.byId.size;
+      org.byId.clear();
+      org.idByName.clear();
+      return;
+    }
+    for (const id of change.userIds) if (org.byId.delete(id)) this.cachedUsers--;
+  }
+
+  /** Notifications may have been missed: forget everything. */
+  reset(): void {
+    for (const org of this.orgs.values()) org.generation++;
+    this.orgs.clear();
+    this.cachedUsers = 0;
+  }
+
   async effectiveAccess(orgId: string, user: string): Promise<EffectiveAccess> {
-    const facts = await this.store.repos.accessFacts.userFacts(orgId, user);
-    if (!facts) throw new NotFoundError('user', user);
-    const config = await this.configFor(orgId, facts.configVersion);
+    const { facts, config } = await this.load(orgId, user);
     return evaluateAccess(config, facts);
   }
 
   async check(orgId: string, user: string, question: AccessQuestion): Promise<AccessDecision & { userId: string }> {
-    const facts = await this.store.repos.accessFacts.userFacts(orgId, user);
-    if (!facts) throw new NotFoundError('user', user);
-    const config = await this.configFor(orgId, facts.configVersion);
+    const { facts, config } = await this.load(orgId, user);
     return { ...decide(config.policy, evaluateAccess(config, facts), question), userId: facts.id };
   }
 
@@ -45,22 +86,78 @@ export class AccessService {
     return { ...access, explanation: explainAccess(access) };
   }
 
-  private async configFor(orgId: string, version: number): Promise<OrgAccessConfig> {
+  private async load(orgId: string, user: string): Promise<{ facts: StoredUserFacts; config: OrgAccessConfig }> {
+    const feed = this.feed;
+    if (feed?.healthy) {
+      let synced = true;
+      await feed.sync().catch(() => {
+        synced = false; // the feed broke mid-way: this decision reads the database
+      });
+      if (synced) return this.loadCached(orgId, user);
+    }
+    return this.loadUncached(orgId, user);
+  }
+
+  private async loadUncached(
+    orgId: string,
+    user: string,
+  ): Promise<{ facts: StoredUserFacts; config: OrgAccessConfig }> {
+    const facts = await this.store.repos.accessFacts.userFacts(orgId, user);
+    if (!facts) throw new NotFoundError('user', user);
     const cached = this.configs.get(orgId);
-    if (cached && cached.version === version) return cached;
+    const config = cached && cached.version === facts.configVersion ? cached : await this.readConfig(orgId);
+    if (this.configs.size >= MAX_CACHED_ORGS) this.configs.clear();
+    this.configs.set(orgId, config);
+    return { facts, config };
+  }
+
+  private async loadCached(orgId: string, user: string): Promise<{ facts: StoredUserFacts; config: OrgAccessConfig }> {
+    let org = this.orgs.get(orgId);
+    if (!org) {
+      if (this.orgs.size >= MAX_CACHED_ORGS) this.reset();
+      org = { generation: 0, config: undefined, byId: new Map(), idByName: new Map() };
+      this.orgs.set(orgId, org);
+    }
+    const generation = org.generation;
+    let facts = org.byId.get(user);
+    if (!facts) {
+      const id = org.idByName.get(user.toLowerCase());
+      facts = id !== undefined ? org.byId.get(id) : undefined;
+    }
+    let config = org.config;
+    if (!facts || !config) {
+      const [readFacts, readConfig] = await Promise.all([
+        facts ? facts : this.store.repos.accessFacts.userFacts(orgId, user),
+        config ? config : this.readConfig(orgId),
+      ]);
+      if (!readFacts) throw new NotFoundError('user', user);
+      facts = readFacts;
+      config = readConfig;
+      // Keep what was read only if no change for the org was announced meanwhile.
+      if (org.generation === generation && this.orgs.get(orgId) === org) {
+        org.config = config;
+        if (!org.byId.has(facts.id)) {
+          if (this.cachedUsers >= MAX_CACHED_USERS) this.reset();
+          else this.cachedUsers++;
+        }
+        org.byId.set(facts.id, facts);
+        org.idByName.set(facts.userName.toLowerCase(), facts.id);
+      }
+    }
+    return { facts, config };
+  }
+
+  private async readConfig(orgId: string): Promise<OrgAccessConfig> {
     const repos = this.store.repos;
     // Version first: a concurrent edit can only make the copy look older than it is.
-    const current = (await repos.accessFacts.configVersion(orgId)) ?? version;
+    const version = (await repos.accessFacts.configVersion(orgId)) ?? 0;
     const [stored, policy] = await Promise.all([repos.accessFacts.config(orgId), repos.policies.get(orgId)]);
-    const config: OrgAccessConfig = {
+    return {
       orgId,
-      version: current,
+      version,
       policy: accessPolicyOf(policy),
       teams: new Map(stored.teams.map((t) => [t.id, t])),
       mappings: new Map(stored.mappings.map((m) => [m.id, m])),
     };
-    if (this.configs.size >= MAX_CACHED_ORGS) this.configs.clear();
-    this.configs.set(orgId, config);
-    return config;
   }
 }

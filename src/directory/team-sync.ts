@@ -3,8 +3,8 @@
  * same transaction, brings the `idp` team memberships in step for exactly what the change
  * can affect. A member change in a group no mapping names costs one indexed lookup; in a
  * mapped group it costs in proportion to the members changed, never to the group's size.
- * Decisions read the active flag and group memberships live, so nothing else is needed
- * for a push to change the next decision.
+ * Each change is also announced to every instance (at commit), which drops what it cached
+ * for the users or the org named, so the next decision anywhere uses it.
  */
 import type { Repositories } from '../store/store.js';
 import type { DirectoryChange, DirectoryHooks } from './hooks.js';
@@ -15,18 +15,25 @@ export const TEAM_SYNC_HOOKS: DirectoryHooks = {
       case 'users_upserted':
       case 'users_deleted':
         // A user's own attributes do not select teams; deleting cascades to their memberships.
+        // Their active flag and userName do reach decisions: drop what instances cached.
+        await repos.accessChanges.announce(orgId, change.userIds);
         return;
       case 'groups_upserted':
         // A new group, or a rename / new externalId, may start or stop matching a mapping.
         for (const groupId of change.groupIds) await repos.idpTeams.reconcile(orgId, { groupId });
+        await repos.accessChanges.announce(orgId, null);
         return;
       case 'group_deleted':
         await repos.idpTeams.reconcile(orgId, { userIds: change.formerMemberIds });
+        await repos.accessChanges.announce(orgId, null);
         return;
-      case 'members_changed':
+      case 'members_changed': {
         if (!(await repos.idpTeams.groupIsMapped(orgId, change.groupId))) return;
-        await repos.idpTeams.reconcile(orgId, { userIds: [...change.added, ...change.removed] });
+        const userIds = [...change.added, ...change.removed];
+        await repos.idpTeams.reconcile(orgId, { userIds });
+        await repos.accessChanges.announce(orgId, userIds);
         return;
+      }
     }
   },
 };

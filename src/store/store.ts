@@ -2,6 +2,7 @@
  * The repositories, bound either to the database or to one transaction. Services run a
  * change and its audit event in one `store.transaction(...)`.
  */
+import { announceAccessChange } from './access-change-feed.js';
 import { AccessFactsRepository } from './repositories/access-facts.js';
 import { IdpTeamMembershipRepository } from './repositories/idp-team-memberships.js';
 import type { Knex } from 'knex';
@@ -28,6 +29,7 @@ export interface Repositories {
   readonly teams: TeamRepository;
   readonly idpTeams: IdpTeamMembershipRepository;
   readonly accessFacts: AccessFactsRepository;
+  readonly accessChanges: { announce(orgId: string, userIds: readonly string[] | null): Promise<void> };
   readonly mappings: GroupMappingRepository;
   readonly policies: OrgPolicyRepository;
   readonly sessions: SessionRepository;
@@ -49,6 +51,7 @@ export function createRepositories(db: Knex): Repositories {
     teams: new TeamRepository(db),
     idpTeams: new IdpTeamMembershipRepository(db),
     accessFacts: new AccessFactsRepository(db),
+    accessChanges: { announce: (orgId, userIds) => announceAccessChange(db, orgId, userIds) },
     mappings: new GroupMappingRepository(db),
     policies: new OrgPolicyRepository(db),
     sessions: new SessionRepository(db),

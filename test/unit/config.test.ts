@@ -12,13 +12,21 @@ describe('loadConfig', () => {
     expect(config.migrateOnStart).toBe(true);
   });
 
-  it('selects PostgreSQL for a postgres:// or postgresql:// URL', () => {
+  it('selects PostgreSQL for a postgres:// or postgresql:// URL, with a separate LISTEN URL when given', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/ib' }).database).toEqual({
       client: 'pg',
       url: 'postgres://u@db:5432/ib',
       poolMax: 10,
       preparedStatements: true,
+      listenUrl: 'postgres://u@db:5432/ib',
     });
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@pgbouncer:6432/ib', DATABASE_LISTEN_URL: 'postgres://u@db:5432/ib' })
+        .database,
+    ).toMatchObject({ url: 'postgres://u@pgbouncer:6432/ib', listenUrl: 'postgres://u@db:5432/ib' });
+    expect(() => loadConfig({ DATABASE_LISTEN_URL: 'mysql://x' })).toThrow(
+      /DATABASE_LISTEN_URL: must be a postgres:\/\/ URL/,
+    );
     expect(
       loadConfig({ DATABASE_URL: 'postgres://u@db:5432/ib', DATABASE_PREPARED_STATEMENTS: 'false' }).database,
     ).toMatchObject({ preparedStatements: false });

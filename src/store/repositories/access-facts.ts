@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Role } from '../../domain/role.js';
 import { MAPPING_MATCHES, type MappingMatch } from '../../domain/team.js';
+import { announceAccessChange } from '../access-change-feed.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { fromJson, toBool } from '../rows.js';
@@ -102,6 +103,7 @@ export class AccessFactsRepository {
     await this.db('organizations')
       .where({ id: orgId })
       .update({ access_config_version: this.db.raw('access_config_version + 1') });
+    await announceAccessChange(this.db, orgId, null);
   }
 
   async config(orgId: string): Promise<StoredAccessConfig> {

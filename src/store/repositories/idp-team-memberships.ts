@@ -16,6 +16,8 @@ export interface ReconcileScope {
   /** Only the members of this group. */
   readonly groupId?: string;
   readonly teamIds?: readonly string[];
+  /** When the change can only add pairs (a new mapping) or only remove them (a deleted one). */
+  readonly only?: 'add' | 'remove';
 }
 
 /** Bound parameters per statement stay far below SQLite's and PostgreSQL's limits. */
@@ -70,23 +72,29 @@ export class IdpTeamMembershipRepository {
     };
 
     const del = restrict('tm.team_id', 'tm.user_id');
-    const removed = await this.db.raw(
-      `DELETE FROM team_memberships AS tm
+    const removed =
+      scope.only === 'add'
+        ? null
+        : await this.db.raw(
+            `DELETE FROM team_memberships AS tm
         WHERE tm.org_id = ? AND tm.source = 'idp'${del.sql}
           AND NOT EXISTS (${derived('mt.team_id = tm.team_id AND gm.user_id = tm.user_id')})`,
-      [orgId, ...del.bindings],
-    );
+            [orgId, ...del.bindings],
+          );
 
     const ins = restrict('mt.team_id', 'gm.user_id');
     // DISTINCT stays inside: outside it, PostgreSQL would type the bound values as text.
-    const added = await this.db.raw(
-      `INSERT INTO team_memberships (org_id, team_id, user_id, source, created_at)
+    const added =
+      scope.only === 'remove'
+        ? null
+        : await this.db.raw(
+            `INSERT INTO team_memberships (org_id, team_id, user_id, source, created_at)
        SELECT ?, d.team_id, d.user_id, 'idp', ?
          FROM (SELECT DISTINCT team_id, user_id FROM (${derived(`m.org_id = ?${ins.sql}`)}) pairs) d
         WHERE true
        ON CONFLICT (team_id, user_id, source) DO NOTHING`,
-      [orgId, nowIso(), ...perMatchKindBindings([orgId, ...ins.bindings])],
-    );
+            [orgId, nowIso(), ...perMatchKindBindings([orgId, ...ins.bindings])],
+          );
     return { added: changedRows(added), removed: changedRows(removed) };
   }
 

@@ -82,4 +82,43 @@ describe('two instances on one database', () => {
     });
     expect(await checkOnB('ci:read')).toBe(false);
   });
+
+  it('answers from memory until a change is announced, and never from memory while the feed is down', async () => {
+    const viaA = a.running.services;
+    const okta = await newConnection(viaA, a.url, 'okta');
+    const scully = (await okta.request('POST', '/Users', { userName: 'scully@example.com' })).body.id as string;
+    const group = (await okta.request('POST', '/Groups', { displayName: 'Ops', members: [{ value: scully }] })).body
+      .id as string;
+    await viaA.mappings.create(okta.orgId, { connectionId: okta.connectionId, group }, CLI_ACTOR);
+    const decideOnB = async () => (await b.services.access.check(okta.orgId, scully, { scope: 'ci:read' })).allowed;
+    expect(await decideOnB()).toBe(true);
+
+    // A write that bypasses the services announces nothing: B keeps answering from its cache...
+    await a.running.services.store.db('directory_users').where({ id: scully }).update({ active: false });
+    expect(await decideOnB()).toBe(true);
+    // ...until the change is announced, as every service write does at commit.
+    await a.running.services.store.repos.accessChanges.announce(okta.orgId, [scully]);
+    expect(await decideOnB()).toBe(false);
+
+    // With B's listening connection cut, B reads the database for every decision.
+    await a.running.services.store.db.raw(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'identity-bridge access feed'",
+    );
+    await a.running.services.store.db('directory_users').where({ id: scully }).update({ active: true });
+    for (let i = 0; i < 50 && (await decideOnB()) !== true; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await decideOnB()).toBe(true);
+    // And once it listens again, announced changes still reach it.
+    for (let i = 0; i < 100; i++) {
+      const live = await a.running.services.store.db.raw<{ rows: unknown[] }>(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'identity-bridge access feed'",
+      );
+      if (live.rows.length === 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await okta.request('PATCH', `/Users/${scully}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(await decideOnB()).toBe(false);
+  });
 });
