@@ -64,6 +64,12 @@ export class AccessService {
     for (const id of change.userIds) if (org.byId.delete(id)) this.cachedUsers--;
   }
 
+  /** Whether the user's facts are held in memory (for operators and tests). */
+  isCached(orgId: string, user: string): boolean {
+    const org = this.orgs.get(orgId);
+    return org !== undefined && lookup(org, user) !== undefined;
+  }
+
   /** Notifications may have been missed: forget everything. */
   reset(): void {
     for (const org of this.orgs.values()) org.generation++;
@@ -88,14 +94,32 @@ export class AccessService {
 
   private async load(orgId: string, user: string): Promise<{ facts: StoredUserFacts; config: OrgAccessConfig }> {
     const feed = this.feed;
-    if (feed?.healthy) {
-      let synced = true;
-      await feed.sync().catch(() => {
-        synced = false; // the feed broke mid-way: this decision reads the database
-      });
-      if (synced) return this.loadCached(orgId, user);
+    if (!feed?.healthy) return this.loadUncached(orgId, user);
+    const org = this.orgCache(orgId);
+    if (lookup(org, user) && org.config) {
+      // A hit is only as good as the notifications handled so far: catch up first.
+      const synced = await feed.sync().then(
+        () => true,
+        () => false, // the feed broke mid-way: read the database
+      );
+      const current = this.orgs.get(orgId);
+      const facts = synced && current ? lookup(current, user) : undefined;
+      if (facts && current?.config) return { facts, config: current.config };
     }
-    return this.loadUncached(orgId, user);
+    // A miss reads the database, which is authoritative: no need to wait for notifications.
+    const generation = org.generation;
+    const { facts, config } = await this.loadUncached(orgId, user);
+    // Keep what was read only if no change for the org was announced meanwhile.
+    if (feed.healthy && org.generation === generation && this.orgs.get(orgId) === org) {
+      org.config = config;
+      if (!org.byId.has(facts.id)) {
+        if (this.cachedUsers >= MAX_CACHED_USERS) this.reset();
+        else this.cachedUsers++;
+      }
+      org.byId.set(facts.id, facts);
+      org.idByName.set(facts.userName.toLowerCase(), facts.id);
+    }
+    return { facts, config };
   }
 
   private async loadUncached(
@@ -111,40 +135,14 @@ export class AccessService {
     return { facts, config };
   }
 
-  private async loadCached(orgId: string, user: string): Promise<{ facts: StoredUserFacts; config: OrgAccessConfig }> {
+  private orgCache(orgId: string): OrgCache {
     let org = this.orgs.get(orgId);
     if (!org) {
       if (this.orgs.size >= MAX_CACHED_ORGS) this.reset();
       org = { generation: 0, config: undefined, byId: new Map(), idByName: new Map() };
       this.orgs.set(orgId, org);
     }
-    const generation = org.generation;
-    let facts = org.byId.get(user);
-    if (!facts) {
-      const id = org.idByName.get(user.toLowerCase());
-      facts = id !== undefined ? org.byId.get(id) : undefined;
-    }
-    let config = org.config;
-    if (!facts || !config) {
-      const [readFacts, readConfig] = await Promise.all([
-        facts ? facts : this.store.repos.accessFacts.userFacts(orgId, user),
-        config ? config : this.readConfig(orgId),
-      ]);
-      if (!readFacts) throw new NotFoundError('user', user);
-      facts = readFacts;
-      config = readConfig;
-      // Keep what was read only if no change for the org was announced meanwhile.
-      if (org.generation === generation && this.orgs.get(orgId) === org) {
-        org.config = config;
-        if (!org.byId.has(facts.id)) {
-          if (this.cachedUsers >= MAX_CACHED_USERS) this.reset();
-          else this.cachedUsers++;
-        }
-        org.byId.set(facts.id, facts);
-        org.idByName.set(facts.userName.toLowerCase(), facts.id);
-      }
-    }
-    return { facts, config };
+    return org;
   }
 
   private async readConfig(orgId: string): Promise<OrgAccessConfig> {
@@ -160,4 +158,12 @@ export class AccessService {
       mappings: new Map(stored.mappings.map((m) => [m.id, m])),
     };
   }
+}
+
+/** The cached facts of the user named by id or (case-insensitive) userName, if any. */
+function lookup(org: OrgCache, user: string): StoredUserFacts | undefined {
+  const byId = org.byId.get(user);
+  if (byId) return byId;
+  const id = org.idByName.get(user.toLowerCase());
+  return id !== undefined ? org.byId.get(id) : undefined;
 }

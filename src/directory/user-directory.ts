@@ -111,7 +111,7 @@ export class UserDirectory {
       await recordAudit(repos, scope.orgId, actor, {
         action,
         target: { type: 'user', id, label: next.userName },
-        data: { connectionId: scope.connectionId, version: next.version },
+        data: { connectionId: scope.connectionId, version: next.version, ...changedAttributes(current, next) },
       });
       await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_upserted', userIds: [id] });
       return next;
@@ -145,4 +145,23 @@ export class UserDirectory {
   ): Promise<Map<string, Array<{ id: string; displayName: string }>>> {
     return this.store.repos.users.groupsOf(scope.orgId, userIds);
   }
+}
+
+const UNAUDITED = new Set(['version', 'updatedAt', 'createdAt']);
+
+/** The attributes a change altered, as { before, after } (audit deltas). */
+export function changedAttributes(
+  current: DirectoryUser,
+  next: DirectoryUser,
+): { before?: Record<string, unknown>; after?: Record<string, unknown> } {
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const key of Object.keys(next) as Array<keyof DirectoryUser>) {
+    if (UNAUDITED.has(key)) continue;
+    if (JSON.stringify(current[key]) !== JSON.stringify(next[key])) {
+      before[key] = current[key] ?? null;
+      after[key] = next[key] ?? null;
+    }
+  }
+  return Object.keys(after).length > 0 ? { before, after } : {};
 }

@@ -230,12 +230,19 @@ describe('access decisions over HTTP', () => {
     expect((await api('GET', '/v1/access/users/dana@example.com', undefined, otherToken)).status).toBe(404);
   });
 
-  it('writes an audit event for every team, mapping and policy change, in the same transaction', async () => {
+  it('writes an audit event with actor, request id and before/after for SCIM, team, mapping and policy changes', async () => {
     const events = await server.running.services.store.repos.audit.list(okta.orgId, { limit: 500 });
     const actions = new Set(events.map((e) => e.action));
     for (const action of ['team.created', 'team.updated', 'mapping.created', 'mapping.deleted', 'policy.updated']) {
       expect(actions).toContain(action);
     }
+    const deactivated = events.find((e) => e.action === 'user.deactivated')!;
+    expect(deactivated).toMatchObject({
+      actorType: 'scim',
+      actorId: expect.any(String),
+      requestId: expect.any(String),
+      data: { before: { active: true }, after: { active: false } },
+    });
     const update = events.find((e) => e.action === 'team.updated')!;
     expect(update.data).toMatchObject({ before: expect.any(Object), after: expect.any(Object) });
     const teamsBefore = await server.running.services.teams.list(okta.orgId);

@@ -91,7 +91,10 @@ describe('two instances on one database', () => {
       .id as string;
     await viaA.mappings.create(okta.orgId, { connectionId: okta.connectionId, group }, CLI_ACTOR);
     const decideOnB = async () => (await b.services.access.check(okta.orgId, scully, { scope: 'ci:read' })).allowed;
-    expect(await decideOnB()).toBe(true);
+    // A decision that overlapped the mapping's announcement is not kept: ask until B holds it.
+    for (let i = 0; i < 50 && !b.services.access.isCached(okta.orgId, scully); i++)
+      expect(await decideOnB()).toBe(true);
+    expect(b.services.access.isCached(okta.orgId, scully)).toBe(true);
 
     // A write that bypasses the services announces nothing: B keeps answering from its cache...
     await a.running.services.store.db('directory_users').where({ id: scully }).update({ active: false });
