@@ -10,6 +10,7 @@ import { announceAccessChange } from '../access-change-feed.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { fromJson, toBool } from '../rows.js';
+import { GroupMappingRepository } from './group-mappings.js';
 
 type Row = Record<string, unknown>;
 
@@ -65,10 +66,19 @@ export class AccessFactsRepository {
       ? `json_agg(json_build_object('m', x.m, 'g', x.g, 'n', x.n))`
       : `json_group_array(json_object('m', x.m, 'g', x.g, 'n', x.n))`;
     const manual = pg ? 'json_agg(tm.team_id)' : 'json_group_array(tm.team_id)';
-    const branches = perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
-        FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
-        JOIN group_mappings m ON MATCH
-       WHERE gm.user_id = u.id`);
+    // PostgreSQL's default costs prefer hashing the whole groups table to a few primary-key
+    // lookups; the OFFSET 0 fence keeps it on the user's own groups (LATERAL is PostgreSQL-only).
+    const branches = pg
+      ? `SELECT mm.id AS m, g.id AS g, g.display_name AS n
+           FROM group_memberships gm
+           CROSS JOIN LATERAL (SELECT g.id, g.connection_id, g.external_id, g.display_name
+                                 FROM directory_groups g WHERE g.id = gm.group_id OFFSET 0) g
+           CROSS JOIN LATERAL (${perMatchKind('SELECT m.id FROM group_mappings m WHERE MATCH')}) mm
+          WHERE gm.user_id = u.id`
+      : perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
+          FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
+          JOIN group_mappings m ON MATCH
+         WHERE gm.user_id = u.id`);
     const sql = `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv,
         (SELECT ${mapped} FROM (${branches}) x) AS mapped,
         (SELECT ${manual} FROM team_memberships tm WHERE tm.user_id = u.id AND tm.source = 'manual') AS manual
@@ -107,15 +117,14 @@ export class AccessFactsRepository {
   }
 
   async config(orgId: string): Promise<StoredAccessConfig> {
-    const [teams, scopes, deviceGroups, mappings, mappingTeams] = await Promise.all([
+    const [teams, scopes, deviceGroups, mappings] = await Promise.all([
       this.db<Row>('teams').where({ org_id: orgId }).select('id', 'name'),
       this.db<Row>('team_scopes').where({ org_id: orgId }).select('team_id', 'scope').orderBy('scope'),
       this.db<Row>('team_device_groups')
         .where({ org_id: orgId })
         .select('team_id', 'device_group')
         .orderBy('device_group'),
-      this.db<Row>('group_mappings').where({ org_id: orgId }),
-      this.db<Row>('group_mapping_teams').where({ org_id: orgId }),
+      new GroupMappingRepository(this.db).list(orgId),
     ]);
     const grouped = (rows: Row[], key: string, value: string): Map<string, string[]> => {
       const out = new Map<string, string[]>();
@@ -128,7 +137,6 @@ export class AccessFactsRepository {
     };
     const scopesOf = grouped(scopes, 'team_id', 'scope');
     const groupsOf = grouped(deviceGroups, 'team_id', 'device_group');
-    const teamsOf = grouped(mappingTeams, 'mapping_id', 'team_id');
     return {
       teams: teams.map((t) => ({
         id: t.id as string,
@@ -137,13 +145,13 @@ export class AccessFactsRepository {
         deviceGroups: groupsOf.get(t.id as string) ?? [],
       })),
       mappings: mappings.map((m) => ({
-        id: m.id as string,
-        connectionId: m.connection_id as string,
-        matchBy: m.match_by as MappingMatch,
-        matchValue: m.match_value as string,
-        grantsMembership: toBool(m.grants_membership),
-        role: (m.role as Role | null) ?? null,
-        teamIds: teamsOf.get(m.id as string) ?? [],
+        id: m.id,
+        connectionId: m.connectionId,
+        matchBy: m.matchBy,
+        matchValue: m.matchValue,
+        grantsMembership: m.grantsMembership,
+        role: m.role as Role | null,
+        teamIds: [...m.teamIds],
       })),
     };
   }
