@@ -94,6 +94,8 @@ async function load(store: Store, services: Services): Promise<Loaded> {
       updated_at: at,
     })),
   );
+  // Statistics before the memberships: the foreign-key checks are planned on first use.
+  await store.db.raw('ANALYZE');
   const memberships: Record<string, unknown>[] = [];
   for (let g = 0; g < GROUPS; g++) {
     for (let k = 0; k < GROUP_SIZE; k++) {

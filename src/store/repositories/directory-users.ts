@@ -278,8 +278,13 @@ export class DirectoryUserRepository {
             'primary', v."primary", 'sub_attributes', json(v.sub_attributes)))
           FROM (SELECT * FROM directory_user_values WHERE user_id = u.id ORDER BY attribute, position) v)`;
     const groups = pg
-      ? `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name_lower, g.id)
-          FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id)`
+      ? // The OFFSET 0 fence keeps PostgreSQL on primary-key lookups of the user's few groups
+        // (its default costs would hash the whole groups table for every user on the page).
+        `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name_lower, g.id)
+          FROM group_memberships gm
+          CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.display_name_lower FROM directory_groups g
+                               WHERE g.id = gm.group_id OFFSET 0) g
+         WHERE gm.user_id = u.id)`
       : `(SELECT json_group_array(json_object('id', x.id, 'displayName', x.display_name))
           FROM (SELECT g.id, g.display_name FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
                 WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`;
