@@ -4,16 +4,14 @@
  */
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/config.js';
 import type { Services } from '../services.js';
 import type { Logger } from '../telemetry/logger.js';
-import { redactUrl } from '../telemetry/logger.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { scimRouter } from '../scim/router.js';
 import { healthRouter } from './health.js';
 import { accessRouter } from './access-router.js';
-import { requestIdOf } from './request-id.js';
+import { apiSecurityHeaders, requestLog } from './request-log.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -32,32 +30,11 @@ export function buildApp({ config, logger, services }: AppDeps): Express {
   // Resources carry their own ETag (from their version column); hashing every other body is wasted work.
   app.set('etag', false);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const id = requestIdOf(req);
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    }),
-  );
-  app.use(helmet());
-  // SCIM parses its own bodies (its own limit, content types and error shape), so it comes first.
+  app.use(requestLog(logger));
+  // JSON APIs first, with the headers that matter to them; they parse their own bodies.
   app.use(
     '/scim/v2',
+    apiSecurityHeaders,
     scimRouter({
       publicUrl: config.publicUrl,
       tokens: services.scimTokens,
@@ -66,14 +43,19 @@ export function buildApp({ config, logger, services }: AppDeps): Express {
       db: services.store.db,
     }),
   );
+  const json = express.json({
+    limit: JSON_BODY_LIMIT,
+    type: ['application/json', 'application/scim+json', 'application/*+json'],
+  });
   app.use(
-    express.json({
-      limit: JSON_BODY_LIMIT,
-      type: ['application/json', 'application/scim+json', 'application/*+json'],
-    }),
+    '/v1/access',
+    apiSecurityHeaders,
+    json,
+    accessRouter({ tokens: services.adminTokens, access: services.access }),
   );
 
-  app.use('/v1/access', accessRouter({ tokens: services.adminTokens, access: services.access }));
+  app.use(helmet());
+  app.use(json);
   app.use(healthRouter(services.store.db));
 
   app.use(notFoundHandler);
