@@ -126,7 +126,7 @@ export class GroupDirectory {
           unknownMembers: delta.unknown.length,
         },
       });
-      await this.hooks.afterChange(repos, scope.orgId, { kind: 'groups_upserted', groupIds: [group.id] });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'groups_created', groupIds: [group.id] });
       if (delta.added.length > 0) {
         await this.hooks.afterChange(repos, scope.orgId, {
           kind: 'members_changed',

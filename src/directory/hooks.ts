@@ -6,8 +6,10 @@
 import type { Repositories } from '../store/store.js';
 
 export type DirectoryChange =
+  | { readonly kind: 'users_created'; readonly userIds: readonly string[] }
   | { readonly kind: 'users_upserted'; readonly userIds: readonly string[] }
   | { readonly kind: 'users_deleted'; readonly userIds: readonly string[] }
+  | { readonly kind: 'groups_created'; readonly groupIds: readonly string[] }
   | { readonly kind: 'groups_upserted'; readonly groupIds: readonly string[] }
   | { readonly kind: 'group_deleted'; readonly groupId: string; readonly formerMemberIds: readonly string[] }
   | {

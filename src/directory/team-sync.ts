@@ -12,6 +12,11 @@ import type { DirectoryChange, DirectoryHooks } from './hooks.js';
 export const TEAM_SYNC_HOOKS: DirectoryHooks = {
   async afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
     switch (change.kind) {
+      case 'users_created':
+      case 'groups_created':
+        // A new user is in no group and in no instance's cache; a new group's members (if
+        // any) follow as members_changed. Nothing to bring in step yet.
+        return;
       case 'users_upserted':
       case 'users_deleted':
         // A user's own attributes do not select teams; deleting cascades to their memberships.
@@ -19,7 +24,7 @@ export const TEAM_SYNC_HOOKS: DirectoryHooks = {
         await repos.accessChanges.announce(orgId, change.userIds);
         return;
       case 'groups_upserted':
-        // A new group, or a rename / new externalId, may start or stop matching a mapping.
+        // A rename or a new externalId may start or stop matching a mapping.
         for (const groupId of change.groupIds) await repos.idpTeams.reconcile(orgId, { groupId });
         await repos.accessChanges.announce(orgId, null);
         return;

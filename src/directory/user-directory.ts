@@ -68,7 +68,7 @@ export class UserDirectory {
         target: { type: 'user', id: user.id, label: user.userName },
         data: { connectionId: scope.connectionId, active: user.active },
       });
-      await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_upserted', userIds: [user.id] });
+      await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: [user.id] });
       return user;
     });
   }

@@ -41,10 +41,10 @@ describe('directory access hook', () => {
 
   it('sees each change from inside its transaction', async () => {
     const user = await services.users.create(scope, input('seen@example.com'), CLI_ACTOR);
-    expect(seen.at(-1)).toEqual({ change: { kind: 'users_upserted', userIds: [user.id] }, userCount: 1 });
+    expect(seen.at(-1)).toEqual({ change: { kind: 'users_created', userIds: [user.id] }, userCount: 1 });
     const { group } = await services.groups.create(scope, { displayName: 'G', externalId: null }, [user.id], CLI_ACTOR);
     expect(seen.slice(-2).map((s) => s.change)).toEqual([
-      { kind: 'groups_upserted', groupIds: [group.id] },
+      { kind: 'groups_created', groupIds: [group.id] },
       { kind: 'members_changed', groupId: group.id, added: [user.id], removed: [] },
     ]);
     await services.groups.delete(scope, group.id, {}, CLI_ACTOR);
