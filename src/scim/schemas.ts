@@ -6,6 +6,7 @@
  */
 import SCIMMY from 'scimmy';
 import { ScimError } from './scim-error.js';
+import { compileUserCoercion } from './user-fast-coercion.js';
 
 SCIMMY.Resources.declare(SCIMMY.Resources.User, {}).declare(SCIMMY.Resources.Group, {});
 SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false);
@@ -34,7 +35,19 @@ function containsNul(value: unknown): boolean {
   return false;
 }
 
+export const fastUserCoercion = compileUserCoercion(SCIMMY.Schemas.User.definition, SCIMMY.Schemas.EnterpriseUser.definition);
+
 export function coerceUser(body: unknown): CoercedResource {
+  const fast = fastUserCoercion(body);
+  if (fast !== undefined) {
+    if (containsNul(fast)) throw new ScimError(400, 'invalidValue', 'Values may not contain NUL characters');
+    return fast;
+  }
+  return coerce(() => new SCIMMY.Schemas.User(body, 'in'));
+}
+
+/** scimmy's own coercion of a User, bypassing the fast path (the property test compares the two). */
+export function coerceUserWithScimmy(body: unknown): CoercedResource {
   return coerce(() => new SCIMMY.Schemas.User(body, 'in'));
 }
 
