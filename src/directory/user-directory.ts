@@ -131,6 +131,15 @@ export class UserDirectory {
     });
   }
 
+  /** The connection's user with this userName (case-insensitive), with their direct groups when asked. */
+  findByUserName(
+    scope: ConnectionScope,
+    userName: string,
+    withGroups: boolean,
+  ): Promise<{ user: DirectoryUser; groups: Array<{ id: string; displayName: string }> } | undefined> {
+    return this.store.repos.users.findInConnectionByUserName(scope.orgId, scope.connectionId, userName, withGroups);
+  }
+
   search(scope: ConnectionScope, query: PageQuery): Promise<UserPageResult> {
     return this.store.repos.users.search(scope.orgId, scope.connectionId, query);
   }

@@ -35,7 +35,10 @@ function containsNul(value: unknown): boolean {
   return false;
 }
 
-export const fastUserCoercion = compileUserCoercion(SCIMMY.Schemas.User.definition, SCIMMY.Schemas.EnterpriseUser.definition);
+export const fastUserCoercion = compileUserCoercion(
+  SCIMMY.Schemas.User.definition,
+  SCIMMY.Schemas.EnterpriseUser.definition,
+);
 
 export function coerceUser(body: unknown): CoercedResource {
   const fast = fastUserCoercion(body);

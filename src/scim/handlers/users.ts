@@ -13,6 +13,7 @@ import { coerceUser } from '../schemas.js';
 import { etagOf, fromScimUser, toScimUser } from '../user-mapper.js';
 import { asObject, versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
 import { listResponse } from './list.js';
+import { URN } from '../urns.js';
 
 export const USER_TARGET: FilterTarget = { alias: 'u', resolve: resolveUserAttribute };
 
@@ -131,8 +132,36 @@ export async function deleteUser(ctx: ScimContext, id: string, pre: Precondition
   return { status: 204 };
 }
 
-export function listUsers(ctx: ScimContext, params: ListParams, projection: Projection): Promise<Json> {
+/** `userName eq "..."` alone: the lookup Okta, Entra and Google make before every create. */
+const USER_NAME_EQ = /^\s*userName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i;
+
+function userNameLookup(params: ListParams): string | undefined {
+  if (params.filter === undefined || params.cursor !== undefined || params.sortBy !== undefined) return undefined;
+  const m = USER_NAME_EQ.exec(params.filter);
+  if (!m) return undefined;
+  try {
+    const value: unknown = JSON.parse(`"${m[1]!}"`);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined; // an escape JSON does not know: the full parser words the error
+  }
+}
+
+export async function listUsers(ctx: ScimContext, params: ListParams, projection: Projection): Promise<Json> {
   const withGroups = wants(projection, 'groups');
+  const userName = userNameLookup(params);
+  if (userName !== undefined) {
+    // userName is unique per org: the answer is one user or none, so page it here.
+    const found = await ctx.users.findByUserName(ctx.scope, userName, withGroups);
+    const rows = found && params.startIndex === 1 && params.count > 0 ? [found.user] : [];
+    return {
+      schemas: [URN.listResponse],
+      totalResults: found ? 1 : 0,
+      itemsPerPage: rows.length,
+      startIndex: params.startIndex,
+      Resources: await renderUsers(ctx, rows, projection, found ? new Map([[found.user.id, found.groups]]) : new Map()),
+    };
+  }
   let groups: ReadonlyMap<string, ReadonlyArray<{ id: string; displayName: string }>> | undefined;
   return listResponse(ctx, params, {
     target: USER_TARGET,

@@ -14,7 +14,7 @@ import {
 import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
 import { countRows, inOrder, pageSubquery, type Condition, type PageQuery, type ScopedTable } from './listing.js';
-import { fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
+import { returnedRows, fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 
 type Row = Record<string, unknown>;
@@ -129,6 +129,32 @@ export interface UserPageResult {
 export interface UserPage {
   readonly offset: number;
   readonly limit: number;
+}
+
+/** A user's multi-valued attributes as one JSON array (per dialect), for `directory_users as u`. */
+function valuesJsonSql(pg: boolean): string {
+  return pg
+    ? `(SELECT json_agg(json_build_object('attribute', v.attribute, 'type', v.type, 'value', v.value, 'display', v.display,
+            'primary', v."primary", 'sub_attributes', v.sub_attributes) ORDER BY v.attribute, v.position)
+          FROM directory_user_values v WHERE v.user_id = u.id)`
+    : `(SELECT json_group_array(json_object('attribute', v.attribute, 'type', v.type, 'value', v.value, 'display', v.display,
+            'primary', v."primary", 'sub_attributes', json(v.sub_attributes)))
+          FROM (SELECT * FROM directory_user_values WHERE user_id = u.id ORDER BY attribute, position) v)`;
+}
+
+/** A user's direct groups as one JSON array (per dialect), for `directory_users as u`. */
+function groupsJsonSql(pg: boolean): string {
+  return pg
+    ? // The OFFSET 0 fence keeps PostgreSQL on primary-key lookups of the user's few groups
+      // (its default costs would hash the whole groups table for every user on the page).
+      `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name_lower, g.id)
+          FROM group_memberships gm
+          CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.display_name_lower FROM directory_groups g
+                               WHERE g.id = gm.group_id OFFSET 0) g
+         WHERE gm.user_id = u.id)`
+    : `(SELECT json_group_array(json_object('id', x.id, 'displayName', x.display_name))
+          FROM (SELECT g.id, g.display_name FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
+                WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`;
 }
 
 export class DirectoryUserRepository {
@@ -270,24 +296,8 @@ export class DirectoryUserRepository {
    */
   async search(orgId: string, connectionId: string, q: PageQuery): Promise<UserPageResult> {
     const pg = dialectOf(this.db) === 'pg';
-    const values = pg
-      ? `(SELECT json_agg(json_build_object('attribute', v.attribute, 'type', v.type, 'value', v.value, 'display', v.display,
-            'primary', v."primary", 'sub_attributes', v.sub_attributes) ORDER BY v.attribute, v.position)
-          FROM directory_user_values v WHERE v.user_id = u.id)`
-      : `(SELECT json_group_array(json_object('attribute', v.attribute, 'type', v.type, 'value', v.value, 'display', v.display,
-            'primary', v."primary", 'sub_attributes', json(v.sub_attributes)))
-          FROM (SELECT * FROM directory_user_values WHERE user_id = u.id ORDER BY attribute, position) v)`;
-    const groups = pg
-      ? // The OFFSET 0 fence keeps PostgreSQL on primary-key lookups of the user's few groups
-        // (its default costs would hash the whole groups table for every user on the page).
-        `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name_lower, g.id)
-          FROM group_memberships gm
-          CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.display_name_lower FROM directory_groups g
-                               WHERE g.id = gm.group_id OFFSET 0) g
-         WHERE gm.user_id = u.id)`
-      : `(SELECT json_group_array(json_object('id', x.id, 'displayName', x.display_name))
-          FROM (SELECT g.id, g.display_name FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
-                WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`;
+    const values = valuesJsonSql(pg);
+    const groups = groupsJsonSql(pg);
     const query = this.db
       .with('page', pageSubquery(this.db, USERS, orgId, connectionId, q))
       .from('page')
@@ -311,6 +321,32 @@ export class DirectoryUserRepository {
       rows: users,
       total: rows[0]?.total === undefined || rows[0].total === null ? undefined : Number(rows[0].total),
       groups: q.withGroups ? groupsByUser : undefined,
+    };
+  }
+
+  /**
+   * The connection's user with this userName (case-insensitive), in one fixed, prepared
+   * statement: the lookup every IdP makes before creating a user. The general search
+   * builds and compiles its query per request, which costs more than running it.
+   */
+  async findInConnectionByUserName(
+    orgId: string,
+    connectionId: string,
+    userName: string,
+    withGroups: boolean,
+  ): Promise<{ user: DirectoryUser; groups: Array<{ id: string; displayName: string }> } | undefined> {
+    const pg = dialectOf(this.db) === 'pg';
+    const sql = `SELECT u.*, ${valuesJsonSql(pg)} AS mv${withGroups ? `, ${groupsJsonSql(pg)} AS grp` : ''}
+      FROM directory_users u WHERE u.org_id = ? AND u.connection_id = ? AND u.user_name_lower = ?`;
+    const result: unknown = await prepared(this.db, this.db.raw(sql, [orgId, connectionId, foldCase(userName)]));
+    const row = returnedRows<Row>(result)[0];
+    if (!row) return undefined;
+    return {
+      user: toUser(
+        row,
+        (fromJson<Row[]>(row.mv) ?? []).filter((v) => v.attribute !== null),
+      ),
+      groups: withGroups ? (fromJson<Array<{ id: string; displayName: string }>>(row.grp) ?? []) : [],
     };
   }
 
