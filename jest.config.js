@@ -8,6 +8,8 @@ const swc = JSON.parse(fs.readFileSync(new URL('./.swcrc.jest.json', import.meta
 const shared = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // openid-client and its dependencies ship only ES modules: compile them like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   testEnvironment: 'node',
 };
 

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services.js';
+import { OidcLogin } from './sso/oidc-login.js';
+import { SecretBox } from './sso/secret-box.js';
 import { resolveSessionSecret } from './sso/session-secret.js';
 import { AccessChangeFeed } from './store/access-change-feed.js';
 import { openStore } from './store/open-store.js';
@@ -34,7 +36,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
     },
   });
-  const services = createServices(store);
+  const services = createServices(store, undefined, config.publicUrl);
   const stopStatistics = startPlannerStatistics(store.db, dbLogger);
   const feed =
     config.database.client === 'pg'
@@ -49,8 +51,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await feed.start();
     services.access.useChangeFeed(feed);
   }
-  await resolveSessionSecret(config, store, logger);
-  const app = buildApp({ config, logger, services });
+  const box = new SecretBox(await resolveSessionSecret(config, store, logger));
+  const oidc = new OidcLogin(store, services.users, box, config.publicUrl);
+  const app = buildApp({ config, logger, services, oidc });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));

@@ -6,7 +6,9 @@ import { OrganizationService } from './admin/organizations.js';
 import { PolicyService } from './admin/policy.js';
 import { ScimTokenService } from './admin/scim-tokens.js';
 import { TeamService } from './admin/teams.js';
+import { SsoSettingsService } from './admin/sso-settings.js';
 import { AccessService } from './decisions/access-service.js';
+import { SessionService } from './sso/sessions.js';
 import { GroupDirectory } from './directory/group-directory.js';
 import type { DirectoryHooks } from './directory/hooks.js';
 import { TEAM_SYNC_HOOKS } from './directory/team-sync.js';
@@ -25,9 +27,15 @@ export interface Services {
   readonly mappings: MappingService;
   readonly policies: PolicyService;
   readonly access: AccessService;
+  readonly sessions: SessionService;
+  readonly ssoSettings: SsoSettingsService;
 }
 
-export function createServices(store: Store, hooks: DirectoryHooks = TEAM_SYNC_HOOKS): Services {
+export function createServices(
+  store: Store,
+  hooks: DirectoryHooks = TEAM_SYNC_HOOKS,
+  publicUrl = 'http://localhost:8080',
+): Services {
   return {
     users: new UserDirectory(store, hooks),
     groups: new GroupDirectory(store, hooks),
@@ -40,5 +48,7 @@ export function createServices(store: Store, hooks: DirectoryHooks = TEAM_SYNC_H
     mappings: new MappingService(store),
     policies: new PolicyService(store),
     access: new AccessService(store),
+    sessions: new SessionService(store),
+    ssoSettings: new SsoSettingsService(store, publicUrl),
   };
 }

@@ -65,4 +65,24 @@ export class ConnectionService {
     if (!orgId) throw new NotFoundError('connection', id);
     return orgId;
   }
+
+  /** Adds an email domain: sign-in discovery by email, and which emails the connection's IdP may vouch for. */
+  async addDomain(orgId: string, connectionId: string, rawDomain: string, actor: Actor): Promise<string> {
+    const domain = rawDomain.trim().toLowerCase();
+    if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain)) {
+      throw new InvalidInputError('connection.invalid_domain', `${JSON.stringify(rawDomain)} is not a domain name`);
+    }
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.connections.get(orgId, connectionId))) throw new NotFoundError('connection', connectionId);
+      if (!(await repos.connections.addDomain(orgId, connectionId, domain, nowIso()))) {
+        throw new ConflictError('connection.domain_taken', `The domain ${domain} is already registered`);
+      }
+      await recordAudit(repos, orgId, actor, {
+        action: 'connection.domain_added',
+        target: { type: 'connection', id: connectionId },
+        data: { domain },
+      });
+      return domain;
+    });
+  }
 }

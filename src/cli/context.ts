@@ -29,7 +29,7 @@ export async function withServices<T>(config: Config, work: (services: Services)
         );
       }
     }
-    return await work(createServices(store));
+    return await work(createServices(store, undefined, config.publicUrl));
   } finally {
     await store.db.destroy();
   }

@@ -16,6 +16,8 @@ import {
   openDatabase,
   ensurePostgresDatabase,
 } from '../store/database.js';
+import { SecretBox } from '../sso/secret-box.js';
+import { resolveSessionSecret } from '../sso/session-secret.js';
 import { registerAccessCommands } from './access-commands.js';
 import { CliFailure, withServices } from './context.js';
 import { printResult, table, type CliIo } from './io.js';
@@ -123,6 +125,67 @@ function buildProgram(io: CliIo, config: () => Config): Command {
         s.connections.list((await s.organizations.resolve(opts.org)).id),
       );
       printResult(io, opts.json, list, () => table(list, ['id', 'kind', 'name', 'lastScimRequestAt']));
+    });
+
+  connection
+    .command('oidc')
+    .description('set up OpenID Connect sign-in for a connection; prints what to enter at the IdP')
+    .requiredOption('--connection <id>', 'connection id')
+    .requiredOption('--issuer <url>', 'the IdP issuer (https; http only on a loopback address)')
+    .requiredOption('--client-id <id>', 'client (application) id registered at the IdP')
+    .requiredOption('--client-secret <secret>', 'client secret (stored encrypted)')
+    .option('--groups-claim <name>', 'ID token claim that lists the groups', 'groups')
+    .option('--jit', 'create users on first sign-in (IdPs without SCIM)')
+    .addOption(jsonOption())
+    .action(
+      async (
+        opts: JsonOption & {
+          connection: string;
+          issuer: string;
+          clientId: string;
+          clientSecret: string;
+          groupsClaim: string;
+          jit?: boolean;
+        },
+      ) => {
+        const cfg = config();
+        const endpoints = await withServices(cfg, async (s) => {
+          const orgId = await s.connections.ownerOf(opts.connection);
+          const box = new SecretBox(await resolveSessionSecret(cfg, s.store));
+          return s.ssoSettings.configureOidc(
+            orgId,
+            opts.connection,
+            {
+              issuer: opts.issuer,
+              clientId: opts.clientId,
+              clientSecret: opts.clientSecret,
+              groupsClaim: opts.groupsClaim,
+              jit: opts.jit === true,
+            },
+            box,
+            CLI_ACTOR,
+          );
+        });
+        printResult(io, opts.json, endpoints, () =>
+          [
+            'OpenID Connect sign-in configured. At the identity provider, set:',
+            `  Sign-in redirect URI: ${endpoints.redirectUri}`,
+            `  Initiate login URI:   ${endpoints.loginUrl}`,
+          ].join('\n'),
+        );
+      },
+    );
+  connection
+    .command('domain')
+    .description("register an email domain of the connection's users (sign-in discovery, trusted emails)")
+    .requiredOption('--connection <id>', 'connection id')
+    .requiredOption('--add <domain>', 'domain, e.g. example.com')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { connection: string; add: string }) => {
+      const domain = await withServices(config(), async (s) =>
+        s.connections.addDomain(await s.connections.ownerOf(opts.connection), opts.connection, opts.add, CLI_ACTOR),
+      );
+      printResult(io, opts.json, { domain }, () => `registered ${domain}`);
     });
 
   const scimToken = program.command('scim-token').description('SCIM bearer tokens of a connection');

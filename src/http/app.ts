@@ -10,6 +10,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { scimRouter } from '../scim/router.js';
 import { healthRouter } from './health.js';
+import { ssoRouter } from './sso-router.js';
+import type { OidcLogin } from '../sso/oidc-login.js';
 import { accessRouter } from './access-router.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 
@@ -17,12 +19,13 @@ export interface AppDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly services: Services;
+  readonly oidc: OidcLogin;
 }
 
 /** Default body limit for JSON surfaces; a surface that needs more (SCIM Bulk) sets its own. */
 export const JSON_BODY_LIMIT = '1mb';
 
-export function buildApp({ config, logger, services }: AppDeps): Express {
+export function buildApp({ config, logger, services, oidc }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -57,6 +60,7 @@ export function buildApp({ config, logger, services }: AppDeps): Express {
   app.use(helmet());
   app.use(json);
   app.use(healthRouter(services.store.db));
+  app.use(ssoRouter({ services, oidc, publicUrl: config.publicUrl }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -10,14 +10,14 @@ import { nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
 
-export async function resolveSessionSecret(config: Config, store: Store, logger: Logger): Promise<string> {
+export async function resolveSessionSecret(config: Config, store: Store, logger?: Logger): Promise<string> {
   if (config.sessionSecret !== undefined) return config.sessionSecret;
   const { value, created } = await store.repos.instanceSecrets.getOrCreate(
     'session_secret',
     randomBytes(48).toString('base64url'),
     nowIso(),
   );
-  logger.warn(
+  logger?.warn(
     { generated: created },
     'SESSION_SECRET is not set: using a secret generated and stored in the database. ' +
       'Set SESSION_SECRET (at least 32 random characters) in production.',

@@ -1,4 +1,5 @@
 /** The real service on its own test database, listening on a random loopback port. */
+import net from 'node:net';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -12,12 +13,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
+  // A known port, so that PUBLIC_URL (SSO redirect URIs, SCIM locations) is the real address.
+  const port = await freePort();
   const config = loadConfig({
     DATABASE_URL: database.url,
-    PORT: '0',
+    PORT: String(port),
     HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: 'silent',
     SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
     ...env,

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Connection, ConnectionKind } from '../../domain/connection.js';
-import { isUniqueViolation, toIso, toIsoOrNull } from '../rows.js';
+import type { OidcSettings } from '../../domain/sso-settings.js';
+import { fromJson, isUniqueViolation, toIso, toIsoOrNull, toJson } from '../rows.js';
 
 interface ConnectionRow {
   id: string;
@@ -56,6 +57,20 @@ export class ConnectionRepository {
       .orderBy('created_at')
       .orderBy('id');
     return rows.map(toConnection);
+  }
+
+  async oidcSettings(orgId: string, id: string): Promise<OidcSettings | undefined> {
+    const row = (await this.db('connections').where({ org_id: orgId, id }).first('oidc_settings')) as
+      { oidc_settings: unknown } | undefined;
+    return fromJson<OidcSettings>(row?.oidc_settings) ?? undefined;
+  }
+
+  async setOidcSettings(orgId: string, id: string, settings: OidcSettings, at: string): Promise<boolean> {
+    return (
+      (await this.db('connections')
+        .where({ org_id: orgId, id })
+        .update({ oidc_settings: toJson(settings), updated_at: at, version: this.db.raw('version + 1') })) > 0
+    );
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {

@@ -236,6 +236,22 @@ export class DirectoryUserRepository {
     return row ? this.get(orgId, row.id as string) : undefined;
   }
 
+  /** The one user of the org with this email (case-insensitive); undefined when none or several have it. */
+  async findByEmail(orgId: string, email: string): Promise<DirectoryUser | undefined> {
+    const rows = await this.db<Row>('directory_user_values')
+      .where({ org_id: orgId, attribute: 'emails', value_lower: foldCase(email) })
+      .distinct('user_id')
+      .limit(2);
+    return rows.length === 1 ? this.get(orgId, rows[0]!.user_id as string) : undefined;
+  }
+
+  async findByExternalId(orgId: string, connectionId: string, externalId: string): Promise<DirectoryUser | undefined> {
+    const row = await this.db<Row>('directory_users')
+      .where({ org_id: orgId, connection_id: connectionId, external_id: externalId })
+      .first('id');
+    return row ? this.get(orgId, row.id as string) : undefined;
+  }
+
   /** A page of the org's users in creation order (all connections). */
   async list(orgId: string, page: UserPage): Promise<DirectoryUser[]> {
     const rows: Array<{ id: string }> = await this.db('directory_users')

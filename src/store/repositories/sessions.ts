@@ -57,6 +57,10 @@ export class SessionRepository {
     };
   }
 
+  async touch(idHash: string, at: string): Promise<void> {
+    await this.db('sessions').where({ id_hash: idHash }).update({ last_seen_at: at });
+  }
+
   async revoke(orgId: string, idHash: string, at: string): Promise<boolean> {
     return (
       (await this.db('sessions')

@@ -1,0 +1,113 @@
+/**
+ * Sign-in routes: `/sso/:connection/oidc/login` and `/callback`, `/auth/me`, `/auth/logout`.
+ * A refused sign-in shows a plain page with the request id to quote; the reason is in the
+ * audit log and the server log, never in the page (it would help an attacker).
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Services } from '../services.js';
+import type { OidcLogin } from '../sso/oidc-login.js';
+import { SESSION_ABSOLUTE_MS, SESSION_COOKIE } from '../sso/sessions.js';
+import { SignInRefused } from '../sso/sign-in.js';
+import { clearCookie, cookieOf, setCookie } from './cookies.js';
+
+const BINDING_COOKIE = 'ib_oidc';
+const CONNECTION_ID = /^[0-9a-f-]{36}$/;
+
+export interface SsoRouterDeps {
+  readonly services: Services;
+  readonly oidc: OidcLogin;
+  readonly publicUrl: string;
+}
+
+function refusedPage(req: Request, res: Response): void {
+  res
+    .status(403)
+    .type('html')
+    .send(
+      `<!doctype html><meta charset="utf-8"><title>Sign-in refused</title>` +
+        `<h1>Sign-in refused</h1><p>Your identity provider's answer could not be accepted. ` +
+        `Ask your IT admin, quoting request id <code>${String(req.id).replace(/[^A-Za-z0-9._:-]/g, '')}</code>.</p>`,
+    );
+}
+
+export function ssoRouter(deps: SsoRouterDeps): Router {
+  const router = Router();
+  const secure = deps.publicUrl.startsWith('https:');
+  const { services, oidc } = deps;
+
+  router.get('/sso/:connection/oidc/login', async (req, res) => {
+    const connection = req.params.connection!;
+    try {
+      if (!CONNECTION_ID.test(connection)) throw new SignInRefused('not a connection id');
+      const started = await oidc.start(connection, req.query.returnTo);
+      setCookie(res, BINDING_COOKIE, started.binding, {
+        path: `/sso/${connection}/oidc`,
+        maxAgeSeconds: 600,
+        secure,
+      });
+      res.redirect(302, started.redirectTo);
+    } catch (error) {
+      if (!(error instanceof SignInRefused)) throw error;
+      req.log.warn({ reason: error.reason, connection }, 'OIDC sign-in refused');
+      refusedPage(req, res);
+    }
+  });
+
+  router.get('/sso/:connection/oidc/callback', async (req, res) => {
+    const connection = req.params.connection!;
+    clearCookie(res, BINDING_COOKIE, { path: `/sso/${connection}/oidc`, secure });
+    try {
+      if (!CONNECTION_ID.test(connection)) throw new SignInRefused('not a connection id');
+      const signedIn = await oidc.finish(
+        connection,
+        new URL(req.originalUrl, deps.publicUrl),
+        cookieOf(req, BINDING_COOKIE),
+      );
+      const session = await services.sessions.start({
+        orgId: signedIn.orgId,
+        userId: signedIn.user.id,
+        connectionId: signedIn.connectionId,
+        protocol: 'oidc',
+      });
+      setCookie(res, SESSION_COOKIE, session.token, { path: '/', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure });
+      res.redirect(302, signedIn.returnTo);
+    } catch (error) {
+      if (!(error instanceof SignInRefused)) throw error;
+      req.log.warn({ reason: error.reason, connection }, 'OIDC sign-in refused');
+      refusedPage(req, res);
+    }
+  });
+
+  router.get('/auth/me', async (req, res) => {
+    const session = await services.sessions.authenticate(cookieOf(req, SESSION_COOKIE));
+    const user = session ? await services.store.repos.users.get(session.orgId, session.userId) : undefined;
+    if (!session || !user || !user.active) {
+      res.status(401).json({ error: { code: 'auth.unauthenticated', message: 'Not signed in' } });
+      return;
+    }
+    const [org, access, groups] = await Promise.all([
+      services.store.repos.organizations.findById(session.orgId),
+      services.access.effectiveAccess(session.orgId, user.id),
+      services.store.repos.users.groupsOf(session.orgId, [user.id]),
+    ]);
+    const email = user.multiValued.emails?.find((e) => e.primary)?.value ?? user.multiValued.emails?.[0]?.value ?? null;
+    res.json({
+      user: { id: user.id, userName: user.userName, email, displayName: user.displayName },
+      org: org ? { id: org.id, slug: org.slug, name: org.name } : { id: session.orgId },
+      member: access.member,
+      role: access.role,
+      teams: access.teams.map((t) => t.name),
+      scopes: access.scopes,
+      deviceGroups: access.deviceGroups,
+      groups: (groups.get(user.id) ?? []).map((g) => g.displayName),
+    });
+  });
+
+  router.post('/auth/logout', async (req, res) => {
+    await services.sessions.end(cookieOf(req, SESSION_COOKIE));
+    clearCookie(res, SESSION_COOKIE, { path: '/', secure });
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,70 @@
+/**
+ * Sign-in sessions, kept in the database so every instance knows them. The cookie holds a
+ * random token; only its SHA-256 is stored. A session ends at its absolute lifetime, after
+ * an idle period, at logout, or when SCIM deactivates or deletes its user.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { nowIso } from '../store/rows.js';
+import type { SessionRecord } from '../store/repositories/sessions.js';
+import type { Store } from '../store/store.js';
+
+export const SESSION_COOKIE = 'ib_session';
+export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+export const SESSION_IDLE_MS = 60 * 60 * 1000;
+/** last_seen_at is written at most this often. */
+const TOUCH_EVERY_MS = 60 * 1000;
+
+function hashOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface NewSession {
+  readonly orgId: string;
+  readonly userId: string;
+  readonly connectionId: string | null;
+  readonly protocol: 'oidc' | 'saml' | 'setup-link';
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export class SessionService {
+  constructor(private readonly store: Store) {}
+
+  /** A new session (a new id: never one the browser already had). Returns the cookie value. */
+  async start(session: NewSession): Promise<{ token: string; expiresAt: string }> {
+    const token = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = new Date(now + SESSION_ABSOLUTE_MS).toISOString();
+    await this.store.repos.sessions.insert({
+      idHash: hashOf(token),
+      orgId: session.orgId,
+      userId: session.userId,
+      connectionId: session.connectionId,
+      protocol: session.protocol,
+      data: session.data ?? null,
+      createdAt: new Date(now).toISOString(),
+      lastSeenAt: new Date(now).toISOString(),
+      expiresAt,
+      revokedAt: null,
+    });
+    return { token, expiresAt };
+  }
+
+  /** The live session a cookie names, or undefined (expired, idle too long, revoked, unknown). */
+  async authenticate(token: string | undefined): Promise<SessionRecord | undefined> {
+    if (!token || token.length > 100) return undefined;
+    const now = Date.now();
+    const session = await this.store.repos.sessions.findLive(hashOf(token), new Date(now).toISOString());
+    if (!session) return undefined;
+    const lastSeen = Date.parse(session.lastSeenAt);
+    if (now - lastSeen > SESSION_IDLE_MS) return undefined;
+    if (now - lastSeen > TOUCH_EVERY_MS)
+      await this.store.repos.sessions.touch(session.idHash, new Date(now).toISOString());
+    return session;
+  }
+
+  async end(token: string | undefined): Promise<void> {
+    if (!token) return;
+    const session = await this.store.repos.sessions.findLive(hashOf(token), nowIso());
+    if (session) await this.store.repos.sessions.revoke(session.orgId, session.idHash, nowIso());
+  }
+}

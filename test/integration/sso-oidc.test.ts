@@ -1,0 +1,180 @@
+/**
+ * OpenID Connect sign-in against a real OpenID Provider (oidc-provider, its own process):
+ * a good login gives a session whose /auth/me shows role, teams and scopes from the
+ * user's groups; forged state, a replayed callback, a login finished by another browser,
+ * an unknown or deactivated user get no session; SCIM deactivation ends a live session.
+ */
+import { randomBytes } from 'node:crypto';
+import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { SecretBox } from '../../src/sso/secret-box.js';
+import { resolveSessionSecret } from '../../src/sso/session-secret.js';
+import { TestBrowser } from '../support/browser.js';
+import { startOpenIdProvider, type TestOpenIdProvider } from '../support/oidc-provider.js';
+import { newConnection, type ScimClient } from '../support/scim-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+interface Me {
+  user: { id: string; userName: string; email: string | null };
+  role: string;
+  teams: string[];
+  scopes: string[];
+  groups: string[];
+}
+
+describe('OpenID Connect sign-in', () => {
+  let server: TestServer;
+  let op: TestOpenIdProvider;
+  let okta: ScimClient;
+  let dana: string;
+  const clientSecret = randomBytes(16).toString('hex');
+
+  const loginUrl = (): string => `${server.url}/sso/${okta.connectionId}/oidc/login?returnTo=/welcome`;
+  const serviceHost = (): string => new URL(server.url).host;
+
+  async function signIn(browser: TestBrowser): Promise<{ status: number; location: string | null }> {
+    const callback = await browser.follow(loginUrl(), (next) => next.pathname.endsWith('/oidc/callback'));
+    const res = await browser.request(callback.url);
+    return { status: res.status, location: res.headers.get('location') };
+  }
+
+  async function me(browser: TestBrowser): Promise<{ status: number; body: Me }> {
+    const res = await browser.request(`${server.url}/auth/me`);
+    return { status: res.status, body: (await res.json()) as Me };
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const s = server.running.services;
+    okta = await newConnection(s, server.url, 'okta');
+    op = await startOpenIdProvider(
+      'identity-bridge',
+      clientSecret,
+      `${server.url}/sso/${okta.connectionId}/oidc/callback`,
+    );
+    const box = new SecretBox(await resolveSessionSecret(server.config, s.store));
+    await s.ssoSettings.configureOidc(
+      okta.orgId,
+      okta.connectionId,
+      { issuer: op.issuer, clientId: 'identity-bridge', clientSecret },
+      box,
+      CLI_ACTOR,
+    );
+    await s.connections.addDomain(okta.orgId, okta.connectionId, 'example.com', CLI_ACTOR);
+
+    dana = (await okta.request('POST', '/Users', { userName: 'dana@example.com' })).body.id as string;
+    const group = (await okta.request('POST', '/Groups', { displayName: 'CI Writers', members: [{ value: dana }] }))
+      .body.id as string;
+    await s.teams.create(okta.orgId, { name: 'read-write-ci', scopes: ['ci:read-update'] }, CLI_ACTOR);
+    await s.mappings.create(
+      okta.orgId,
+      { connectionId: okta.connectionId, group, role: 'Admin', teams: ['read-write-ci'] },
+      CLI_ACTOR,
+    );
+  });
+
+  afterAll(async () => {
+    await op?.stop();
+    await server?.close();
+  });
+
+  it('signs a provisioned user in and shows their role, teams, scopes and groups at /auth/me', async () => {
+    await op.nextAccount('okta-sub-dana', { email: 'Dana@Example.com', email_verified: true, name: 'Dana' });
+    const browser = new TestBrowser();
+    expect((await me(browser)).status).toBe(401);
+    const done = await signIn(browser);
+    expect(done).toEqual({ status: 302, location: '/welcome' });
+    const session = await me(browser);
+    expect(session.status).toBe(200);
+    expect(session.body).toMatchObject({
+      user: { id: dana, userName: 'dana@example.com' },
+      role: 'Admin',
+      teams: ['read-write-ci'],
+      scopes: ['ci:read-update'],
+      groups: ['CI Writers'],
+    });
+    const cookie = browser.cookie(serviceHost(), 'ib_session')!;
+    const stored = await server.running.services.store.db('sessions').select('id_hash');
+    expect(stored.map((r: { id_hash: string }) => r.id_hash)).not.toContain(cookie);
+
+    expect((await browser.request(`${server.url}/auth/logout`, { method: 'POST' })).status).toBe(204);
+    expect((await me(browser)).status).toBe(401);
+  });
+
+  it('refuses a callback whose state was never issued, a replayed callback and one from another browser', async () => {
+    await op.nextAccount('okta-sub-dana', { email: 'dana@example.com', email_verified: true });
+    const browser = new TestBrowser();
+    const callback = await browser.follow(loginUrl(), (next) => next.pathname.endsWith('/oidc/callback'));
+
+    const forged = new URL(callback.url);
+    forged.searchParams.set('state', 'forged-state');
+    expect((await browser.request(forged.href)).status).toBe(403);
+
+    const thief = new TestBrowser();
+    expect((await thief.request(callback.url)).status).toBe(403); // no binding cookie: not the browser that started
+    expect((await me(thief)).status).toBe(401);
+
+    // The request was consumed by the attempts above: even the right browser cannot use it now.
+    expect((await browser.request(callback.url)).status).toBe(403);
+    expect((await me(browser)).status).toBe(401);
+
+    const fresh = new TestBrowser();
+    expect((await signIn(fresh)).status).toBe(302);
+    const again = await browser.follow(loginUrl(), (next) => next.pathname.endsWith('/oidc/callback'));
+    expect((await browser.request(again.url)).status).toBe(302);
+    // Replaying the same callback (code and state) gives nothing.
+    const replayer = new TestBrowser();
+    replayer.setCookie(serviceHost(), 'ib_oidc', 'whatever');
+    expect((await replayer.request(again.url)).status).toBe(403);
+  });
+
+  it('refuses an identity no provisioned user matches, and writes why to the audit log', async () => {
+    await op.nextAccount('okta-sub-stranger', { email: 'stranger@example.com', email_verified: true });
+    const browser = new TestBrowser();
+    expect((await signIn(browser)).status).toBe(403);
+    expect((await me(browser)).status).toBe(401);
+    const refused = await server.running.services.store.repos.audit.list(okta.orgId, {
+      action: 'sso.refused',
+      limit: 10,
+    });
+    expect(refused[0]?.data).toMatchObject({ protocol: 'oidc', reason: expect.stringMatching(/no provisioned user/) });
+  });
+
+  it('does not trust an unverified email to pick the user', async () => {
+    await op.nextAccount('okta-sub-x', { email: 'dana@example.com', email_verified: false });
+    expect((await signIn(new TestBrowser())).status).toBe(403);
+  });
+
+  it('ends a live session when SCIM deactivates the user, and refuses them at sign-in', async () => {
+    await op.nextAccount('okta-sub-dana', { email: 'dana@example.com', email_verified: true });
+    const browser = new TestBrowser();
+    expect((await signIn(browser)).status).toBe(302);
+    expect((await me(browser)).status).toBe(200);
+    const deactivated = await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(deactivated.status).toBe(200);
+    expect((await me(browser)).status).toBe(401);
+    expect((await signIn(new TestBrowser())).status).toBe(403);
+    await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: true }],
+    });
+  });
+
+  it('refuses an http issuer that is not on a loopback address', async () => {
+    const s = server.running.services;
+    const box = new SecretBox('x'.repeat(40));
+    await expect(
+      s.ssoSettings.configureOidc(
+        okta.orgId,
+        okta.connectionId,
+        { issuer: 'http://idp.example.com', clientId: 'c', clientSecret: 's' },
+        box,
+        CLI_ACTOR,
+      ),
+    ).rejects.toMatchObject({ code: 'sso.insecure_issuer' });
+  });
+});
