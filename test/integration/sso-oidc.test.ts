@@ -9,7 +9,12 @@ import { CLI_ACTOR } from '../../src/audit/actor.js';
 import { SecretBox } from '../../src/sso/secret-box.js';
 import { resolveSessionSecret } from '../../src/sso/session-secret.js';
 import { TestBrowser } from '../support/browser.js';
-import { startOpenIdProvider, type TestOpenIdProvider } from '../support/oidc-provider.js';
+import {
+  startOidcForger,
+  startOpenIdProvider,
+  type TestOidcForger,
+  type TestOpenIdProvider,
+} from '../support/oidc-provider.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -176,5 +181,52 @@ describe('OpenID Connect sign-in', () => {
         CLI_ACTOR,
       ),
     ).rejects.toMatchObject({ code: 'sso.insecure_issuer' });
+  });
+
+  describe('with an IdP that forges ID tokens', () => {
+    let forger: TestOidcForger;
+    let entra: ScimClient;
+
+    beforeAll(async () => {
+      const s = server.running.services;
+      entra = await newConnection(s, server.url, 'entra', okta.orgId);
+      forger = await startOidcForger('forged-client', `${server.url}/sso/${entra.connectionId}/oidc/callback`);
+      const box = new SecretBox(await resolveSessionSecret(server.config, s.store));
+      await s.ssoSettings.configureOidc(
+        okta.orgId,
+        entra.connectionId,
+        { issuer: forger.issuer, clientId: 'forged-client', clientSecret: 'forged-secret' },
+        box,
+        CLI_ACTOR,
+      );
+      await entra.request('POST', '/Users', { userName: 'walter@example.com', externalId: 'walter-sub' });
+    });
+
+    afterAll(async () => {
+      await forger?.stop();
+    });
+
+    const signInThroughForger = async (): Promise<number> => {
+      const browser = new TestBrowser();
+      const callback = await browser.follow(`${server.url}/sso/${entra.connectionId}/oidc/login`, (next) =>
+        next.pathname.endsWith('/oidc/callback'),
+      );
+      const status = (await browser.request(callback.url)).status;
+      expect((await me(browser)).status).toBe(status === 302 ? 200 : 401);
+      return status;
+    };
+
+    it('accepts its well-formed token (the forger itself is sound)', async () => {
+      await forger.forge('good', 'walter-sub', { preferred_username: 'walter@example.com' });
+      expect(await signInThroughForger()).toBe(302);
+    });
+
+    it.each(['other-key', 'wrong-aud', 'wrong-iss', 'expired', 'alg-none', 'wrong-nonce'] as const)(
+      'refuses an ID token with %s, and starts no session',
+      async (mode) => {
+        await forger.forge(mode, 'walter-sub', { preferred_username: 'walter@example.com' });
+        expect(await signInThroughForger()).toBe(403);
+      },
+    );
   });
 });
