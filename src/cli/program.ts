@@ -16,6 +16,7 @@ import {
   openDatabase,
   ensurePostgresDatabase,
 } from '../store/database.js';
+import { AccessTokenService } from '../sso/access-tokens.js';
 import { SecretBox } from '../sso/secret-box.js';
 import { resolveSessionSecret } from '../sso/session-secret.js';
 import { registerAccessCommands } from './access-commands.js';
@@ -241,6 +242,21 @@ function buildProgram(io: CliIo, config: () => Config): Command {
         return s.adminTokens.issue(o.id, CLI_ACTOR, { role: opts.role, description: opts.description ?? null });
       });
       printResult(io, opts.json, issued, () => [`admin token ${issued.id} (shown once):`, issued.token].join('\n'));
+    });
+
+  program
+    .command('signing-key')
+    .description('access-token signing keys')
+    .command('rotate')
+    .description('sign new access tokens with a new key; the previous key still verifies, older ones retire')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption) => {
+      const cfg = config();
+      const kid = await withServices(cfg, async (s) => {
+        const box = new SecretBox(await resolveSessionSecret(cfg, s.store));
+        return new AccessTokenService(s.store, box, cfg.publicUrl, s.access).rotate();
+      });
+      printResult(io, opts.json, { kid }, () => `new signing key ${kid}`);
     });
 
   registerAccessCommands(program, io, config);

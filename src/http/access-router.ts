@@ -1,7 +1,7 @@
 /**
  * The decision API for factory services, authenticated by an org API token
  * (`identity-bridge api-token issue`, or any admin token of the org):
- *   POST /v1/access/check     { user, scope, deviceGroup?, ownerId? } → { allowed, reason }
+ *   POST /v1/access/check     { user | token, scope, deviceGroup?, ownerId? } → { allowed, reason }
  *   GET  /v1/access/users/:id  effective access with its explanation
  * The token's org is the only org a request can see: a user of another org is a 404.
  */
@@ -9,6 +9,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod';
 import type { AdminPrincipal, AdminTokenService } from '../admin/admin-tokens.js';
 import type { AccessService } from '../decisions/access-service.js';
+import type { AccessTokenService } from '../sso/access-tokens.js';
 import { InvalidInputError, UnauthenticatedError } from '../domain/errors/index.js';
 
 declare module 'express-serve-static-core' {
@@ -18,7 +19,9 @@ declare module 'express-serve-static-core' {
 }
 
 const CheckBody = z.object({
-  user: z.string().min(1).max(512),
+  /** The user by id or userName; or `token`, an access token from /auth/token. */
+  user: z.string().min(1).max(512).optional(),
+  token: z.string().min(1).max(8192).optional(),
   scope: z.string().min(1).max(128),
   deviceGroup: z.string().min(1).max(200).optional(),
   ownerId: z.string().min(1).max(512).optional(),
@@ -30,7 +33,11 @@ function principal(res: Response): AdminPrincipal {
   return p;
 }
 
-export function accessRouter(deps: { tokens: AdminTokenService; access: AccessService }): Router {
+export function accessRouter(deps: {
+  tokens: AdminTokenService;
+  access: AccessService;
+  accessTokens: AccessTokenService;
+}): Router {
   const router = Router();
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
@@ -54,8 +61,22 @@ export function accessRouter(deps: { tokens: AdminTokenService; access: AccessSe
           .join('; ')}`,
       );
     }
-    const { user, ...question } = parsed.data;
-    const decision = await deps.access.check(principal(res).orgId, user, question);
+    const { user, token, ...question } = parsed.data;
+    const orgId = principal(res).orgId;
+    if ((user === undefined) === (token === undefined)) {
+      throw new InvalidInputError('access.invalid_request', 'Name the user with exactly one of "user" or "token"');
+    }
+    let subject = user;
+    if (token !== undefined) {
+      // The token proves who it was minted for; what they may do now is decided afresh.
+      const claims = await deps.accessTokens.verify(token);
+      if (!claims || claims.org !== orgId) {
+        res.json({ allowed: false, reason: 'the access token is invalid, expired or of another org' });
+        return;
+      }
+      subject = claims.sub;
+    }
+    const decision = await deps.access.check(orgId, subject!, question);
     res.json({ allowed: decision.allowed, reason: decision.reason, userId: decision.userId });
   });
 

@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { scimRouter } from '../scim/router.js';
 import { healthRouter } from './health.js';
 import { ssoRouter } from './sso-router.js';
+import type { AccessTokenService } from '../sso/access-tokens.js';
 import type { OidcLogin } from '../sso/oidc-login.js';
 import { accessRouter } from './access-router.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
@@ -20,12 +21,13 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly services: Services;
   readonly oidc: OidcLogin;
+  readonly accessTokens: AccessTokenService;
 }
 
 /** Default body limit for JSON surfaces; a surface that needs more (SCIM Bulk) sets its own. */
 export const JSON_BODY_LIMIT = '1mb';
 
-export function buildApp({ config, logger, services, oidc }: AppDeps): Express {
+export function buildApp({ config, logger, services, oidc, accessTokens }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -54,13 +56,13 @@ export function buildApp({ config, logger, services, oidc }: AppDeps): Express {
     '/v1/access',
     apiSecurityHeaders,
     json,
-    accessRouter({ tokens: services.adminTokens, access: services.access }),
+    accessRouter({ tokens: services.adminTokens, access: services.access, accessTokens }),
   );
 
   app.use(helmet());
   app.use(json);
   app.use(healthRouter(services.store.db));
-  app.use(ssoRouter({ services, oidc, publicUrl: config.publicUrl }));
+  app.use(ssoRouter({ services, oidc, accessTokens, publicUrl: config.publicUrl }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -1,10 +1,12 @@
 /**
- * Sign-in routes: `/sso/:connection/oidc/login` and `/callback`, `/auth/me`, `/auth/logout`.
+ * Sign-in routes: `/sso/:connection/oidc/login` and `/callback`, `/auth/me`, `/auth/token`,
+ * `/auth/logout`, and the access tokens' public keys at `/.well-known/jwks.json`.
  * A refused sign-in shows a plain page with the request id to quote; the reason is in the
  * audit log and the server log, never in the page (it would help an attacker).
  */
 import { Router, type Request, type Response } from 'express';
 import type { Services } from '../services.js';
+import type { AccessTokenService } from '../sso/access-tokens.js';
 import type { OidcLogin } from '../sso/oidc-login.js';
 import { SESSION_ABSOLUTE_MS, SESSION_COOKIE } from '../sso/sessions.js';
 import { SignInRefused } from '../sso/sign-in.js';
@@ -16,6 +18,7 @@ const CONNECTION_ID = /^[0-9a-f-]{36}$/;
 export interface SsoRouterDeps {
   readonly services: Services;
   readonly oidc: OidcLogin;
+  readonly accessTokens: AccessTokenService;
   readonly publicUrl: string;
 }
 
@@ -101,6 +104,24 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
       deviceGroups: access.deviceGroups,
       groups: (groups.get(user.id) ?? []).map((g) => g.displayName),
     });
+  });
+
+  // An access token for factory services, minted for the signed-in user (same-site POST only).
+  router.post('/auth/token', async (req, res) => {
+    const session = await services.sessions.authenticate(cookieOf(req, SESSION_COOKIE));
+    const user = session ? await services.store.repos.users.get(session.orgId, session.userId) : undefined;
+    if (!session || !user || !user.active) {
+      res.status(401).json({ error: { code: 'auth.unauthenticated', message: 'Not signed in' } });
+      return;
+    }
+    const { token, expiresIn } = await deps.accessTokens.issue(session.orgId, user.id);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ access_token: token, token_type: 'Bearer', expires_in: expiresIn });
+  });
+
+  router.get('/.well-known/jwks.json', async (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=60');
+    res.json(await deps.accessTokens.jwks());
   });
 
   router.post('/auth/logout', async (req, res) => {

@@ -153,4 +153,18 @@ describe('CLI for teams, mappings and access', () => {
     expect(row.token_hash).not.toContain(token);
     expect(row.role).toBe('User');
   });
+
+  it('rotates the access-token signing key, keeping the previous one for verification', async () => {
+    const first = (await cli(env, 'signing-key', 'rotate', '--json')).json<{ kid: string }>().kid;
+    const second = (await cli(env, 'signing-key', 'rotate', '--json')).json<{ kid: string }>().kid;
+    const third = await cli(env, 'signing-key', 'rotate', '--json');
+    expect(third.code).toBe(0);
+    const active = (await store.db('signing_keys').whereNull('retired_at')) as Array<{
+      kid: string;
+      private_jwk_encrypted: string;
+    }>;
+    expect(active.map((k) => k.kid).sort()).toEqual([second, third.json<{ kid: string }>().kid].sort());
+    expect(active.map((k) => k.kid)).not.toContain(first);
+    expect(active[0]!.private_jwk_encrypted).toMatch(/^v1\./);
+  });
 });

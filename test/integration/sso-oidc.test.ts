@@ -5,6 +5,7 @@
  * an unknown or deactivated user get no session; SCIM deactivation ends a live session.
  */
 import { randomBytes } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { CLI_ACTOR } from '../../src/audit/actor.js';
 import { SecretBox } from '../../src/sso/secret-box.js';
 import { resolveSessionSecret } from '../../src/sso/session-secret.js';
@@ -163,6 +164,59 @@ describe('OpenID Connect sign-in', () => {
     expect(deactivated.status).toBe(200);
     expect((await me(browser)).status).toBe(401);
     expect((await signIn(new TestBrowser())).status).toBe(403);
+    await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: true }],
+    });
+  });
+
+  it('mints access tokens verifiable with the JWKS, which the decision API stops honouring when the user is deactivated', async () => {
+    await op.nextAccount('okta-sub-dana', { email: 'dana@example.com', email_verified: true });
+    const browser = new TestBrowser();
+    expect((await signIn(browser)).status).toBe(302);
+    const minted = await browser.request(`${server.url}/auth/token`, { method: 'POST' });
+    expect(minted.status).toBe(200);
+    const { access_token: token, expires_in: expiresIn } = (await minted.json()) as {
+      access_token: string;
+      expires_in: number;
+    };
+    expect(expiresIn).toBeLessThanOrEqual(300);
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: server.config.publicUrl,
+    });
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(payload).toMatchObject({
+      sub: dana,
+      org: okta.orgId,
+      role: 'Admin',
+      teams: ['read-write-ci'],
+      scopes: ['ci:read-update'],
+      jti: expect.any(String),
+    });
+    expect(JSON.stringify(jwks)).not.toMatch(/"d":/); // public halves only
+
+    const apiToken = (await server.running.services.adminTokens.issue(okta.orgId, CLI_ACTOR, { role: 'User' })).token;
+    const check = async (body: Record<string, unknown>) =>
+      (await (
+        await fetch(`${server.url}/v1/access/check`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as { allowed: boolean; reason: string };
+    expect(await check({ token, scope: 'ci:read-update' })).toMatchObject({ allowed: true });
+    const tampered = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+    expect(await check({ token: tampered, scope: 'ci:read' })).toMatchObject({ allowed: false });
+    await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(await check({ token, scope: 'ci:read-update' })).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/deactivated/),
+    });
+    expect((await browser.request(`${server.url}/auth/token`, { method: 'POST' })).status).toBe(401);
     await okta.request('PATCH', `/Users/${dana}`, {
       schemas: [PATCH_OP],
       Operations: [{ op: 'replace', path: 'active', value: true }],
