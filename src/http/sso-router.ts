@@ -7,7 +7,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Services } from '../services.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
-import type { OidcLogin } from '../sso/oidc-login.js';
+import { safeReturnTo, type OidcLogin } from '../sso/oidc-login.js';
 import { SESSION_ABSOLUTE_MS, SESSION_COOKIE } from '../sso/sessions.js';
 import { SignInRefused } from '../sso/sign-in.js';
 import { clearCookie, cookieOf, setCookie } from './cookies.js';
@@ -20,6 +20,10 @@ export interface SsoRouterDeps {
   readonly oidc: OidcLogin;
   readonly accessTokens: AccessTokenService;
   readonly publicUrl: string;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function refusedPage(req: Request, res: Response): void {
@@ -37,6 +41,33 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith('https:');
   const { services, oidc } = deps;
+
+  // "Sign in with SSO": the employee types their email; its domain names the org's IdP.
+  router.get('/login', async (req, res) => {
+    const email = typeof req.query.email === 'string' ? req.query.email.trim() : '';
+    const returnTo = safeReturnTo(req.query.returnTo);
+    let message = '';
+    if (email) {
+      const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+      const found = email.includes('@') ? await services.store.repos.connections.findByDomain(domain) : undefined;
+      const oidcReady = found
+        ? (await services.store.repos.connections.oidcSettings(found.orgId, found.connectionId)) !== undefined
+        : false;
+      if (found && oidcReady) {
+        res.redirect(302, `/sso/${found.connectionId}/oidc/login?returnTo=${encodeURIComponent(returnTo)}`);
+        return;
+      }
+      message = `No single sign-on is set up for ${escapeHtml(domain || email)}. Ask your IT admin to connect your identity provider.`;
+    }
+    res
+      .type('html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><title>Sign in</title><h1>Sign in with SSO</h1>` +
+          (message ? `<p role="alert">${message}</p>` : '') +
+          `<form method="get" action="/login"><label>Work email <input type="email" name="email" required autofocus value="${escapeHtml(email)}"></label>` +
+          `<input type="hidden" name="returnTo" value="${escapeHtml(returnTo)}"><button type="submit">Continue</button></form>`,
+      );
+  });
 
   router.get('/sso/:connection/oidc/login', async (req, res) => {
     const connection = req.params.connection!;

@@ -223,6 +223,25 @@ describe('OpenID Connect sign-in', () => {
     });
   });
 
+  it("sends an employee from /login to their org's identity provider by email domain", async () => {
+    const form = await fetch(`${server.url}/login`);
+    expect(form.status).toBe(200);
+    expect(await form.text()).toContain('name="email"');
+    const known = await fetch(`${server.url}/login?email=${encodeURIComponent('Dana@Example.com')}&returnTo=/x`, {
+      redirect: 'manual',
+    });
+    expect(known.status).toBe(302);
+    expect(known.headers.get('location')).toBe(`/sso/${okta.connectionId}/oidc/login?returnTo=%2Fx`);
+    const unknown = await fetch(`${server.url}/login?email=${encodeURIComponent('eve@<b>elsewhere.test')}`);
+    const page = await unknown.text();
+    expect(page).toContain('No single sign-on is set up');
+    expect(page).not.toContain('<b>');
+    const offsite = await fetch(`${server.url}/login?email=dana@example.com&returnTo=//evil.test`, {
+      redirect: 'manual',
+    });
+    expect(offsite.headers.get('location')).toBe(`/sso/${okta.connectionId}/oidc/login?returnTo=%2F`);
+  });
+
   it('refuses an http issuer that is not on a loopback address', async () => {
     const s = server.running.services;
     const box = new SecretBox('x'.repeat(40));
