@@ -10,6 +10,7 @@ import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services.js';
 import { AccessTokenService } from './sso/access-tokens.js';
 import { OidcLogin } from './sso/oidc-login.js';
+import { SamlLogin } from './sso/saml-login.js';
 import { SecretBox } from './sso/secret-box.js';
 import { resolveSessionSecret } from './sso/session-secret.js';
 import { AccessChangeFeed } from './store/access-change-feed.js';
@@ -55,7 +56,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const box = new SecretBox(await resolveSessionSecret(config, store, logger));
   const oidc = new OidcLogin(store, services.users, box, config.publicUrl);
   const accessTokens = new AccessTokenService(store, box, config.publicUrl, services.access);
-  const app = buildApp({ config, logger, services, oidc, accessTokens });
+  const saml = new SamlLogin(store, services.users, config.publicUrl);
+  const app = buildApp({ config, logger, services, oidc, saml, accessTokens });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));

@@ -6,7 +6,7 @@
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
-import { checkIssuer, type OidcSettings } from '../domain/sso-settings.js';
+import { SAML_ATTRIBUTE_DEFAULTS, checkIssuer, type OidcSettings, type SamlSettings } from '../domain/sso-settings.js';
 import { nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import type { SecretBox } from '../sso/secret-box.js';
@@ -22,6 +22,35 @@ export interface OidcInput {
 export interface OidcEndpoints {
   readonly redirectUri: string;
   readonly loginUrl: string;
+}
+
+export interface SamlInput {
+  readonly idpEntityId: string;
+  readonly idpSsoUrl: string;
+  /** PEM or bare base64 certificates. */
+  readonly idpCerts: readonly string[];
+  readonly wantResponseSigned?: boolean;
+  readonly allowIdpInitiated?: boolean;
+  readonly jit?: boolean;
+}
+
+export interface SamlEndpoints {
+  readonly entityId: string;
+  readonly acsUrl: string;
+  readonly metadataUrl: string;
+  readonly loginUrl: string;
+}
+
+/** A certificate as PEM, from PEM or the bare base64 that IdP metadata carries. */
+export function toPem(certificate: string): string {
+  const body = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+=*$/.test(body) || body.length < 100) {
+    throw new InvalidInputError(
+      'sso.invalid_certificate',
+      'The IdP certificate is not a PEM or base64 X.509 certificate',
+    );
+  }
+  return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
 export class SsoSettingsService {
@@ -59,6 +88,56 @@ export class SsoSettingsService {
       });
     });
     return this.oidcEndpoints(connectionId);
+  }
+
+  async configureSaml(orgId: string, connectionId: string, input: SamlInput, actor: Actor): Promise<SamlEndpoints> {
+    const ssoUrl = checkIssuer(input.idpSsoUrl.trim());
+    const entityId = input.idpEntityId.trim();
+    if (!entityId) throw new InvalidInputError('sso.invalid_entity_id', "The IdP's entity ID is required");
+    if (input.idpCerts.length === 0) {
+      throw new InvalidInputError(
+        'sso.invalid_certificate',
+        "At least one of the IdP's signing certificates is required",
+      );
+    }
+    await this.store.transaction(async (repos) => {
+      const connection = await repos.connections.get(orgId, connectionId);
+      if (!connection) throw new NotFoundError('connection', connectionId);
+      const settings: SamlSettings = {
+        idpEntityId: entityId,
+        idpSsoUrl: ssoUrl,
+        idpCerts: input.idpCerts.map(toPem),
+        // Okta signs the Response by default; Entra and Google sign only the assertion.
+        wantResponseSigned: input.wantResponseSigned ?? connection.kind === 'okta',
+        allowIdpInitiated: input.allowIdpInitiated ?? false,
+        jit: input.jit ?? false,
+        attributes: SAML_ATTRIBUTE_DEFAULTS[connection.kind] ?? SAML_ATTRIBUTE_DEFAULTS.generic!,
+      };
+      await repos.connections.setSamlSettings(orgId, connectionId, settings, nowIso());
+      await recordAudit(repos, orgId, actor, {
+        action: 'connection.saml_configured',
+        target: { type: 'connection', id: connectionId },
+        data: {
+          idpEntityId: entityId,
+          idpSsoUrl: ssoUrl,
+          certificates: settings.idpCerts.length,
+          wantResponseSigned: settings.wantResponseSigned,
+          allowIdpInitiated: settings.allowIdpInitiated,
+          jit: settings.jit,
+        },
+      });
+    });
+    return this.samlEndpoints(connectionId);
+  }
+
+  samlEndpoints(connectionId: string): SamlEndpoints {
+    const base = `${this.publicUrl}/sso/${connectionId}/saml`;
+    return {
+      entityId: `${base}/metadata`,
+      acsUrl: `${base}/acs`,
+      metadataUrl: `${base}/metadata`,
+      loginUrl: `${base}/login`,
+    };
   }
 
   oidcEndpoints(connectionId: string): OidcEndpoints {

@@ -3,6 +3,7 @@
  * Every command takes `--json`. Exit codes: 0 done, 2 bad arguments (including an
  * unknown org, connection or token), 1 anything else.
  */
+import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CLI_ACTOR } from '../audit/actor.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
@@ -17,6 +18,7 @@ import {
   ensurePostgresDatabase,
 } from '../store/database.js';
 import { AccessTokenService } from '../sso/access-tokens.js';
+import { parseIdpMetadata } from '../sso/idp-metadata.js';
 import { SecretBox } from '../sso/secret-box.js';
 import { resolveSessionSecret } from '../sso/session-secret.js';
 import { registerAccessCommands } from './access-commands.js';
@@ -25,6 +27,10 @@ import { printResult, table, type CliIo } from './io.js';
 
 interface JsonOption {
   json?: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 function jsonOption(): Option {
@@ -172,6 +178,74 @@ function buildProgram(io: CliIo, config: () => Config): Command {
             'OpenID Connect sign-in configured. At the identity provider, set:',
             `  Sign-in redirect URI: ${endpoints.redirectUri}`,
             `  Initiate login URI:   ${endpoints.loginUrl}`,
+          ].join('\n'),
+        );
+      },
+    );
+  connection
+    .command('saml')
+    .description('set up SAML sign-in for a connection; prints what to enter at the IdP')
+    .requiredOption('--connection <id>', 'connection id')
+    .option('--idp-metadata <file>', "the IdP's SAML metadata XML")
+    .option('--idp-entity-id <id>', "the IdP's entity ID (issuer)")
+    .option('--idp-sso-url <url>', "the IdP's single sign-on URL (HTTP-Redirect binding)")
+    .option('--idp-cert <file>', "the IdP's signing certificate (PEM); repeat during a rollover", collect)
+    .addOption(
+      new Option('--want-response-signed <bool>', 'require the Response to be signed too').choices(['true', 'false']),
+    )
+    .option('--allow-idp-initiated', 'accept IdP-initiated sign-in (replays are still refused)')
+    .option('--jit', 'create users on first sign-in (IdPs without SCIM)')
+    .addOption(jsonOption())
+    .action(
+      async (
+        opts: JsonOption & {
+          connection: string;
+          idpMetadata?: string;
+          idpEntityId?: string;
+          idpSsoUrl?: string;
+          idpCert?: string[];
+          wantResponseSigned?: 'true' | 'false';
+          allowIdpInitiated?: boolean;
+          jit?: boolean;
+        },
+      ) => {
+        const read = (file: string): string => {
+          try {
+            return fs.readFileSync(file, 'utf8');
+          } catch {
+            throw new CliFailure(`cannot read ${file}`, 2);
+          }
+        };
+        let idp: { entityId: string; ssoUrl: string; certificates: string[] };
+        if (opts.idpMetadata) {
+          idp = parseIdpMetadata(read(opts.idpMetadata));
+        } else if (opts.idpEntityId && opts.idpSsoUrl && opts.idpCert?.length) {
+          idp = { entityId: opts.idpEntityId, ssoUrl: opts.idpSsoUrl, certificates: opts.idpCert.map(read) };
+        } else {
+          throw new CliFailure('give --idp-metadata FILE, or --idp-entity-id, --idp-sso-url and --idp-cert', 2);
+        }
+        const endpoints = await withServices(config(), async (s) =>
+          s.ssoSettings.configureSaml(
+            await s.connections.ownerOf(opts.connection),
+            opts.connection,
+            {
+              idpEntityId: idp.entityId,
+              idpSsoUrl: idp.ssoUrl,
+              idpCerts: idp.certificates,
+              ...(opts.wantResponseSigned ? { wantResponseSigned: opts.wantResponseSigned === 'true' } : {}),
+              allowIdpInitiated: opts.allowIdpInitiated === true,
+              jit: opts.jit === true,
+            },
+            CLI_ACTOR,
+          ),
+        );
+        printResult(io, opts.json, endpoints, () =>
+          [
+            'SAML sign-in configured. At the identity provider, set:',
+            `  Single sign-on URL / ACS URL:   ${endpoints.acsUrl}`,
+            `  Audience URI / SP entity ID:    ${endpoints.entityId}`,
+            `  SP metadata:                    ${endpoints.metadataUrl}`,
+            `  Sign-in starts at:              ${endpoints.loginUrl}`,
           ].join('\n'),
         );
       },

@@ -29,3 +29,33 @@ export function checkIssuer(value: string): string {
     `The issuer must use https (http is accepted only on a loopback address): ${JSON.stringify(value)}`,
   );
 }
+
+/** Which SAML attribute carries what, by IdP kind (Google's names are the admin's choice). */
+export interface SamlAttributeNames {
+  readonly email: string;
+  readonly name: string;
+  readonly groups: string;
+}
+
+export const SAML_ATTRIBUTE_DEFAULTS: Readonly<Record<string, SamlAttributeNames>> = {
+  entra: {
+    email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+    name: 'http://schemas.microsoft.com/identity/claims/displayname',
+    groups: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups',
+  },
+  okta: { email: 'email', name: 'displayName', groups: 'groups' },
+  google: { email: 'email', name: 'name', groups: 'groups' },
+  generic: { email: 'email', name: 'displayName', groups: 'groups' },
+};
+
+export interface SamlSettings {
+  readonly idpEntityId: string;
+  readonly idpSsoUrl: string;
+  /** PEM certificates; several during a key rollover. */
+  readonly idpCerts: readonly string[];
+  /** Require the Response to be signed too (Entra signs only the assertion by default). */
+  readonly wantResponseSigned: boolean;
+  readonly allowIdpInitiated: boolean;
+  readonly jit: boolean;
+  readonly attributes: SamlAttributeNames;
+}

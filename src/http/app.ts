@@ -13,6 +13,7 @@ import { healthRouter } from './health.js';
 import { ssoRouter } from './sso-router.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import type { OidcLogin } from '../sso/oidc-login.js';
+import type { SamlLogin } from '../sso/saml-login.js';
 import { accessRouter } from './access-router.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 
@@ -21,13 +22,14 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly services: Services;
   readonly oidc: OidcLogin;
+  readonly saml: SamlLogin;
   readonly accessTokens: AccessTokenService;
 }
 
 /** Default body limit for JSON surfaces; a surface that needs more (SCIM Bulk) sets its own. */
 export const JSON_BODY_LIMIT = '1mb';
 
-export function buildApp({ config, logger, services, oidc, accessTokens }: AppDeps): Express {
+export function buildApp({ config, logger, services, oidc, saml, accessTokens }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -62,7 +64,7 @@ export function buildApp({ config, logger, services, oidc, accessTokens }: AppDe
   app.use(helmet());
   app.use(json);
   app.use(healthRouter(services.store.db));
-  app.use(ssoRouter({ services, oidc, accessTokens, publicUrl: config.publicUrl }));
+  app.use(ssoRouter({ services, oidc, saml, accessTokens, publicUrl: config.publicUrl }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

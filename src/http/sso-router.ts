@@ -4,20 +4,25 @@
  * A refused sign-in shows a plain page with the request id to quote; the reason is in the
  * audit log and the server log, never in the page (it would help an attacker).
  */
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
+import { recordAudit } from '../audit/audit-log.js';
 import type { Services } from '../services.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import { safeReturnTo, type OidcLogin } from '../sso/oidc-login.js';
+import type { SamlLogin } from '../sso/saml-login.js';
 import { SESSION_ABSOLUTE_MS, SESSION_COOKIE } from '../sso/sessions.js';
 import { SignInRefused } from '../sso/sign-in.js';
 import { clearCookie, cookieOf, setCookie } from './cookies.js';
 
 const BINDING_COOKIE = 'ib_oidc';
 const CONNECTION_ID = /^[0-9a-f-]{36}$/;
+/** SAML responses are a few kilobytes; anything near this is not one. */
+const SAML_BODY_LIMIT = '256kb';
 
 export interface SsoRouterDeps {
   readonly services: Services;
   readonly oidc: OidcLogin;
+  readonly saml: SamlLogin;
   readonly accessTokens: AccessTokenService;
   readonly publicUrl: string;
 }
@@ -40,7 +45,29 @@ function refusedPage(req: Request, res: Response): void {
 export function ssoRouter(deps: SsoRouterDeps): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith('https:');
-  const { services, oidc } = deps;
+  const { services, oidc, saml } = deps;
+
+  /** Logs and audits a refused sign-in (the reason, never the token or assertion), then shows the page. */
+  const refused = async (req: Request, res: Response, protocol: string, error: SignInRefused): Promise<void> => {
+    const connection = String(req.params.connection);
+    req.log.warn({ reason: error.reason, connection, protocol }, 'sign-in refused');
+    const orgId = CONNECTION_ID.test(connection)
+      ? await services.store.repos.connections.ownerOf(connection)
+      : undefined;
+    if (orgId && !error.audited) {
+      await recordAudit(
+        services.store.repos,
+        orgId,
+        { type: 'user', id: null, label: null, requestId: String(req.id) },
+        {
+          action: 'sso.refused',
+          target: { type: 'connection', id: connection },
+          data: { protocol, reason: error.reason },
+        },
+      );
+    }
+    refusedPage(req, res);
+  };
 
   // "Sign in with SSO": the employee types their email; its domain names the org's IdP.
   router.get('/login', async (req, res) => {
@@ -82,8 +109,7 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
       res.redirect(302, started.redirectTo);
     } catch (error) {
       if (!(error instanceof SignInRefused)) throw error;
-      req.log.warn({ reason: error.reason, connection }, 'OIDC sign-in refused');
-      refusedPage(req, res);
+      await refused(req, res, 'oidc', error);
     }
   });
 
@@ -107,8 +133,53 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
       res.redirect(302, signedIn.returnTo);
     } catch (error) {
       if (!(error instanceof SignInRefused)) throw error;
-      req.log.warn({ reason: error.reason, connection }, 'OIDC sign-in refused');
-      refusedPage(req, res);
+      await refused(req, res, 'oidc', error);
+    }
+  });
+
+  router.get('/sso/:connection/saml/login', async (req, res, next) => {
+    try {
+      if (!CONNECTION_ID.test(String(req.params.connection))) throw new SignInRefused('not a connection id');
+      await saml.load(req);
+      saml.login(req, res, next);
+    } catch (error) {
+      if (!(error instanceof SignInRefused)) throw error;
+      await refused(req, res, 'saml', error);
+    }
+  });
+
+  router.post(
+    '/sso/:connection/saml/acs',
+    express.urlencoded({ extended: false, limit: SAML_BODY_LIMIT }),
+    async (req, res) => {
+      try {
+        if (!CONNECTION_ID.test(String(req.params.connection))) throw new SignInRefused('not a connection id');
+        await saml.load(req);
+        const signedIn = await saml.acs(req, res);
+        const session = await services.sessions.start({
+          orgId: signedIn.orgId,
+          userId: signedIn.user.id,
+          connectionId: signedIn.connectionId,
+          protocol: 'saml',
+          data: { nameId: signedIn.nameId, sessionIndex: signedIn.sessionIndex ?? null },
+        });
+        setCookie(res, SESSION_COOKIE, session.token, { path: '/', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure });
+        res.redirect(302, signedIn.returnTo);
+      } catch (error) {
+        if (!(error instanceof SignInRefused)) throw error;
+        await refused(req, res, 'saml', error);
+      }
+    },
+  );
+
+  router.get('/sso/:connection/saml/metadata', async (req, res) => {
+    try {
+      if (!CONNECTION_ID.test(String(req.params.connection))) throw new SignInRefused('not a connection id');
+      await saml.load(req);
+      res.type('application/samlmetadata+xml').send(await saml.metadata(req));
+    } catch (error) {
+      if (!(error instanceof SignInRefused)) throw error;
+      res.status(404).json({ error: { code: 'sso.not_configured', message: 'This connection has no SAML settings' } });
     }
   });
 

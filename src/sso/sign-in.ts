@@ -25,7 +25,11 @@ export interface SsoIdentity {
 
 /** A sign-in the service refuses; `reason` goes to the audit log, the user sees a generic page. */
 export class SignInRefused extends AppError {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    /** Whether the refusal is already in the audit log. */
+    readonly audited = false,
+  ) {
     super('sso.refused', 'Sign-in refused', 403);
   }
 }
@@ -45,7 +49,7 @@ export async function signInUser(
       target: { type: 'connection', id: scope.connectionId },
       data: { protocol: identity.protocol, reason, userName: identity.userName ?? null },
     });
-    throw new SignInRefused(reason);
+    throw new SignInRefused(reason, true);
   };
 
   let user: DirectoryUser | undefined;

@@ -65,6 +65,7 @@ describe('userName lookups', () => {
       userName: 'Fox.Mulder@Example.com',
       groups: [expect.objectContaining({ display: 'X-Files' })],
     });
+    // Escapes take the general filter path.
     const escaped = encodeURIComponent('userName eq "walter\\"skinner@example.com"');
     expect((await scim.request<List>('GET', `/Users?filter=${escaped}`)).body.totalResults).toBe(0);
     expect((await other.request<List>('GET', `/Users?filter=${escaped}`)).body.totalResults).toBe(1);

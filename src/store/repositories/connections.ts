@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Connection, ConnectionKind } from '../../domain/connection.js';
-import type { OidcSettings } from '../../domain/sso-settings.js';
+import type { OidcSettings, SamlSettings } from '../../domain/sso-settings.js';
 import { fromJson, isUniqueViolation, toIso, toIsoOrNull, toJson } from '../rows.js';
 
 interface ConnectionRow {
@@ -70,6 +70,20 @@ export class ConnectionRepository {
       (await this.db('connections')
         .where({ org_id: orgId, id })
         .update({ oidc_settings: toJson(settings), updated_at: at, version: this.db.raw('version + 1') })) > 0
+    );
+  }
+
+  async samlSettings(orgId: string, id: string): Promise<SamlSettings | undefined> {
+    const row = (await this.db('connections').where({ org_id: orgId, id }).first('saml_settings')) as
+      { saml_settings: unknown } | undefined;
+    return fromJson<SamlSettings>(row?.saml_settings) ?? undefined;
+  }
+
+  async setSamlSettings(orgId: string, id: string, settings: SamlSettings, at: string): Promise<boolean> {
+    return (
+      (await this.db('connections')
+        .where({ org_id: orgId, id })
+        .update({ saml_settings: toJson(settings), updated_at: at, version: this.db.raw('version + 1') })) > 0
     );
   }
 

@@ -50,6 +50,25 @@ export class SsoRequestRepository {
     };
   }
 
+  /** A live request of this connection, left in place. */
+  async peek(orgId: string, connectionId: string, id: string, now: string): Promise<SsoRequest | undefined> {
+    const row = await this.db<Row>('sso_requests').where({ org_id: orgId, connection_id: connectionId, id }).first();
+    if (!row || toIso(row.expires_at) <= now) return undefined;
+    return {
+      id,
+      orgId,
+      connectionId,
+      protocol: row.protocol as 'saml' | 'oidc',
+      data: fromJson(row.data),
+      createdAt: toIso(row.created_at),
+      expiresAt: toIso(row.expires_at),
+    };
+  }
+
+  async remove(orgId: string, connectionId: string, id: string): Promise<boolean> {
+    return (await this.db('sso_requests').where({ org_id: orgId, connection_id: connectionId, id }).delete()) > 0;
+  }
+
   async deleteExpired(before: string): Promise<number> {
     return this.db('sso_requests').where('expires_at', '<', before).delete();
   }
