@@ -54,9 +54,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     services.access.useChangeFeed(feed);
   }
   const box = new SecretBox(await resolveSessionSecret(config, store, logger));
-  const oidc = new OidcLogin(store, services.users, box, config.publicUrl);
+  const oidc = new OidcLogin(store, services, box, config.publicUrl);
   const accessTokens = new AccessTokenService(store, box, config.publicUrl, services.access);
-  const saml = new SamlLogin(store, services.users, config.publicUrl);
+  const saml = new SamlLogin(store, services, config.publicUrl);
   const app = buildApp({ config, logger, services, oidc, saml, accessTokens });
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -15,9 +15,8 @@ import * as oidc from 'openid-client';
 import type { OidcSettings } from '../domain/sso-settings.js';
 import { nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
-import type { UserDirectory } from '../directory/user-directory.js';
 import type { SecretBox } from './secret-box.js';
-import { SignInRefused, signInUser } from './sign-in.js';
+import { SignInRefused, signInUser, type Directories } from './sign-in.js';
 import type { DirectoryUser } from '../domain/directory.js';
 
 const REQUEST_TTL_MS = 10 * 60 * 1000;
@@ -48,12 +47,20 @@ export function safeReturnTo(value: unknown): string {
   return value.length > 512 ? '/' : value;
 }
 
+/** The groups claim; undefined when absent or when Entra points to Graph instead (overage). */
+function claimedGroups(claims: oidc.IDToken, name: string): string[] | undefined {
+  const overage = (claims._claim_names as Record<string, unknown> | undefined)?.[name];
+  if (overage !== undefined) return undefined;
+  const value = claims[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+}
+
 export class OidcLogin {
   private readonly discovered = new Map<string, { config: oidc.Configuration; until: number }>();
 
   constructor(
     private readonly store: Store,
-    private readonly users: UserDirectory,
+    private readonly directories: Directories,
     private readonly box: SecretBox,
     private readonly publicUrl: string,
   ) {}
@@ -151,7 +158,7 @@ export class OidcLogin {
     }
     const user = await signInUser(
       this.store,
-      this.users,
+      this.directories,
       { orgId, connectionId },
       {
         protocol: 'oidc',
@@ -160,6 +167,7 @@ export class OidcLogin {
         userName: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
         trustedEmail: await this.trustedEmail(orgId, connectionId, claims),
         displayName: typeof claims.name === 'string' ? claims.name : undefined,
+        groups: claimedGroups(claims, settings.groupsClaim),
       },
       settings.jit,
     );

@@ -19,12 +19,11 @@ import { ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
 import { Passport, type Strategy as PassportStrategy } from 'passport';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { SamlSettings } from '../domain/sso-settings.js';
-import type { UserDirectory } from '../directory/user-directory.js';
 import { nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import { checkResponse } from './saml-checks.js';
 import { safeReturnTo } from './oidc-login.js';
-import { SignInRefused, signInUser } from './sign-in.js';
+import { SignInRefused, signInUser, type Directories } from './sign-in.js';
 
 const STRATEGY = 'saml';
 const REQUEST_TTL_MS = 10 * 60 * 1000;
@@ -62,13 +61,24 @@ function attribute(profile: Profile, name: string): string | undefined {
   return typeof first === 'string' ? first : undefined;
 }
 
+/** Entra sends this instead of the groups when a user is in too many: the list is unknown. */
+const ENTRA_GROUPS_OVERAGE = 'http://schemas.microsoft.com/claims/groups.link';
+
+function claimedGroups(profile: Profile, name: string): string[] | undefined {
+  const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
+  if (attributes[ENTRA_GROUPS_OVERAGE] !== undefined) return undefined;
+  const value = attributes[name];
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+}
+
 export class SamlLogin {
   private readonly passport = new Passport();
   private readonly strategy: MultiSamlStrategy;
 
   constructor(
     private readonly store: Store,
-    private readonly users: UserDirectory,
+    private readonly directories: Directories,
     private readonly publicUrl: string,
   ) {
     const signon: Verify = (req, profile, done) => {
@@ -225,7 +235,7 @@ export class SamlLogin {
       email && domains.includes(email.slice(email.lastIndexOf('@') + 1).toLowerCase()) ? email : undefined;
     const user = await signInUser(
       this.store,
-      this.users,
+      this.directories,
       { orgId, connectionId },
       {
         protocol: 'saml',
@@ -233,6 +243,7 @@ export class SamlLogin {
         userName: profile.nameID,
         trustedEmail: trusted,
         displayName: attribute(profile, settings.attributes.name),
+        groups: claimedGroups(profile, settings.attributes.groups),
       },
       settings.jit,
     );

@@ -10,7 +10,9 @@ import type { Actor } from '../audit/actor.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { EMPTY_ENTERPRISE, EMPTY_NAME } from '../domain/directory.js';
 import { AppError } from '../domain/errors/index.js';
+import type { GroupDirectory } from '../directory/group-directory.js';
 import type { UserDirectory } from '../directory/user-directory.js';
+import { scimIsActive, syncClaimedGroups } from './claimed-groups.js';
 import type { Store } from '../store/store.js';
 
 export interface SsoIdentity {
@@ -21,6 +23,8 @@ export interface SsoIdentity {
   /** Only when the IdP vouches for it (verified) and its domain is one of the connection's. */
   readonly trustedEmail: string | undefined;
   readonly displayName: string | undefined;
+  /** Group names from the claim; undefined when the IdP did not say (no claim, or an overage link). */
+  readonly groups?: readonly string[] | undefined;
 }
 
 /** A sign-in the service refuses; `reason` goes to the audit log, the user sees a generic page. */
@@ -34,13 +38,19 @@ export class SignInRefused extends AppError {
   }
 }
 
+export interface Directories {
+  readonly users: UserDirectory;
+  readonly groups: GroupDirectory;
+}
+
 export async function signInUser(
   store: Store,
-  users: UserDirectory,
+  directories: Directories,
   scope: { orgId: string; connectionId: string },
   identity: SsoIdentity,
   jit: boolean,
 ): Promise<DirectoryUser> {
+  const { users } = directories;
   const repos = store.repos;
   const actor: Actor = { type: 'user', id: null, label: identity.userName ?? identity.subject, requestId: null };
   const refuse = async (reason: string): Promise<never> => {
@@ -90,6 +100,14 @@ export async function signInUser(
       },
       { ...actor, type: 'user' },
     );
+  }
+  if (
+    jit &&
+    identity.groups !== undefined &&
+    user.connectionId === scope.connectionId &&
+    !(await scimIsActive(store, scope.orgId, scope.connectionId))
+  ) {
+    await syncClaimedGroups(store, directories.groups, scope, user.id, identity.groups, { ...actor, id: user.id });
   }
   await recordAudit(
     repos,

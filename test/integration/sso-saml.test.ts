@@ -24,6 +24,9 @@ interface Me {
   scopes: string[];
 }
 
+/** What the sign-in helpers need of a connection. */
+type Conn = { readonly connectionId: string };
+
 const IDP = 'http://idp.example.test/metadata';
 const SSO_URL = 'http://127.0.0.1:9/sso';
 
@@ -33,11 +36,11 @@ describe('SAML sign-in', () => {
   let attacker: KeyPair;
   const connections: Record<'okta' | 'entra' | 'google', ScimClient> = {} as never;
 
-  const acs = (c: ScimClient) => `${server.url}/sso/${c.connectionId}/saml/acs`;
-  const audience = (c: ScimClient) => `${server.url}/sso/${c.connectionId}/saml/metadata`;
+  const acs = (c: Conn) => `${server.url}/sso/${c.connectionId}/saml/acs`;
+  const audience = (c: Conn) => `${server.url}/sso/${c.connectionId}/saml/metadata`;
 
   /** Starts a login on the service; returns the browser and the AuthnRequest id it sent. */
-  async function startLogin(c: ScimClient, returnTo = '/home'): Promise<{ browser: TestBrowser; requestId: string }> {
+  async function startLogin(c: Conn, returnTo = '/home'): Promise<{ browser: TestBrowser; requestId: string }> {
     const browser = new TestBrowser();
     const res = await browser.request(
       `${server.url}/sso/${c.connectionId}/saml/login?returnTo=${encodeURIComponent(returnTo)}`,
@@ -51,7 +54,7 @@ describe('SAML sign-in', () => {
 
   async function post(
     browser: TestBrowser,
-    c: ScimClient,
+    c: Conn,
     samlResponse: string,
     relayState = '/home',
   ): Promise<{ status: number; location: string | null; signedIn: boolean }> {
@@ -64,7 +67,7 @@ describe('SAML sign-in', () => {
     return { status: res.status, location: res.headers.get('location'), signedIn: me.status === 200 };
   }
 
-  function options(c: ScimClient, requestId: string | undefined, over: Partial<ResponseOptions> = {}): ResponseOptions {
+  function options(c: Conn, requestId: string | undefined, over: Partial<ResponseOptions> = {}): ResponseOptions {
     return {
       acsUrl: acs(c),
       audience: audience(c),
@@ -297,6 +300,96 @@ describe('SAML sign-in', () => {
       expect(refused.length).toBeGreaterThanOrEqual(cases.length);
       expect(refused.every((e) => typeof (e.data as { reason?: unknown }).reason === 'string')).toBe(true);
       expect(JSON.stringify(refused)).not.toContain('SAMLResponse');
+    });
+  });
+
+  describe('just-in-time provisioning', () => {
+    let google: { orgId: string; connectionId: string };
+
+    beforeAll(async () => {
+      const s = server.running.services;
+      const orgId = connections.okta.orgId;
+      // A Google Workspace connection without SCIM: sign-ins create users and carry their groups.
+      const created = await s.connections.create(orgId, { kind: 'google', name: 'Google JIT' }, CLI_ACTOR);
+      google = { orgId, connectionId: created.id };
+      await s.ssoSettings.configureSaml(
+        orgId,
+        created.id,
+        { idpEntityId: IDP, idpSsoUrl: SSO_URL, idpCerts: [keys.cert], jit: true },
+        CLI_ACTOR,
+      );
+      await s.connections.addDomain(orgId, created.id, 'newco.example', CLI_ACTOR);
+      await s.teams.create(orgId, { name: 'lab-team', scopes: ['devices:read'] }, CLI_ACTOR);
+      await s.mappings.create(
+        orgId,
+        { connectionId: created.id, group: 'Lab', matchBy: 'display_name', teams: ['lab-team'] },
+        CLI_ACTOR,
+      );
+      await s.mappings.create(
+        orgId,
+        { connectionId: created.id, group: 'Everyone', matchBy: 'display_name' },
+        CLI_ACTOR,
+      );
+    });
+
+    async function jitLogin(groups: Record<string, string[]>): Promise<Me & { groups: string[] }> {
+      const c = google;
+      const { browser, requestId } = await startLogin(c);
+      const xml = responseXml(
+        options(c, requestId, {
+          nameId: 'g-new-hire',
+          sign: 'assertion',
+          attributes: { email: ['new.hire@newco.example'], ...groups },
+        }),
+      );
+      expect(await post(browser, c, encode(xml))).toMatchObject({ status: 302, signedIn: true });
+      return (await (await browser.request(`${server.url}/auth/me`)).json()) as Me & { groups: string[] };
+    }
+
+    it('creates the user at first sign-in with the memberships the groups attribute names', async () => {
+      const me = await jitLogin({ groups: ['Lab', 'Everyone'] });
+      expect(me.user.userName).toBe('new.hire@newco.example');
+      expect([...me.groups].sort()).toEqual(['Everyone', 'Lab']);
+      expect(me.teams).toEqual(['lab-team']);
+      expect(me.scopes).toEqual(['devices:read']);
+    });
+
+    it('follows the groups attribute at the next sign-in, and treats an overage link as unknown', async () => {
+      const fewer = await jitLogin({ groups: ['Everyone'] });
+      expect(fewer.groups).toEqual(['Everyone']);
+      expect(fewer.teams).toEqual([]);
+      const overage = await jitLogin({
+        'http://schemas.microsoft.com/claims/groups.link': [
+          'https://graph.microsoft.com/v1.0/users/x/getMemberObjects',
+        ],
+      });
+      expect(overage.groups).toEqual(['Everyone']);
+      const noClaim = await jitLogin({});
+      expect(noClaim.groups).toEqual(['Everyone']);
+    });
+
+    it('never adds a group or team from a claim when SCIM is active for the connection', async () => {
+      const s = server.running.services;
+      const c = connections.okta; // has a live SCIM token
+      await s.ssoSettings.configureSaml(
+        c.orgId,
+        c.connectionId,
+        { idpEntityId: IDP, idpSsoUrl: SSO_URL, idpCerts: [keys.cert], jit: true },
+        CLI_ACTOR,
+      );
+      await s.teams.create(c.orgId, { name: 'admins-team', scopes: ['targets:delete'] }, CLI_ACTOR);
+      await s.mappings.create(
+        c.orgId,
+        { connectionId: c.connectionId, group: 'Admins', matchBy: 'display_name', teams: ['admins-team'] },
+        CLI_ACTOR,
+      );
+      const { browser, requestId } = await startLogin(c);
+      const xml = responseXml(options(c, requestId, { attributes: { groups: ['Admins'] } }));
+      expect(await post(browser, c, encode(xml))).toMatchObject({ status: 302, signedIn: true });
+      const me = (await (await browser.request(`${server.url}/auth/me`)).json()) as Me & { groups: string[] };
+      expect(me.teams).not.toContain('admins-team');
+      expect(me.groups).not.toContain('Admins');
+      expect(await s.store.repos.groups.findByDisplayName(c.orgId, c.connectionId, 'Admins')).toBeUndefined();
     });
   });
 });

@@ -245,6 +245,19 @@ export class DirectoryGroupRepository {
     return rows.map((r) => r.user_id as string);
   }
 
+  /** The connection's group with exactly this display name, if one. */
+  async findByDisplayName(
+    orgId: string,
+    connectionId: string,
+    displayName: string,
+  ): Promise<DirectoryGroup | undefined> {
+    const row = await this.db<Row>('directory_groups')
+      .where({ org_id: orgId, connection_id: connectionId, display_name_lower: foldCase(displayName) })
+      .andWhere('display_name', displayName)
+      .first('id');
+    return row ? this.get(orgId, row.id as string) : undefined;
+  }
+
   async groupIdsOf(orgId: string, userId: string): Promise<string[]> {
     const rows = await this.db<Row>('group_memberships')
       .where({ org_id: orgId, user_id: userId })
