@@ -10,7 +10,7 @@ import type { Services } from '../services.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import { safeReturnTo, type OidcLogin } from '../sso/oidc-login.js';
 import type { SamlLogin } from '../sso/saml-login.js';
-import { SESSION_ABSOLUTE_MS, SESSION_COOKIE } from '../sso/sessions.js';
+import { SESSION_ABSOLUTE_MS, SESSION_COOKIE, type NewSession } from '../sso/sessions.js';
 import { SignInRefused } from '../sso/sign-in.js';
 import { clearCookie, cookieOf, setCookie } from './cookies.js';
 
@@ -46,6 +46,13 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith('https:');
   const { services, oidc, saml } = deps;
+
+  /** A new session for a new sign-in: any session this browser had is ended, never reused. */
+  const startSession = async (req: Request, res: Response, session: NewSession): Promise<void> => {
+    await services.sessions.end(cookieOf(req, SESSION_COOKIE));
+    const started = await services.sessions.start(session);
+    setCookie(res, SESSION_COOKIE, started.token, { path: '/', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure });
+  };
 
   /** Logs and audits a refused sign-in (the reason, never the token or assertion), then shows the page. */
   const refused = async (req: Request, res: Response, protocol: string, error: SignInRefused): Promise<void> => {
@@ -123,13 +130,12 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
         new URL(req.originalUrl, deps.publicUrl),
         cookieOf(req, BINDING_COOKIE),
       );
-      const session = await services.sessions.start({
+      await startSession(req, res, {
         orgId: signedIn.orgId,
         userId: signedIn.user.id,
         connectionId: signedIn.connectionId,
         protocol: 'oidc',
       });
-      setCookie(res, SESSION_COOKIE, session.token, { path: '/', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure });
       res.redirect(302, signedIn.returnTo);
     } catch (error) {
       if (!(error instanceof SignInRefused)) throw error;
@@ -156,14 +162,13 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
         if (!CONNECTION_ID.test(String(req.params.connection))) throw new SignInRefused('not a connection id');
         await saml.load(req);
         const signedIn = await saml.acs(req, res);
-        const session = await services.sessions.start({
+        await startSession(req, res, {
           orgId: signedIn.orgId,
           userId: signedIn.user.id,
           connectionId: signedIn.connectionId,
           protocol: 'saml',
           data: { nameId: signedIn.nameId, sessionIndex: signedIn.sessionIndex ?? null },
         });
-        setCookie(res, SESSION_COOKIE, session.token, { path: '/', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure });
         res.redirect(302, signedIn.returnTo);
       } catch (error) {
         if (!(error instanceof SignInRefused)) throw error;

@@ -142,6 +142,37 @@ describe('SAML sign-in', () => {
     expect(await post(browser, c, encode(xml))).toMatchObject({ status: 302, signedIn: true });
   });
 
+  it('gives a new session at each sign-in and ends the one the browser had', async () => {
+    const first = await startLogin(connections.okta);
+    await post(first.browser, connections.okta, encode(responseXml(options(connections.okta, first.requestId))));
+    const host = new URL(server.url).host;
+    const before = first.browser.cookie(host, 'ib_session')!;
+    const again = await first.browser.request(
+      `${server.url}/sso/${connections.okta.connectionId}/saml/login?returnTo=/again`,
+    );
+    const requestId = authnRequestId(again.headers.get('location')!);
+    await post(first.browser, connections.okta, encode(responseXml(options(connections.okta, requestId))));
+    const after = first.browser.cookie(host, 'ib_session')!;
+    expect(after).not.toBe(before);
+    const old = await fetch(`${server.url}/auth/me`, { headers: { cookie: `ib_session=${before}` } });
+    expect(old.status).toBe(401);
+  });
+
+  it('accepts IdP-initiated sign-in only where the connection allows it, and still refuses its replay', async () => {
+    const s = server.running.services;
+    const c = await s.connections.create(connections.okta.orgId, { kind: 'generic', name: 'IdP-initiated' }, CLI_ACTOR);
+    await s.ssoSettings.configureSaml(
+      connections.okta.orgId,
+      c.id,
+      { idpEntityId: IDP, idpSsoUrl: SSO_URL, idpCerts: [keys.cert], allowIdpInitiated: true },
+      CLI_ACTOR,
+    );
+    const conn = { connectionId: c.id };
+    const unsolicited = encode(responseXml(options(conn, undefined)));
+    expect(await post(new TestBrowser(), conn, unsolicited)).toMatchObject({ status: 302, signedIn: true });
+    expect(await post(new TestBrowser(), conn, unsolicited)).toMatchObject({ status: 403, signedIn: false });
+  });
+
   it('serves SP metadata with the ACS URL and entityID', async () => {
     const res = await fetch(`${server.url}/sso/${connections.okta.connectionId}/saml/metadata`);
     const xml = await res.text();

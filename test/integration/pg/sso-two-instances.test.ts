@@ -10,6 +10,7 @@ import { SecretBox } from '../../../src/sso/secret-box.js';
 import { resolveSessionSecret } from '../../../src/sso/session-secret.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { TestBrowser } from '../../support/browser.js';
+import { authnRequestId, createKeyPair, encode, responseXml } from '../../support/saml-idp.js';
 import { startOpenIdProvider, type TestOpenIdProvider } from '../../support/oidc-provider.js';
 import { newConnection } from '../../support/scim-client.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
@@ -27,13 +28,7 @@ describe('sign-in across two instances', () => {
   let b: RunningServer;
   let op: TestOpenIdProvider;
 
-  afterAll(async () => {
-    await op?.stop();
-    await b?.close();
-    await a?.close();
-  });
-
-  it('completes on B a login started on A, and both honour the session', async () => {
+  beforeAll(async () => {
     a = await startTestServer({ SESSION_SECRET: 'shared-session-secret-of-the-whole-fleet-0123456789' });
     // B answers on its own port but names the same public URL, as behind a load balancer.
     const config = loadConfig({
@@ -45,6 +40,15 @@ describe('sign-in across two instances', () => {
       SESSION_SECRET: 'shared-session-secret-of-the-whole-fleet-0123456789',
     });
     b = await startServer(config, createLogger(config.logLevel));
+  });
+
+  afterAll(async () => {
+    await op?.stop();
+    await b?.close();
+    await a?.close();
+  });
+
+  it('completes on B a login started on A, and both honour the session', async () => {
     const s = a.running.services;
     const okta = await newConnection(s, a.url, 'okta');
     op = await startOpenIdProvider(
@@ -80,5 +84,42 @@ describe('sign-in across two instances', () => {
       expect(me.status).toBe(200);
       expect(((await me.json()) as { user: { userName: string } }).user.userName).toBe('mulder@example.com');
     }
+  });
+
+  it('completes on B a SAML login started on A (the request-id cache is in the database)', async () => {
+    const s = a.running.services;
+    const keys = createKeyPair('fleet-idp');
+    const okta = await newConnection(s, a.url, 'okta');
+    await s.ssoSettings.configureSaml(
+      okta.orgId,
+      okta.connectionId,
+      { idpEntityId: 'http://idp.fleet.test', idpSsoUrl: 'http://127.0.0.1:9/sso', idpCerts: [keys.cert] },
+      CLI_ACTOR,
+    );
+    await okta.request('POST', '/Users', { userName: 'scully@example.com' });
+    const started = await fetch(`${a.url}/sso/${okta.connectionId}/saml/login`, { redirect: 'manual' });
+    const requestId = authnRequestId(started.headers.get('location')!);
+    const acsUrl = `${a.config.publicUrl}/sso/${okta.connectionId}/saml/acs`;
+    const response = responseXml({
+      acsUrl,
+      audience: `${a.config.publicUrl}/sso/${okta.connectionId}/saml/metadata`,
+      idpEntityId: 'http://idp.fleet.test',
+      inResponseTo: requestId,
+      nameId: 'scully@example.com',
+      sign: 'both',
+      keys,
+    });
+    const onB = await fetch(`${b.url}/sso/${okta.connectionId}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLResponse: encode(response), RelayState: '/' }).toString(),
+    });
+    expect(onB.status).toBe(302);
+    const cookie = onB.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('ib_session='))!
+      .split(';')[0]!;
+    expect((await fetch(`${a.url}/auth/me`, { headers: { cookie } })).status).toBe(200);
   });
 });
