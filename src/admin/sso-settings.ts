@@ -32,6 +32,7 @@ export interface SamlInput {
   readonly wantResponseSigned?: boolean;
   readonly allowIdpInitiated?: boolean;
   readonly jit?: boolean;
+  readonly idpLogoutUrl?: string;
 }
 
 export interface SamlEndpoints {
@@ -112,6 +113,7 @@ export class SsoSettingsService {
         allowIdpInitiated: input.allowIdpInitiated ?? false,
         jit: input.jit ?? false,
         attributes: SAML_ATTRIBUTE_DEFAULTS[connection.kind] ?? SAML_ATTRIBUTE_DEFAULTS.generic!,
+        ...(input.idpLogoutUrl ? { idpLogoutUrl: checkIssuer(input.idpLogoutUrl.trim()) } : {}),
       };
       await repos.connections.setSamlSettings(orgId, connectionId, settings, nowIso());
       await recordAudit(repos, orgId, actor, {

@@ -194,6 +194,7 @@ function buildProgram(io: CliIo, config: () => Config): Command {
       new Option('--want-response-signed <bool>', 'require the Response to be signed too').choices(['true', 'false']),
     )
     .option('--allow-idp-initiated', 'accept IdP-initiated sign-in (replays are still refused)')
+    .option('--idp-logout-url <url>', "the IdP's single logout URL, for SP-initiated logout")
     .option('--jit', 'create users on first sign-in (IdPs without SCIM)')
     .addOption(jsonOption())
     .action(
@@ -206,6 +207,7 @@ function buildProgram(io: CliIo, config: () => Config): Command {
           idpCert?: string[];
           wantResponseSigned?: 'true' | 'false';
           allowIdpInitiated?: boolean;
+          idpLogoutUrl?: string;
           jit?: boolean;
         },
       ) => {
@@ -235,6 +237,7 @@ function buildProgram(io: CliIo, config: () => Config): Command {
               ...(opts.wantResponseSigned ? { wantResponseSigned: opts.wantResponseSigned === 'true' } : {}),
               allowIdpInitiated: opts.allowIdpInitiated === true,
               jit: opts.jit === true,
+              ...(opts.idpLogoutUrl ? { idpLogoutUrl: opts.idpLogoutUrl } : {}),
             },
             CLI_ACTOR,
           ),

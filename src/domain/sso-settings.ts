@@ -58,4 +58,6 @@ export interface SamlSettings {
   readonly allowIdpInitiated: boolean;
   readonly jit: boolean;
   readonly attributes: SamlAttributeNames;
+  /** The IdP's single logout URL (HTTP-Redirect binding), when it has one. */
+  readonly idpLogoutUrl?: string;
 }

@@ -167,7 +167,11 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
           userId: signedIn.user.id,
           connectionId: signedIn.connectionId,
           protocol: 'saml',
-          data: { nameId: signedIn.nameId, sessionIndex: signedIn.sessionIndex ?? null },
+          data: {
+            nameId: signedIn.nameId,
+            nameIdFormat: signedIn.nameIdFormat ?? null,
+            sessionIndex: signedIn.sessionIndex ?? null,
+          },
         });
         res.redirect(302, signedIn.returnTo);
       } catch (error) {
@@ -231,10 +235,25 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
     res.json(await deps.accessTokens.jwks());
   });
 
+  // Ends the session here; a SAML session whose IdP has a logout URL is also told where the
+  // browser goes next for single logout: 200 {"logoutUrl"} instead of 204.
   router.post('/auth/logout', async (req, res) => {
-    await services.sessions.end(cookieOf(req, SESSION_COOKIE));
+    const token = cookieOf(req, SESSION_COOKIE);
+    const session = await services.sessions.authenticate(token);
+    await services.sessions.end(token);
     clearCookie(res, SESSION_COOKIE, { path: '/', secure });
-    res.status(204).end();
+    const data = session?.data as
+      { nameId?: string; nameIdFormat?: string | null; sessionIndex?: string | null } | null | undefined;
+    const logoutUrl =
+      session?.protocol === 'saml' && session.connectionId && data?.nameId
+        ? await saml.logoutUrl(session.orgId, session.connectionId, {
+            nameId: data.nameId,
+            nameIdFormat: data.nameIdFormat ?? null,
+            sessionIndex: data.sessionIndex ?? null,
+          })
+        : undefined;
+    if (logoutUrl) res.json({ logoutUrl });
+    else res.status(204).end();
   });
 
   return router;

@@ -15,7 +15,7 @@ import {
   type VerifiedCallback,
   type VerifyWithRequest,
 } from '@node-saml/passport-saml';
-import { ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
+import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import { Passport, type Strategy as PassportStrategy } from 'passport';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { SamlSettings } from '../domain/sso-settings.js';
@@ -35,6 +35,7 @@ export interface SamlSignedIn {
   readonly connectionId: string;
   readonly returnTo: string;
   readonly nameId: string;
+  readonly nameIdFormat: string | undefined;
   readonly sessionIndex: string | undefined;
 }
 
@@ -139,7 +140,7 @@ export class SamlLogin {
     };
   }
 
-  private optionsFor(loaded: Loaded): Parameters<Parameters<MultiSamlStrategyOptions['getSamlOptions']>[1]>[1] {
+  private optionsFor(loaded: Loaded): SamlConfig {
     const { settings, orgId, connectionId } = loaded;
     return {
       callbackUrl: this.acsUrl(connectionId),
@@ -202,6 +203,33 @@ export class SamlLogin {
     });
   }
 
+  /**
+   * Where to send the browser for SP-initiated single logout (a signed-in SAML session of a
+   * connection whose IdP has a logout URL); undefined when there is nowhere to go.
+   */
+  async logoutUrl(
+    orgId: string,
+    connectionId: string,
+    session: { nameId: string; nameIdFormat: string | null; sessionIndex: string | null },
+  ): Promise<string | undefined> {
+    const settings = await this.store.repos.connections.samlSettings(orgId, connectionId);
+    if (!settings?.idpLogoutUrl) return undefined;
+    const saml = new SAML({
+      ...this.optionsFor({ orgId, connectionId, settings }),
+      logoutUrl: settings.idpLogoutUrl,
+    });
+    return saml.getLogoutUrlAsync(
+      {
+        issuer: settings.idpEntityId,
+        nameID: session.nameId,
+        nameIDFormat: session.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+        ...(session.sessionIndex ? { sessionIndex: session.sessionIndex } : {}),
+      },
+      '/',
+      {},
+    );
+  }
+
   metadata(req: Request): Promise<string> {
     return new Promise((resolve, reject) => {
       this.strategy.generateServiceProviderMetadata(req as unknown as SamlRequest, null, null, (error, xml) =>
@@ -254,10 +282,10 @@ export class SamlLogin {
       connectionId,
       returnTo: safeReturnTo(relayState),
       nameId: profile.nameID,
+      nameIdFormat: typeof profile.nameIDFormat === 'string' ? profile.nameIDFormat : undefined,
       sessionIndex: typeof profile.sessionIndex === 'string' ? profile.sessionIndex : undefined,
     };
   }
 }
 
-type MultiSamlStrategyOptions = ConstructorParameters<typeof MultiSamlStrategy>[0];
 type SamlRequest = Parameters<MultiSamlStrategy['generateServiceProviderMetadata']>[0];

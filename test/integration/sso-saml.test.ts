@@ -2,6 +2,7 @@
  * SAML sign-in with really signed responses: Okta-, Entra- and Google-shaped logins give a
  * session; every hostile or broken response gives none (and is audited).
  */
+import { inflateRawSync } from 'node:zlib';
 import { CLI_ACTOR } from '../../src/audit/actor.js';
 import { TestBrowser } from '../support/browser.js';
 import {
@@ -171,6 +172,36 @@ describe('SAML sign-in', () => {
     const unsolicited = encode(responseXml(options(conn, undefined)));
     expect(await post(new TestBrowser(), conn, unsolicited)).toMatchObject({ status: 302, signedIn: true });
     expect(await post(new TestBrowser(), conn, unsolicited)).toMatchObject({ status: 403, signedIn: false });
+  });
+
+  it('sends a SAML session to the IdP for single logout when the connection has a logout URL', async () => {
+    const s = server.running.services;
+    const c = await s.connections.create(connections.okta.orgId, { kind: 'okta', name: 'With SLO' }, CLI_ACTOR);
+    await s.ssoSettings.configureSaml(
+      connections.okta.orgId,
+      c.id,
+      { idpEntityId: IDP, idpSsoUrl: SSO_URL, idpCerts: [keys.cert], idpLogoutUrl: 'http://127.0.0.1:9/slo' },
+      CLI_ACTOR,
+    );
+    const conn = { connectionId: c.id };
+    const { browser, requestId } = await startLogin(conn);
+    expect((await post(browser, conn, encode(responseXml(options(conn, requestId))))).signedIn).toBe(true);
+    const out = await browser.request(`${server.url}/auth/logout`, { method: 'POST' });
+    expect(out.status).toBe(200);
+    const { logoutUrl } = (await out.json()) as { logoutUrl: string };
+    expect(logoutUrl.startsWith('http://127.0.0.1:9/slo?SAMLRequest=')).toBe(true);
+    const request = inflateRawSync(
+      Buffer.from(new URL(logoutUrl).searchParams.get('SAMLRequest')!, 'base64'),
+    ).toString();
+    expect(request).toContain('LogoutRequest');
+    expect(request).toContain('dana@example.com');
+    expect(request).toMatch(/SessionIndex[^>]*>_session_/);
+    expect(request).toContain('nameid-format:emailAddress');
+    expect((await browser.request(`${server.url}/auth/me`)).status).toBe(401);
+    // A session of a connection without a logout URL just ends.
+    const plain = await startLogin(connections.okta);
+    await post(plain.browser, connections.okta, encode(responseXml(options(connections.okta, plain.requestId))));
+    expect((await plain.browser.request(`${server.url}/auth/logout`, { method: 'POST' })).status).toBe(204);
   });
 
   it('serves SP metadata with the ACS URL and entityID', async () => {
