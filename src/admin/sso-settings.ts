@@ -6,7 +6,13 @@
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
-import { SAML_ATTRIBUTE_DEFAULTS, checkIssuer, type OidcSettings, type SamlSettings } from '../domain/sso-settings.js';
+import {
+  SAML_ATTRIBUTE_DEFAULTS,
+  checkIssuer,
+  type OidcSettings,
+  type SamlAttributeNames,
+  type SamlSettings,
+} from '../domain/sso-settings.js';
 import { nowIso } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import type { SecretBox } from '../sso/secret-box.js';
@@ -33,6 +39,8 @@ export interface SamlInput {
   readonly allowIdpInitiated?: boolean;
   readonly jit?: boolean;
   readonly idpLogoutUrl?: string;
+  /** Attribute names that differ from the kind's defaults (Google's groups attribute is the admin's choice). */
+  readonly attributes?: Partial<SamlAttributeNames>;
 }
 
 export interface SamlEndpoints {
@@ -112,7 +120,12 @@ export class SsoSettingsService {
         wantResponseSigned: input.wantResponseSigned ?? connection.kind === 'okta',
         allowIdpInitiated: input.allowIdpInitiated ?? false,
         jit: input.jit ?? false,
-        attributes: SAML_ATTRIBUTE_DEFAULTS[connection.kind] ?? SAML_ATTRIBUTE_DEFAULTS.generic!,
+        attributes: {
+          ...(SAML_ATTRIBUTE_DEFAULTS[connection.kind] ?? SAML_ATTRIBUTE_DEFAULTS.generic!),
+          ...Object.fromEntries(
+            Object.entries(input.attributes ?? {}).filter(([, v]) => typeof v === 'string' && v.trim()),
+          ),
+        },
         ...(input.idpLogoutUrl ? { idpLogoutUrl: checkIssuer(input.idpLogoutUrl.trim()) } : {}),
       };
       await repos.connections.setSamlSettings(orgId, connectionId, settings, nowIso());

@@ -304,6 +304,19 @@ export function registerAccessCommands(program: Command, io: CliIo, config: () =
       },
     );
 
+  const session = program.command('session').description('sign-in sessions');
+  withOrg(session.command('revoke').description('end every session of a user (they must sign in again)'))
+    .argument('<user>', 'user id or userName')
+    .action(async (user: string, opts: OrgOptions) => {
+      const result = await inOrg(opts, async (s, orgId) => {
+        const found =
+          (await s.store.repos.users.get(orgId, user)) ?? (await s.store.repos.users.findByUserName(orgId, user));
+        if (!found) throw new CliFailure(`no user ${JSON.stringify(user)} in this organization`, 2);
+        return { userId: found.id, ended: await s.sessions.revokeUser(orgId, found.id, CLI_ACTOR) };
+      });
+      printResult(io, opts.json, result, () => `ended ${result.ended} session(s)`);
+    });
+
   const apiToken = program.command('api-token').description('org API tokens for factory services (decisions)');
   withOrg(apiToken.command('issue').description('issue a token for the decision API (shown once, only here)'))
     .option('--description <text>', 'which service uses it')

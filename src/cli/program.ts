@@ -195,6 +195,9 @@ function buildProgram(io: CliIo, config: () => Config): Command {
     )
     .option('--allow-idp-initiated', 'accept IdP-initiated sign-in (replays are still refused)')
     .option('--idp-logout-url <url>', "the IdP's single logout URL, for SP-initiated logout")
+    .option('--email-attribute <name>', 'attribute carrying the email (default per IdP kind)')
+    .option('--name-attribute <name>', 'attribute carrying the display name (default per IdP kind)')
+    .option('--groups-attribute <name>', 'attribute carrying the groups (Google: the name chosen in the app)')
     .option('--jit', 'create users on first sign-in (IdPs without SCIM)')
     .addOption(jsonOption())
     .action(
@@ -208,6 +211,9 @@ function buildProgram(io: CliIo, config: () => Config): Command {
           wantResponseSigned?: 'true' | 'false';
           allowIdpInitiated?: boolean;
           idpLogoutUrl?: string;
+          emailAttribute?: string;
+          nameAttribute?: string;
+          groupsAttribute?: string;
           jit?: boolean;
         },
       ) => {
@@ -238,6 +244,11 @@ function buildProgram(io: CliIo, config: () => Config): Command {
               allowIdpInitiated: opts.allowIdpInitiated === true,
               jit: opts.jit === true,
               ...(opts.idpLogoutUrl ? { idpLogoutUrl: opts.idpLogoutUrl } : {}),
+              attributes: {
+                ...(opts.emailAttribute ? { email: opts.emailAttribute } : {}),
+                ...(opts.nameAttribute ? { name: opts.nameAttribute } : {}),
+                ...(opts.groupsAttribute ? { groups: opts.groupsAttribute } : {}),
+              },
             },
             CLI_ACTOR,
           ),

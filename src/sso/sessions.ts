@@ -4,6 +4,8 @@
  * an idle period, at logout, or when SCIM deactivates or deletes its user.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { recordAudit } from '../audit/audit-log.js';
+import type { Actor } from '../audit/actor.js';
 import { nowIso } from '../store/rows.js';
 import type { SessionRecord } from '../store/repositories/sessions.js';
 import type { Store } from '../store/store.js';
@@ -66,5 +68,18 @@ export class SessionService {
     if (!token) return;
     const session = await this.store.repos.sessions.findLive(hashOf(token), nowIso());
     if (session) await this.store.repos.sessions.revoke(session.orgId, session.idHash, nowIso());
+  }
+
+  /** Ends every session of a user (an admin's revocation); returns how many were live. */
+  async revokeUser(orgId: string, userId: string, actor: Actor): Promise<number> {
+    return this.store.transaction(async (repos) => {
+      const ended = await repos.sessions.revokeAllForUser(orgId, userId, nowIso());
+      await recordAudit(repos, orgId, actor, {
+        action: 'sessions.revoked',
+        target: { type: 'user', id: userId },
+        data: { sessions: ended },
+      });
+      return ended;
+    });
   }
 }

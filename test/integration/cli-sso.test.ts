@@ -2,6 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SessionService } from '../../src/sso/sessions.js';
+import { openStore } from '../../src/store/open-store.js';
+import { aUser } from '../support/factories.js';
 import { cli } from '../support/run-cli.js';
 import { createKeyPair } from '../support/saml-idp.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -123,5 +126,60 @@ describe('sign-in CLI', () => {
     ).toEqual({
       domain: 'example.com',
     });
+  });
+
+  it("takes Google's admin-chosen groups attribute name", async () => {
+    const { cert } = createKeyPair('google');
+    const certFile = path.join(dir, 'google.pem');
+    fs.writeFileSync(certFile, cert);
+    const google = (
+      await cli(env, 'connection', 'create', '--org', 'sign-corp', '--kind', 'google', '--name', 'Google', '--json')
+    ).json<{ id: string }>().id;
+    const result = await cli(
+      env,
+      'connection',
+      'saml',
+      '--connection',
+      google,
+      '--idp-entity-id',
+      'https://accounts.google.com/o/saml2?idpid=X',
+      '--idp-sso-url',
+      'https://accounts.google.com/o/saml2/idp?idpid=X',
+      '--idp-cert',
+      certFile,
+      '--groups-attribute',
+      'Group Membership',
+      '--jit',
+    );
+    expect(result.code).toBe(0);
+    const store = await openStore(database.config, { migrate: false });
+    try {
+      const orgId = (await store.repos.connections.ownerOf(google))!;
+      expect(await store.repos.connections.samlSettings(orgId, google)).toMatchObject({
+        jit: true,
+        wantResponseSigned: false,
+        attributes: { email: 'email', groups: 'Group Membership' },
+      });
+    } finally {
+      await store.db.destroy();
+    }
+  });
+
+  it('ends every session of a user with session revoke', async () => {
+    const store = await openStore(database.config, { migrate: false });
+    try {
+      const orgId = (await store.repos.connections.ownerOf(connection))!;
+      const user = aUser(orgId, { connectionId: connection, userName: 'fox@example.com' });
+      await store.repos.users.insert(user);
+      const sessions = new SessionService(store);
+      const { token } = await sessions.start({ orgId, userId: user.id, connectionId: connection, protocol: 'oidc' });
+      expect(await sessions.authenticate(token)).toBeDefined();
+      const revoked = await cli(env, 'session', 'revoke', '--org', 'sign-corp', 'fox@example.com', '--json');
+      expect(revoked.json()).toMatchObject({ userId: user.id, ended: 1 });
+      expect(await sessions.authenticate(token)).toBeUndefined();
+      expect((await cli(env, 'session', 'revoke', '--org', 'sign-corp', 'nobody@example.com')).code).toBe(2);
+    } finally {
+      await store.db.destroy();
+    }
   });
 });
