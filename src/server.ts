@@ -53,11 +53,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await feed.start();
     services.access.useChangeFeed(feed);
   }
-  const box = new SecretBox(await resolveSessionSecret(config, store, logger));
+  const sessionSecret = await resolveSessionSecret(config, store, logger);
+  const box = new SecretBox(sessionSecret);
   const oidc = new OidcLogin(store, services, box, config.publicUrl);
   const accessTokens = new AccessTokenService(store, box, config.publicUrl, services.access);
   const saml = new SamlLogin(store, services, config.publicUrl);
-  const app = buildApp({ config, logger, services, oidc, saml, accessTokens });
+  const app = buildApp({ config, logger, services, oidc, saml, accessTokens, box, sessionSecret });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));

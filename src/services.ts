@@ -1,4 +1,5 @@
 /** Builds every service from the store: shared by the HTTP server and the CLI. */
+import { ConsoleAccessService } from './admin/console-access.js';
 import { AdminTokenService } from './admin/admin-tokens.js';
 import { ConnectionService } from './admin/connections.js';
 import { MappingService } from './admin/mappings.js';
@@ -29,6 +30,7 @@ export interface Services {
   readonly access: AccessService;
   readonly sessions: SessionService;
   readonly ssoSettings: SsoSettingsService;
+  readonly consoleAccess: ConsoleAccessService;
 }
 
 export function createServices(
@@ -36,11 +38,12 @@ export function createServices(
   hooks: DirectoryHooks = TEAM_SYNC_HOOKS,
   publicUrl = 'http://localhost:8080',
 ): Services {
+  const organizations = new OrganizationService(store);
   return {
     users: new UserDirectory(store, hooks),
     groups: new GroupDirectory(store, hooks),
     store,
-    organizations: new OrganizationService(store),
+    organizations,
     connections: new ConnectionService(store),
     scimTokens: new ScimTokenService(store),
     adminTokens: new AdminTokenService(store),
@@ -50,5 +53,6 @@ export function createServices(
     access: new AccessService(store),
     sessions: new SessionService(store),
     ssoSettings: new SsoSettingsService(store, publicUrl),
+    consoleAccess: new ConsoleAccessService(store, organizations, publicUrl),
   };
 }

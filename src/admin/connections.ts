@@ -85,4 +85,18 @@ export class ConnectionService {
       return domain;
     });
   }
+
+  async removeDomain(orgId: string, connectionId: string, rawDomain: string, actor: Actor): Promise<void> {
+    const domain = rawDomain.trim().toLowerCase();
+    await this.store.transaction(async (repos) => {
+      const domains = await repos.connections.domains(orgId, connectionId);
+      if (!domains.includes(domain)) throw new NotFoundError('domain', domain);
+      await repos.connections.removeDomain(orgId, domain);
+      await recordAudit(repos, orgId, actor, {
+        action: 'connection.domain_removed',
+        target: { type: 'connection', id: connectionId },
+        data: { domain },
+      });
+    });
+  }
 }

@@ -10,7 +10,7 @@ import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
 import { issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
 import { nowIso } from '../store/rows.js';
 import type { ScimTokenRecord } from '../store/repositories/credentials.js';
-import type { Store } from '../store/store.js';
+import type { Repositories, Store } from '../store/store.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Stored last-used times are refreshed at most this often, so a busy token costs no write per request. */
@@ -55,28 +55,23 @@ export class ScimTokenService {
     actor: Actor,
     description: string | null = null,
   ): Promise<{ id: string; token: string }> {
+    return this.store.transaction((repos) => insertToken(repos, orgId, connectionId, actor, description));
+  }
+
+  /** A new token for the same connection, and the old one revoked, at once: update the IdP right away. */
+  async rotate(orgId: string, id: string, actor: Actor): Promise<{ id: string; token: string; revoked: string }> {
     return this.store.transaction(async (repos) => {
-      const connection = await repos.connections.get(orgId, connectionId);
-      if (!connection) throw new NotFoundError('connection', connectionId);
-      const issued = issueToken('ibscim');
-      const id = randomUUID();
-      await repos.scimTokens.insert({
-        id,
-        orgId,
-        connectionId,
-        prefix: issued.prefix,
-        tokenHash: issued.hash,
-        description,
-        createdAt: nowIso(),
-        lastUsedAt: null,
-        revokedAt: null,
-      });
+      const old = await repos.scimTokens.get(orgId, id);
+      if (!old || old.revokedAt !== null) throw new NotFoundError('scim_token', id);
+      const issued = await insertToken(repos, orgId, old.connectionId, actor, old.description);
+      this.verified.forget((p) => p.tokenId === id);
+      await repos.scimTokens.revoke(orgId, id, nowIso());
       await recordAudit(repos, orgId, actor, {
-        action: 'scim_token.issued',
-        target: { type: 'scim_token', id, label: issued.prefix },
-        data: { connectionId },
+        action: 'scim_token.revoked',
+        target: { type: 'scim_token', id, label: old.prefix },
+        data: { connectionId: old.connectionId, replacedBy: issued.id },
       });
-      return { id, token: issued.token };
+      return { ...issued, revoked: id };
     });
   }
 
@@ -134,4 +129,34 @@ export class ScimTokenService {
     this.verified.remember(token, principal);
     return principal;
   }
+}
+
+async function insertToken(
+  repos: Repositories,
+  orgId: string,
+  connectionId: string,
+  actor: Actor,
+  description: string | null,
+): Promise<{ id: string; token: string }> {
+  const connection = await repos.connections.get(orgId, connectionId);
+  if (!connection) throw new NotFoundError('connection', connectionId);
+  const issued = issueToken('ibscim');
+  const id = randomUUID();
+  await repos.scimTokens.insert({
+    id,
+    orgId,
+    connectionId,
+    prefix: issued.prefix,
+    tokenHash: issued.hash,
+    description,
+    createdAt: nowIso(),
+    lastUsedAt: null,
+    revokedAt: null,
+  });
+  await recordAudit(repos, orgId, actor, {
+    action: 'scim_token.issued',
+    target: { type: 'scim_token', id, label: issued.prefix },
+    data: { connectionId },
+  });
+  return { id, token: issued.token };
 }

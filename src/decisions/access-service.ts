@@ -18,7 +18,7 @@ import { accessPolicyOf } from '../admin/policy.js';
 import { NotFoundError } from '../domain/errors/index.js';
 import type { AccessChange, AccessChangeFeed } from '../store/access-change-feed.js';
 import type { StoredUserFacts } from '../store/repositories/access-facts.js';
-import type { Store } from '../store/store.js';
+import type { Repositories, Store } from '../store/store.js';
 
 export interface Explained extends EffectiveAccess {
   readonly explanation: readonly string[];
@@ -145,19 +145,23 @@ export class AccessService {
     return org;
   }
 
-  private async readConfig(orgId: string): Promise<OrgAccessConfig> {
-    const repos = this.store.repos;
-    // Version first: a concurrent edit can only make the copy look older than it is.
-    const version = (await repos.accessFacts.configVersion(orgId)) ?? 0;
-    const [stored, policy] = await Promise.all([repos.accessFacts.config(orgId), repos.policies.get(orgId)]);
-    return {
-      orgId,
-      version,
-      policy: accessPolicyOf(policy),
-      teams: new Map(stored.teams.map((t) => [t.id, t])),
-      mappings: new Map(stored.mappings.map((m) => [m.id, m])),
-    };
+  private readConfig(orgId: string): Promise<OrgAccessConfig> {
+    return readAccessConfig(this.store.repos, orgId);
   }
+}
+
+/** The org's teams, mappings and policy, read through `repos` (the database, or one transaction). */
+export async function readAccessConfig(repos: Repositories, orgId: string): Promise<OrgAccessConfig> {
+  // Version first: a concurrent edit can only make the copy look older than it is.
+  const version = (await repos.accessFacts.configVersion(orgId)) ?? 0;
+  const [stored, policy] = await Promise.all([repos.accessFacts.config(orgId), repos.policies.get(orgId)]);
+  return {
+    orgId,
+    version,
+    policy: accessPolicyOf(policy),
+    teams: new Map(stored.teams.map((t) => [t.id, t])),
+    mappings: new Map(stored.mappings.map((m) => [m.id, m])),
+  };
 }
 
 /** The cached facts of the user named by id or (case-insensitive) userName, if any. */

@@ -15,6 +15,8 @@ import type { AccessTokenService } from '../sso/access-tokens.js';
 import type { OidcLogin } from '../sso/oidc-login.js';
 import type { SamlLogin } from '../sso/saml-login.js';
 import { accessRouter } from './access-router.js';
+import { adminApiRouter } from '../admin-api/router.js';
+import type { SecretBox } from '../sso/secret-box.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 
 export interface AppDeps {
@@ -24,12 +26,15 @@ export interface AppDeps {
   readonly oidc: OidcLogin;
   readonly saml: SamlLogin;
   readonly accessTokens: AccessTokenService;
+  readonly box: SecretBox;
+  /** Keys CSRF tokens of console sessions. */
+  readonly sessionSecret: string;
 }
 
 /** Default body limit for JSON surfaces; a surface that needs more (SCIM Bulk) sets its own. */
 export const JSON_BODY_LIMIT = '1mb';
 
-export function buildApp({ config, logger, services, oidc, saml, accessTokens }: AppDeps): Express {
+export function buildApp({ config, logger, services, oidc, saml, accessTokens, box, sessionSecret }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -48,6 +53,8 @@ export function buildApp({ config, logger, services, oidc, saml, accessTokens }:
       users: services.users,
       groups: services.groups,
       db: services.store.db,
+      recordError: (orgId, connectionId, error) =>
+        services.store.repos.connections.recordScimError(orgId, connectionId, error),
     }),
   );
   const json = express.json({
@@ -59,6 +66,12 @@ export function buildApp({ config, logger, services, oidc, saml, accessTokens }:
     apiSecurityHeaders,
     json,
     accessRouter({ tokens: services.adminTokens, access: services.access, accessTokens }),
+  );
+
+  app.use(
+    '/admin/api',
+    apiSecurityHeaders,
+    adminApiRouter({ services, box, publicUrl: config.publicUrl, csrfKey: sessionSecret }),
   );
 
   app.use(helmet());

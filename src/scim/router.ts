@@ -38,6 +38,12 @@ export interface ScimRouterDeps {
   readonly users: UserDirectory;
   readonly groups: GroupDirectory;
   readonly db: Knex;
+  /** Remembers an error answered to a connection's IdP (its status in the console). */
+  readonly recordError?: (
+    orgId: string,
+    connectionId: string,
+    error: { at: string; status: number; method: string; path: string; detail: string },
+  ) => Promise<void>;
 }
 
 const JSON_TYPES = ['application/scim+json', 'application/json', 'application/*+json'];
@@ -199,7 +205,7 @@ export function scimRouter(deps: ScimRouterDeps): Router {
     next(new ScimError(404, undefined, `No SCIM endpoint ${req.method} ${req.baseUrl}${req.path}`));
   });
 
-  const onError: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  const onError: ErrorRequestHandler = async (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
@@ -207,6 +213,20 @@ export function scimRouter(deps: ScimRouterDeps): Router {
     const scimError = toScimError(error);
     if (scimError.status >= 500) req.log?.error({ err: error }, 'SCIM request failed');
     if (scimError.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge SCIM"');
+    const scope = res.locals.scim?.scope;
+    // A 404 is how a lookup says "not there" and a 412 a lost race the IdP retries: not faults.
+    if (scope && deps.recordError && ![404, 412].includes(scimError.status) && scimError.status < 503) {
+      // Written before answering, so the console shows it as soon as the IdP has it.
+      await deps
+        .recordError(scope.orgId, scope.connectionId, {
+          at: new Date().toISOString(),
+          status: scimError.status,
+          method: req.method,
+          path: `${req.baseUrl}${req.path}`,
+          detail: scimErrorBody(scimError).detail ?? '',
+        })
+        .catch((e: unknown) => req.log?.warn({ err: e }, 'could not record the SCIM error'));
+    }
     const retryAfter = retryAfterOf(error);
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     res

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import * as initialSchema from '../../migrations/20261123190000-initial-schema.js';
 import * as scimListingIndexes from '../../migrations/20261123200000-scim-listing-indexes.js';
 import * as accessModel from '../../migrations/20261124120000-access-model.js';
+import * as adminConsole from '../../migrations/20261201120000-admin-console.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module:
   { name: '20261123190000-initial-schema', module: initialSchema },
   { name: '20261123200000-scim-listing-indexes', module: scimListingIndexes },
   { name: '20261124120000-access-model', module: accessModel },
+  { name: '20261201120000-admin-console', module: adminConsole },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

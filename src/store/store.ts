@@ -8,6 +8,8 @@ import { IdpTeamMembershipRepository } from './repositories/idp-team-memberships
 import type { Knex } from 'knex';
 import { AuditEventRepository } from './repositories/audit-events.js';
 import { ConnectionRepository } from './repositories/connections.js';
+import { ConsoleAccessRepository } from './repositories/console-access.js';
+import { DirectoryBrowseRepository } from './repositories/directory-browse.js';
 import { AdminTokenRepository, ScimTokenRepository } from './repositories/credentials.js';
 import { DirectoryGroupRepository } from './repositories/directory-groups.js';
 import { DirectoryUserRepository } from './repositories/directory-users.js';
@@ -38,6 +40,8 @@ export interface Repositories {
   readonly signingKeys: SigningKeyRepository;
   readonly instanceSecrets: InstanceSecretRepository;
   readonly audit: AuditEventRepository;
+  readonly consoleAccess: ConsoleAccessRepository;
+  readonly browse: DirectoryBrowseRepository;
 }
 
 export function createRepositories(db: Knex): Repositories {
@@ -60,6 +64,8 @@ export function createRepositories(db: Knex): Repositories {
     signingKeys: new SigningKeyRepository(db),
     instanceSecrets: new InstanceSecretRepository(db),
     audit: new AuditEventRepository(db),
+    consoleAccess: new ConsoleAccessRepository(db),
+    browse: new DirectoryBrowseRepository(db),
   };
 }
 

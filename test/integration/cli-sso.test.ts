@@ -6,7 +6,7 @@ import { SessionService } from '../../src/sso/sessions.js';
 import { openStore } from '../../src/store/open-store.js';
 import { aUser } from '../support/factories.js';
 import { cli } from '../support/run-cli.js';
-import { createKeyPair } from '../support/saml-idp.js';
+import { createKeyPair, idpMetadataXml } from '../support/saml-idp.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe('sign-in CLI', () => {
@@ -31,16 +31,8 @@ describe('sign-in CLI', () => {
 
   it('configures SAML from IdP metadata and prints what the IdP admin enters', async () => {
     const { cert } = createKeyPair('entra');
-    const body = cert.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
     const metadata = path.join(dir, 'idp.xml');
-    fs.writeFileSync(
-      metadata,
-      `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://sts.windows.net/tenant/">` +
-        `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
-        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
-        `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.microsoftonline.com/tenant/saml2"/>` +
-        `</md:IDPSSODescriptor></md:EntityDescriptor>`,
-    );
+    fs.writeFileSync(metadata, idpMetadataXml(cert));
     const result = await cli(
       env,
       'connection',

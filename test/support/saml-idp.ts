@@ -145,3 +145,19 @@ export function responseXml(o: ResponseOptions, assertion?: string): string {
 export function encode(xml: string): string {
   return Buffer.from(xml, 'utf8').toString('base64');
 }
+
+/** IdP metadata as Entra publishes it: entityID, a signing certificate, an HTTP-Redirect sign-in URL. */
+export function idpMetadataXml(
+  cert: string,
+  entityId = 'https://sts.windows.net/tenant/',
+  ssoUrl = 'https://login.microsoftonline.com/tenant/saml2',
+): string {
+  const body = cert.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
+  return (
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}">` +
+    `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+    `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+    `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}"/>` +
+    `</md:IDPSSODescriptor></md:EntityDescriptor>`
+  );
+}

@@ -60,6 +60,32 @@ export class AccessFactsRepository {
   constructor(private readonly db: Knex) {}
 
   /** The user named by id or userName (case-insensitive), with everything a decision needs about them. */
+  /** Members of the connection's groups a mapping would match: how many, and the first `limit` by userName. */
+  async membersOfMatchedGroups(
+    orgId: string,
+    match: { connectionId: string; matchBy: MappingMatch; matchValue: string },
+    limit: number,
+  ): Promise<{ total: number; users: Array<{ id: string; userName: string }> }> {
+    if (!MAPPING_MATCHES.includes(match.matchBy)) throw new Error(`unknown match kind ${match.matchBy}`);
+    const members = () =>
+      this.db('group_memberships as gm')
+        .join('directory_groups as g', 'g.id', 'gm.group_id')
+        .where('g.org_id', orgId)
+        .andWhere('g.connection_id', match.connectionId)
+        // The column comes from the fixed list of match kinds checked above.
+        .andWhere(`g.${match.matchBy}`, match.matchValue);
+    const [counted] = await members().countDistinct({ n: 'gm.user_id' });
+    const rows = await members()
+      .join('directory_users as u', 'u.id', 'gm.user_id')
+      .distinct('u.id', 'u.user_name', 'u.user_name_lower')
+      .orderBy('u.user_name_lower')
+      .limit(limit);
+    return {
+      total: Number((counted as { n: unknown } | undefined)?.n ?? 0),
+      users: rows.map((r: Record<string, unknown>) => ({ id: r.id as string, userName: r.user_name as string })),
+    };
+  }
+
   async userFacts(orgId: string, idOrUserName: string): Promise<StoredUserFacts | undefined> {
     const pg = dialectOf(this.db) === 'pg';
     const mapped = pg

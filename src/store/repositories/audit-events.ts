@@ -23,7 +23,11 @@ export interface AuditEvent {
 export interface AuditQuery {
   readonly action?: string;
   readonly actorId?: string;
+  /** An actor's id or label (e.g. a userName). */
+  readonly actor?: string;
   readonly targetId?: string;
+  /** Events older than this (occurredAt, id) position: the next page. */
+  readonly before?: { readonly at: string; readonly id: string };
   readonly since?: string;
   readonly until?: string;
   readonly limit: number;
@@ -58,6 +62,16 @@ export class AuditEventRepository {
     if (q.action) query.andWhere('action', q.action);
     if (q.actorId) query.andWhere('actor_id', q.actorId);
     if (q.targetId) query.andWhere('target_id', q.targetId);
+    if (q.actor) {
+      const actor = q.actor;
+      query.andWhere((w) => w.where('actor_id', actor).orWhere('actor_label', actor));
+    }
+    if (q.before) {
+      const { at, id } = q.before;
+      query.andWhere((w) =>
+        w.where('occurred_at', '<', at).orWhere((x) => x.where('occurred_at', at).andWhere('id', '<', id)),
+      );
+    }
     if (q.since) query.andWhere('occurred_at', '>=', q.since);
     if (q.until) query.andWhere('occurred_at', '<', q.until);
     const rows = await query

@@ -135,4 +135,15 @@ export class ConnectionRepository {
     const row = await this.db<ConnectionRow>('connections').where({ id }).first('org_id');
     return row?.org_id;
   }
+
+  /** The last SCIM request the connection's IdP got an error for (shown in the console's status). */
+  async recordScimError(
+    orgId: string,
+    id: string,
+    error: { at: string; status: number; method: string; path: string; detail: string },
+  ): Promise<void> {
+    await this.db('connections')
+      .where({ org_id: orgId, id })
+      .update({ last_scim_error: JSON.stringify(error) });
+  }
 }

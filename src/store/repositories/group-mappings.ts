@@ -35,6 +35,22 @@ export class GroupMappingRepository {
     }
   }
 
+  /** Replaces what the mapping grants (the group it matches stays). */
+  async update(mapping: GroupMapping): Promise<void> {
+    await this.db('group_mappings').where({ org_id: mapping.orgId, id: mapping.id }).update({
+      grants_membership: mapping.grantsMembership,
+      role: mapping.role,
+      version: mapping.version,
+      updated_at: mapping.updatedAt,
+    });
+    await this.db('group_mapping_teams').where({ org_id: mapping.orgId, mapping_id: mapping.id }).delete();
+    if (mapping.teamIds.length > 0) {
+      await this.db('group_mapping_teams').insert(
+        mapping.teamIds.map((team_id) => ({ org_id: mapping.orgId, mapping_id: mapping.id, team_id })),
+      );
+    }
+  }
+
   async list(orgId: string): Promise<GroupMapping[]> {
     const rows = await this.db<Row>('group_mappings').where({ org_id: orgId }).orderBy(['created_at', 'id']);
     const teams = await this.db<Row>('group_mapping_teams').where({ org_id: orgId }).orderBy('team_id');

@@ -1,0 +1,115 @@
+/**
+ * The admin API is a table of routes, each with the zod schemas that validate its path,
+ * query and body and describe its response. The same table mounts the Express routes and
+ * generates the OpenAPI document, so the two cannot disagree.
+ */
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { Actor } from '../audit/actor.js';
+import { InvalidInputError } from '../domain/errors/index.js';
+import type { Role } from '../domain/role.js';
+
+/** The least role a route needs: Admins manage teams and mappings, Owners everything; `none` for the setup link. */
+export type RequiredRole = 'Admin' | 'Owner' | 'none';
+
+export interface AdminCaller {
+  readonly orgId: string;
+  readonly role: Role;
+  readonly actor: Actor;
+  readonly via: 'token' | 'console';
+}
+
+export interface HandlerContext<P, Q, B> {
+  readonly caller: AdminCaller;
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly req: Request;
+  readonly res: Response;
+}
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  readonly method: Method;
+  /** OpenAPI-style path under /admin/api/v1, e.g. `/teams/{team}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly role: RequiredRole;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  /** The success body's schema; `csv` for a text/csv download; omitted for 204. */
+  readonly response?: z.ZodType | 'csv';
+  readonly status?: 200 | 201 | 204;
+  handle(ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<unknown>;
+}
+
+/** A route with its types erased, so routes of every shape fit one table. */
+export interface AdminRoute {
+  readonly method: Method;
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly role: RequiredRole;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  readonly response?: z.ZodType | 'csv';
+  readonly status?: 200 | 201 | 204;
+  handle(ctx: HandlerContext<unknown, unknown, unknown>): Promise<unknown>;
+}
+
+export function route<
+  P extends z.ZodType = z.ZodObject<Record<string, never>>,
+  Q extends z.ZodType = z.ZodObject<Record<string, never>>,
+  B extends z.ZodType = z.ZodUndefined,
+>(spec: RouteSpec<P, Q, B>): AdminRoute {
+  return spec as unknown as AdminRoute;
+}
+
+/** `/teams/{team}` → `/teams/:team` */
+export function expressPath(path: string): string {
+  return path.replace(/\{([A-Za-z]+)\}/g, ':$1');
+}
+
+/** A page of a list: the items and, when there are more, the cursor of the next page. */
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+export const PageQuery = z.object({
+  cursor: z.string().max(512).optional().describe('the nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export function encodeCursor(position: Readonly<Record<string, string>>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+/** A cursor this API issued, or a 400 (never a 500) for anything else. */
+export function decodeCursor<K extends string>(
+  cursor: string | undefined,
+  keys: readonly K[],
+): Record<K, string> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      keys.every((k) => typeof (parsed as Record<string, unknown>)[k] === 'string')
+    ) {
+      return parsed as Record<K, string>;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError(
+    'request.invalid_cursor',
+    'cursor is not one this API issued: pass nextCursor as it came',
+  );
+}

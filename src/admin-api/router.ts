@@ -1,0 +1,63 @@
+/**
+ * The admin REST API under /admin/api: the OpenAPI document, the setup-link routes (no
+ * credentials yet), then every other route behind admin authentication. Errors are
+ * RFC 9457 problem+json.
+ */
+import express, { Router } from 'express';
+import { adminCaller, type CallerDeps } from './caller.js';
+import type { AdminApiDeps } from './deps.js';
+import { mountRoutes } from './mount.js';
+import { openApiDocument } from './openapi.js';
+import { problemHandler, problemNotFound } from './problem.js';
+import type { AdminRoute } from './route-table.js';
+import { auditRoutes } from './routes/audit.js';
+import { connectionRoutes } from './routes/connections.js';
+import { directoryRoutes } from './routes/directory.js';
+import { mappingRoutes } from './routes/mappings.js';
+import { policyAndAccessRoutes } from './routes/policy-and-access.js';
+import { sessionRoutes } from './routes/session.js';
+import { teamRoutes } from './routes/teams.js';
+
+export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
+  return [
+    ...sessionRoutes(deps),
+    ...connectionRoutes(deps),
+    ...directoryRoutes(deps),
+    ...teamRoutes(deps),
+    ...mappingRoutes(deps),
+    ...policyAndAccessRoutes(deps),
+    ...auditRoutes(deps),
+  ];
+}
+
+export function adminApiRouter(deps: AdminApiDeps & { csrfKey: string }): Router {
+  const routes = adminRoutes(deps);
+  const document = openApiDocument(routes, deps.publicUrl);
+  const callerDeps: CallerDeps = {
+    adminTokens: deps.services.adminTokens,
+    consoleAccess: deps.services.consoleAccess,
+    sessions: deps.services.sessions,
+    access: deps.services.access,
+    csrfKey: deps.csrfKey,
+    publicUrl: deps.publicUrl,
+  };
+  const router = Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  const v1 = Router();
+  v1.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
+  mountRoutes(
+    v1,
+    routes.filter((r) => r.role === 'none'),
+  );
+  v1.use(adminCaller(callerDeps));
+  mountRoutes(
+    v1,
+    routes.filter((r) => r.role !== 'none'),
+  );
+  router.use('/v1', v1);
+  router.use(problemNotFound);
+  router.use(problemHandler);
+  return router;
+}

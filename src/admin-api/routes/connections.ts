@@ -1,0 +1,303 @@
+/** Connections: create, status, SCIM tokens, SAML/OIDC settings, sign-in domains. Reads: Admins; changes: Owners. */
+import { z } from 'zod';
+import type { Connection } from '../../domain/connection.js';
+import { InvalidInputError, NotFoundError } from '../../domain/errors/index.js';
+import { fetchIdpMetadata } from '../../admin/idp-metadata-fetch.js';
+import { parseIdpMetadata } from '../../sso/idp-metadata.js';
+import type { AdminApiDeps } from '../deps.js';
+import { route, type AdminRoute } from '../route-table.js';
+import {
+  ConnectionDetail,
+  ConnectionKind,
+  ConnectionSummary,
+  Id,
+  IssuedToken,
+  OidcEndpoints,
+  SamlEndpoints,
+  ScimTokenView,
+} from '../schemas.js';
+
+const ConnectionParams = z.object({ connectionId: Id });
+const TokenParams = z.object({ connectionId: Id, tokenId: Id });
+
+function parseError(raw: string | null): z.infer<typeof ConnectionSummary>['status']['lastScimError'] {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as z.infer<typeof ConnectionSummary>['status']['lastScimError'];
+  } catch {
+    return { at: '', status: 0, method: '', path: '', detail: raw };
+  }
+}
+
+export function connectionRoutes({ services, box, publicUrl }: AdminApiDeps): AdminRoute[] {
+  const repos = services.store.repos;
+
+  const summaries = async (orgId: string, list: readonly Connection[]) => {
+    const counts = await repos.browse.countsByConnection(orgId);
+    return Promise.all(
+      list.map(async (c) => {
+        const [tokens, saml, oidc] = await Promise.all([
+          repos.scimTokens.listForConnection(orgId, c.id),
+          repos.connections.samlSettings(orgId, c.id),
+          repos.connections.oidcSettings(orgId, c.id),
+        ]);
+        const lastUsed = tokens
+          .map((t) => t.lastUsedAt)
+          .concat(c.lastScimRequestAt)
+          .filter((t): t is string => t !== null)
+          .sort()
+          .pop();
+        return {
+          id: c.id,
+          kind: c.kind,
+          name: c.name,
+          createdAt: c.createdAt,
+          status: {
+            lastScimRequestAt: lastUsed ?? null,
+            lastScimError: parseError(c.lastScimError),
+            users: counts.get(c.id)?.users ?? 0,
+            groups: counts.get(c.id)?.groups ?? 0,
+          },
+          sso: { saml: saml !== undefined, oidc: oidc !== undefined },
+        };
+      }),
+    );
+  };
+
+  const detail = async (orgId: string, connectionId: string): Promise<z.infer<typeof ConnectionDetail>> => {
+    const connection = await services.connections.get(orgId, connectionId);
+    const [[summary], saml, oidc, domains, tokens] = await Promise.all([
+      summaries(orgId, [connection]),
+      repos.connections.samlSettings(orgId, connectionId),
+      repos.connections.oidcSettings(orgId, connectionId),
+      repos.connections.domains(orgId, connectionId),
+      services.scimTokens.list(orgId, connectionId),
+    ]);
+    return {
+      ...summary!,
+      scimBaseUrl: `${publicUrl}/scim/v2`,
+      saml: saml
+        ? {
+            idpEntityId: saml.idpEntityId,
+            idpSsoUrl: saml.idpSsoUrl,
+            certificates: saml.idpCerts.length,
+            wantResponseSigned: saml.wantResponseSigned,
+            allowIdpInitiated: saml.allowIdpInitiated,
+            jit: saml.jit,
+            attributes: saml.attributes,
+            idpLogoutUrl: saml.idpLogoutUrl ?? null,
+          }
+        : null,
+      oidc: oidc
+        ? { issuer: oidc.issuer, clientId: oidc.clientId, groupsClaim: oidc.groupsClaim, jit: oidc.jit }
+        : null,
+      samlEndpoints: services.ssoSettings.samlEndpoints(connectionId),
+      oidcEndpoints: services.ssoSettings.oidcEndpoints(connectionId),
+      domains,
+      tokens,
+    };
+  };
+
+  return [
+    route({
+      method: 'get',
+      path: '/connections',
+      operationId: 'listConnections',
+      summary: 'List connections with their live status',
+      tag: 'connections',
+      role: 'Admin',
+      response: z.object({ items: z.array(ConnectionSummary) }),
+      handle: async ({ caller }) => ({
+        items: await summaries(caller.orgId, await services.connections.list(caller.orgId)),
+      }),
+    }),
+    route({
+      method: 'post',
+      path: '/connections',
+      operationId: 'createConnection',
+      summary: 'Create a connection',
+      tag: 'connections',
+      role: 'Owner',
+      body: z.object({ kind: ConnectionKind, name: z.string().trim().min(1).max(200) }),
+      response: ConnectionDetail,
+      status: 201,
+      handle: async ({ caller, body }) => {
+        const c = await services.connections.create(caller.orgId, body, caller.actor);
+        return detail(caller.orgId, c.id);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/connections/{connectionId}',
+      operationId: 'getConnection',
+      summary: 'Show a connection: status, settings, what to enter at the IdP',
+      tag: 'connections',
+      role: 'Admin',
+      params: ConnectionParams,
+      response: ConnectionDetail,
+      handle: ({ caller, params }) => detail(caller.orgId, params.connectionId),
+    }),
+    route({
+      method: 'get',
+      path: '/connections/{connectionId}/scim-tokens',
+      operationId: 'listScimTokens',
+      summary: "List a connection's SCIM tokens (never the tokens themselves)",
+      tag: 'connections',
+      role: 'Admin',
+      params: ConnectionParams,
+      response: z.object({ items: z.array(ScimTokenView) }),
+      handle: async ({ caller, params }) => ({
+        items: await services.scimTokens.list(caller.orgId, params.connectionId),
+      }),
+    }),
+    route({
+      method: 'post',
+      path: '/connections/{connectionId}/scim-tokens',
+      operationId: 'issueScimToken',
+      summary: 'Issue a SCIM token (shown once)',
+      tag: 'connections',
+      role: 'Owner',
+      params: ConnectionParams,
+      body: z.object({ description: z.string().trim().max(200).optional() }),
+      response: IssuedToken,
+      status: 201,
+      handle: ({ caller, params, body }) =>
+        services.scimTokens.issue(caller.orgId, params.connectionId, caller.actor, body.description || null),
+    }),
+    route({
+      method: 'post',
+      path: '/connections/{connectionId}/scim-tokens/{tokenId}/rotate',
+      operationId: 'rotateScimToken',
+      summary: 'Rotate a SCIM token (the new one is shown once; the old one stops working now)',
+      tag: 'connections',
+      role: 'Owner',
+      params: TokenParams,
+      response: IssuedToken.extend({ revoked: z.string() }),
+      status: 201,
+      handle: async ({ caller, params }) => {
+        await checkTokenOf(caller.orgId, params);
+        return services.scimTokens.rotate(caller.orgId, params.tokenId, caller.actor);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/connections/{connectionId}/scim-tokens/{tokenId}',
+      operationId: 'revokeScimToken',
+      summary: 'Revoke a SCIM token',
+      tag: 'connections',
+      role: 'Owner',
+      params: TokenParams,
+      response: ScimTokenView,
+      handle: async ({ caller, params }) => {
+        await checkTokenOf(caller.orgId, params);
+        return services.scimTokens.revoke(caller.orgId, params.tokenId, caller.actor);
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/connections/{connectionId}/saml',
+      operationId: 'configureSaml',
+      summary: "Set SAML sign-in from the IdP's metadata (XML or URL) or its values",
+      tag: 'connections',
+      role: 'Owner',
+      params: ConnectionParams,
+      body: z.object({
+        metadataXml: z.string().max(1_000_000).optional(),
+        metadataUrl: z.string().max(2048).optional(),
+        idpEntityId: z.string().max(1024).optional(),
+        idpSsoUrl: z.string().max(2048).optional(),
+        idpCerts: z.array(z.string().max(20_000)).max(5).optional(),
+        wantResponseSigned: z.boolean().optional(),
+        allowIdpInitiated: z.boolean().optional(),
+        jit: z.boolean().optional(),
+        idpLogoutUrl: z.string().max(2048).optional(),
+        attributes: z
+          .object({ email: z.string().max(512), name: z.string().max(512), groups: z.string().max(512) })
+          .partial()
+          .optional(),
+      }),
+      response: SamlEndpoints,
+      handle: async ({ caller, params, body }) => {
+        let idp: { entityId: string; ssoUrl: string; certificates: string[] };
+        if (body.metadataXml || body.metadataUrl) {
+          idp = parseIdpMetadata(body.metadataXml ?? (await fetchIdpMetadata(body.metadataUrl!)));
+        } else if (body.idpEntityId && body.idpSsoUrl && body.idpCerts?.length) {
+          idp = { entityId: body.idpEntityId, ssoUrl: body.idpSsoUrl, certificates: body.idpCerts };
+        } else {
+          throw new InvalidInputError(
+            'sso.saml_settings_required',
+            "Paste the IdP's metadata XML or URL, or give idpEntityId, idpSsoUrl and idpCerts",
+          );
+        }
+        return services.ssoSettings.configureSaml(
+          caller.orgId,
+          params.connectionId,
+          {
+            idpEntityId: idp.entityId,
+            idpSsoUrl: idp.ssoUrl,
+            idpCerts: idp.certificates,
+            ...(body.wantResponseSigned !== undefined ? { wantResponseSigned: body.wantResponseSigned } : {}),
+            ...(body.allowIdpInitiated !== undefined ? { allowIdpInitiated: body.allowIdpInitiated } : {}),
+            ...(body.jit !== undefined ? { jit: body.jit } : {}),
+            ...(body.idpLogoutUrl ? { idpLogoutUrl: body.idpLogoutUrl } : {}),
+            ...(body.attributes ? { attributes: body.attributes } : {}),
+          },
+          caller.actor,
+        );
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/connections/{connectionId}/oidc',
+      operationId: 'configureOidc',
+      summary: 'Set OpenID Connect sign-in',
+      tag: 'connections',
+      role: 'Owner',
+      params: ConnectionParams,
+      body: z.object({
+        issuer: z.string().min(1).max(2048),
+        clientId: z.string().min(1).max(512),
+        clientSecret: z.string().min(1).max(4096),
+        groupsClaim: z.string().max(256).optional(),
+        jit: z.boolean().optional(),
+      }),
+      response: OidcEndpoints,
+      handle: ({ caller, params, body }) =>
+        services.ssoSettings.configureOidc(caller.orgId, params.connectionId, body, box, caller.actor),
+    }),
+    route({
+      method: 'post',
+      path: '/connections/{connectionId}/domains',
+      operationId: 'addDomain',
+      summary: 'Register an email domain for sign-in discovery',
+      tag: 'connections',
+      role: 'Owner',
+      params: ConnectionParams,
+      body: z.object({ domain: z.string().min(1).max(253) }),
+      response: z.object({ domain: z.string() }),
+      status: 201,
+      handle: async ({ caller, params, body }) => ({
+        domain: await services.connections.addDomain(caller.orgId, params.connectionId, body.domain, caller.actor),
+      }),
+    }),
+    route({
+      method: 'delete',
+      path: '/connections/{connectionId}/domains/{domain}',
+      operationId: 'removeDomain',
+      summary: 'Remove an email domain',
+      tag: 'connections',
+      role: 'Owner',
+      params: z.object({ connectionId: Id, domain: z.string().min(1).max(253) }),
+      handle: ({ caller, params }) =>
+        services.connections.removeDomain(caller.orgId, params.connectionId, params.domain, caller.actor),
+    }),
+  ];
+
+  /** A token named under a connection must belong to it (and to the caller's org). */
+  async function checkTokenOf(orgId: string, params: { connectionId: string; tokenId: string }): Promise<void> {
+    const token = await repos.scimTokens.get(orgId, params.tokenId);
+    if (!token || token.connectionId !== params.connectionId) {
+      throw new NotFoundError('scim_token', params.tokenId);
+    }
+  }
+}

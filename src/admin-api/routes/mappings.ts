@@ -1,0 +1,144 @@
+/**
+ * Mappings (IdP group → membership, role, teams) and their preview. Admins manage them;
+ * a mapping that grants (or stops granting) the Owner role is an Owner's change.
+ */
+import { z } from 'zod';
+import { DISPLAY_NAME_WARNING } from '../../admin/mappings.js';
+import { previewMappingChange } from '../../admin/mapping-preview.js';
+import { ForbiddenError } from '../../domain/errors/index.js';
+import type { GroupMapping } from '../../domain/team.js';
+import type { AdminApiDeps } from '../deps.js';
+import { route, type AdminCaller, type AdminRoute } from '../route-table.js';
+import { Id, Mapping, MappingMatch, MappingPreview, Role } from '../schemas.js';
+
+const MappingBody = z.object({
+  connectionId: Id,
+  group: z.string().min(1).max(512).describe("the group's SCIM id, externalId or display name, as matchBy says"),
+  matchBy: MappingMatch.default('id'),
+  role: Role.nullable().optional(),
+  teams: z.array(Id).max(200).optional().describe('team ids or names'),
+  grantsMembership: z.boolean().optional(),
+});
+
+const MappingChange = z.object({
+  role: Role.nullable().optional(),
+  teams: z.array(Id).max(200).optional(),
+  grantsMembership: z.boolean().optional(),
+});
+
+const MappingParams = z.object({ mappingId: Id });
+
+function ownerOnly(caller: AdminCaller, ...roles: Array<string | null | undefined>): void {
+  if (caller.role !== 'Owner' && roles.includes('Owner')) {
+    throw new ForbiddenError('Only an Owner can map a group to the Owner role', 'auth.role');
+  }
+}
+
+export function mappingRoutes({ services }: AdminApiDeps): AdminRoute[] {
+  const repos = services.store.repos;
+  const view = async (orgId: string, m: GroupMapping): Promise<z.infer<typeof Mapping>> => {
+    const [teams, group] = await Promise.all([repos.teams.list(orgId), repos.browse.matchedGroup(orgId, m)]);
+    const names = new Map(teams.map((t) => [t.id, t.name]));
+    return {
+      id: m.id,
+      connectionId: m.connectionId,
+      matchBy: m.matchBy,
+      matchValue: m.matchValue,
+      grantsMembership: m.grantsMembership,
+      role: m.role as z.infer<typeof Role> | null,
+      teamIds: [...m.teamIds],
+      teams: m.teamIds.map((id) => ({ id, name: names.get(id) ?? id })),
+      group: group ?? null,
+      warning:
+        m.matchBy === 'display_name' ? DISPLAY_NAME_WARNING : group ? null : 'no group of the connection matches yet',
+      version: m.version,
+      createdAt: m.createdAt,
+      updatedAt: m.updatedAt,
+    };
+  };
+  const existing = async (orgId: string, id: string) => {
+    const m = await repos.mappings.get(orgId, id);
+    return m?.role ?? null;
+  };
+
+  return [
+    route({
+      method: 'get',
+      path: '/mappings',
+      operationId: 'listMappings',
+      summary: 'List group mappings',
+      tag: 'mappings',
+      role: 'Admin',
+      query: z.object({ connectionId: Id.optional() }),
+      response: z.object({ items: z.array(Mapping) }),
+      handle: async ({ caller, query }) => {
+        const all = await services.mappings.list(caller.orgId);
+        const chosen = query.connectionId ? all.filter((m) => m.connectionId === query.connectionId) : all;
+        return { items: await Promise.all(chosen.map((m) => view(caller.orgId, m))) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/mappings',
+      operationId: 'createMapping',
+      summary: 'Map an IdP group to membership, a role and teams',
+      tag: 'mappings',
+      role: 'Admin',
+      body: MappingBody,
+      response: Mapping.extend({ membershipsChanged: z.number() }),
+      status: 201,
+      handle: async ({ caller, body }) => {
+        ownerOnly(caller, body.role);
+        const r = await services.mappings.create(caller.orgId, body, caller.actor);
+        return { ...(await view(caller.orgId, r.mapping)), membershipsChanged: r.membershipsChanged };
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/mappings/{mappingId}',
+      operationId: 'updateMapping',
+      summary: 'Change what a mapping grants',
+      tag: 'mappings',
+      role: 'Admin',
+      params: MappingParams,
+      body: MappingChange,
+      response: Mapping.extend({ membershipsChanged: z.number() }),
+      handle: async ({ caller, params, body }) => {
+        ownerOnly(caller, body.role, await existing(caller.orgId, params.mappingId));
+        const r = await services.mappings.update(caller.orgId, params.mappingId, body, caller.actor);
+        return { ...(await view(caller.orgId, r.mapping)), membershipsChanged: r.membershipsChanged };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/mappings/{mappingId}',
+      operationId: 'deleteMapping',
+      summary: 'Delete a mapping',
+      tag: 'mappings',
+      role: 'Admin',
+      params: MappingParams,
+      handle: async ({ caller, params }) => {
+        ownerOnly(caller, await existing(caller.orgId, params.mappingId));
+        await services.mappings.delete(caller.orgId, params.mappingId, caller.actor);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/mappings/preview',
+      operationId: 'previewMapping',
+      summary:
+        "Preview a mapping change: each affected user's gained and lost teams, role and scopes (nothing is saved)",
+      tag: 'mappings',
+      role: 'Admin',
+      body: z.discriminatedUnion('operation', [
+        z.object({ operation: z.literal('create'), mapping: MappingBody }),
+        z.object({ operation: z.literal('update'), mappingId: Id, change: MappingChange }),
+        z.object({ operation: z.literal('delete'), mappingId: Id }),
+      ]),
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+      response: MappingPreview,
+      handle: ({ caller, body, query }) =>
+        previewMappingChange(services.store, caller.orgId, body, caller.actor, query.limit),
+    }),
+  ];
+}

@@ -1,0 +1,71 @@
+/** The org policy (Owners only) and the access checker and explanation (Admins and Owners). */
+import { z } from 'zod';
+import type { AdminApiDeps } from '../deps.js';
+import { route, type AdminRoute } from '../route-table.js';
+import { Explanation, Id, Policy } from '../schemas.js';
+
+const Scopes = z.array(z.string().min(1).max(128)).max(500);
+const Names = z.array(z.string().min(1).max(63)).max(100);
+
+export function policyAndAccessRoutes({ services }: AdminApiDeps): AdminRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/policy',
+      operationId: 'getPolicy',
+      summary: 'Show the org policy',
+      tag: 'policy',
+      role: 'Owner',
+      response: Policy,
+      handle: ({ caller }) => services.policies.get(caller.orgId),
+    }),
+    route({
+      method: 'put',
+      path: '/policy',
+      operationId: 'updatePolicy',
+      summary: 'Change the org policy',
+      tag: 'policy',
+      role: 'Owner',
+      body: z.object({
+        membership: z.enum(['mapped', 'all_provisioned']).optional(),
+        catalog: z.object({ resources: Names, actions: Names }).nullable().optional(),
+        defaultUserScopes: Scopes.nullable().optional(),
+        allowedScopes: Scopes.nullable().optional(),
+        deniedScopes: Scopes.nullable().optional(),
+      }),
+      response: Policy,
+      handle: ({ caller, body }) => services.policies.update(caller.orgId, body, caller.actor),
+    }),
+    route({
+      method: 'post',
+      path: '/access/check',
+      operationId: 'checkAccess',
+      summary: 'Can this user do this (on this device group)?',
+      tag: 'access',
+      role: 'Admin',
+      body: z.object({
+        user: Id.describe('user id or userName'),
+        scope: z.string().min(1).max(128),
+        deviceGroup: z.string().min(1).max(200).optional(),
+        ownerId: z.string().min(1).max(512).optional(),
+      }),
+      response: z.object({ allowed: z.boolean(), reason: z.string(), userId: z.string() }),
+      handle: async ({ caller, body }) => {
+        const { user, ...question } = body;
+        const d = await services.access.check(caller.orgId, user, question);
+        return { allowed: d.allowed, reason: d.reason, userId: d.userId };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/access/users/{user}',
+      operationId: 'explainAccess',
+      summary: "A user's effective access with the explanation chain (group → mapping → team → scope)",
+      tag: 'access',
+      role: 'Admin',
+      params: z.object({ user: Id }),
+      response: Explanation,
+      handle: ({ caller, params }) => services.access.explain(caller.orgId, params.user),
+    }),
+  ];
+}
