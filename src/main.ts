@@ -16,13 +16,17 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const running = await startServer(config, logger);
-  if (running.firstStart) {
+  if (running.setupLink) {
     process.stdout.write(
       [
         '',
         `identity-bridge is serving on ${config.publicUrl}, and the database has no organization yet.`,
-        'Create one, connect its identity provider and issue the provider a SCIM token' +
-          ' (with the same DATABASE_URL in the environment):',
+        'Open this one-time link to name your organization and connect its identity provider',
+        `(it works once, until ${running.setupLink.expiresAt}; \`npx identity-bridge setup-link --org ORG\` makes another):`,
+        '',
+        `  ${running.setupLink.url}`,
+        '',
+        'Or with the CLI (with the same DATABASE_URL in the environment):',
         ...FIRST_START_STEPS.map((step) => `  ${step}`),
         `Then paste ${config.publicUrl}/scim/v2 and the token into the identity provider's SCIM settings.`,
         '',

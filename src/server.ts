@@ -5,6 +5,8 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IssuedSetupLink } from './admin/console-access.js';
+import { SYSTEM_ACTOR } from './audit/actor.js';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services.js';
@@ -24,6 +26,8 @@ export interface RunningServer {
   readonly url: string;
   /** True when the database holds no organization yet (a first start). */
   readonly firstStart: boolean;
+  /** On a first start: a one-time link to the console that creates the org and makes its holder the Owner. */
+  readonly setupLink: IssuedSetupLink | undefined;
   /** Stops accepting connections, waits for in-flight requests (up to the shutdown timeout), closes the pool. */
   close(): Promise<void>;
 }
@@ -69,6 +73,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   logger.info({ url, publicUrl: config.publicUrl, database: config.database.client }, 'identity-bridge listening');
 
   const firstStart = (await store.repos.organizations.count()) === 0;
+  // The first Owner signs in with a one-time link and connects the IdP from the console.
+  const setupLink = firstStart ? await services.consoleAccess.issueLink(null, SYSTEM_ACTOR) : undefined;
   if (firstStart) logger.info({ next: FIRST_START_STEPS }, 'no organization yet');
 
   let closing: Promise<void> | undefined;
@@ -91,10 +97,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await store.db.destroy();
     })());
 
-  return { server, services, url, firstStart, close };
+  return { server, services, url, firstStart, setupLink, close };
 }
 
-/** What to do on an empty database: create an org, connect its IdP, issue the IdP a SCIM token. */
+/** The same first steps with the CLI: create an org, connect its IdP, issue the IdP a SCIM token. */
 export const FIRST_START_STEPS = [
   'npx identity-bridge org create --name "Example Corp"',
   'npx identity-bridge connection create --org example-corp --kind okta --name Okta',

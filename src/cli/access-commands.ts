@@ -4,15 +4,47 @@
  */
 import { Option, type Command } from 'commander';
 import { CLI_ACTOR } from '../audit/actor.js';
+import { previewMappingChange, type MappingPreview } from '../admin/mapping-preview.js';
+import type { MappingChange, MappingInput } from '../admin/mappings.js';
 import type { Config } from '../config/config.js';
 import { MAPPING_MATCHES, type MappingMatch } from '../domain/team.js';
 import type { Services } from '../services.js';
+import { toCsv } from '../audit/audit-csv.js';
 import { CliFailure, withServices } from './context.js';
 import { printResult, table, type CliIo } from './io.js';
 
 interface OrgOptions {
   org: string;
   json?: boolean;
+}
+
+interface MappingOptions extends OrgOptions {
+  connection: string;
+  group: string;
+  match: MappingMatch;
+  role?: string;
+  team?: string[];
+  membership: boolean;
+}
+
+const positive = (value: string, fallback: number): number => {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+function describePreview(p: MappingPreview): string {
+  const rows = p.users
+    .filter((u) => u.changed)
+    .map((u) => ({
+      user: u.userName,
+      role: u.before.role === u.after.role ? u.after.role : `${u.before.role} -> ${u.after.role}`,
+      gains: [...u.gains.teams.map((t) => `team ${t}`), ...u.gains.scopes].join(', ') || '-',
+      losses: [...u.losses.teams.map((t) => `team ${t}`), ...u.losses.scopes].join(', ') || '-',
+    }));
+  return [
+    `${p.affectedUsers} user(s) in the group; ${p.changedUsers} of those listed would change${p.truncated ? ' (list truncated)' : ''}`,
+    table(rows, ['user', 'role', 'gains', 'losses']),
+  ].join('\n');
 }
 
 const list = (value: string, previous: string[] = []): string[] => [
@@ -143,46 +175,92 @@ export function registerAccessCommands(program: Command, io: CliIo, config: () =
   });
 
   const map = program.command('map').description('mappings from IdP groups to membership, role and teams');
-  withOrg(map.command('create').description('map an IdP group of a connection to membership, a role and teams'))
-    .requiredOption('--connection <id>', 'connection id')
-    .requiredOption('--group <value>', "the group's SCIM id, externalId or display name (see --match)")
-    .addOption(new Option('--match <by>', 'how to find the group').choices(MAPPING_MATCHES).default('id'))
-    .addOption(new Option('--role <role>', 'org role members get').choices(['Owner', 'Admin', 'User']))
-    .option('--team <teams>', 'team(s), by id or name (repeatable)', list)
-    .option('--no-membership', 'do not make the group members org members (teams and role only)')
+  const mappingOptions = (cmd: Command): Command =>
+    withOrg(cmd)
+      .requiredOption('--connection <id>', 'connection id')
+      .requiredOption('--group <value>', "the group's SCIM id, externalId or display name (see --match)")
+      .addOption(new Option('--match <by>', 'how to find the group').choices(MAPPING_MATCHES).default('id'))
+      .addOption(new Option('--role <role>', 'org role members get').choices(['Owner', 'Admin', 'User']))
+      .option('--team <teams>', 'team(s), by id or name (repeatable)', list)
+      .option('--no-membership', 'do not make the group members org members (teams and role only)');
+  const mappingInput = (opts: MappingOptions): MappingInput => ({
+    connectionId: opts.connection,
+    group: opts.group,
+    matchBy: opts.match,
+    role: opts.role ?? null,
+    teams: opts.team ?? [],
+    grantsMembership: opts.membership,
+  });
+
+  mappingOptions(
+    map.command('create').description('map an IdP group of a connection to membership, a role and teams'),
+  ).action(async (opts: MappingOptions) => {
+    const result = await inOrg(opts, (s, orgId) => s.mappings.create(orgId, mappingInput(opts), CLI_ACTOR));
+    printResult(io, opts.json, result, () =>
+      [
+        `created mapping ${result.mapping.id}: ${result.membershipsChanged} team membership(s) added`,
+        ...(opts.match === 'display_name' ? ['note: matched by display name; renaming the group breaks it'] : []),
+      ].join('\n'),
+    );
+  });
+
+  mappingOptions(
+    map.command('preview').description('what a new mapping would change for each affected user (nothing is saved)'),
+  )
+    .option('--limit <n>', 'list at most this many users', '200')
+    .action(async (opts: MappingOptions & { limit: string }) => {
+      const preview = await inOrg(opts, (s, orgId) =>
+        previewMappingChange(
+          s.store,
+          orgId,
+          { operation: 'create', mapping: mappingInput(opts) },
+          CLI_ACTOR,
+          positive(opts.limit, 200),
+        ),
+      );
+      printResult(io, opts.json, preview, () => describePreview(preview));
+    });
+
+  withOrg(map.command('update').description('change what a mapping grants (role, teams, membership)'))
+    .argument('<id>', 'mapping id')
+    .addOption(new Option('--role <role>', 'org role members get').choices(['Owner', 'Admin', 'User', 'none']))
+    .option('--team <teams>', 'the teams, replacing the current ones (repeatable)', list)
+    .option('--no-teams', 'grant no team')
+    .option('--membership <yes|no>', 'whether group members become org members')
+    .option('--preview', 'only show what would change')
     .action(
       async (
+        id: string,
         opts: OrgOptions & {
-          connection: string;
-          group: string;
-          match: MappingMatch;
           role?: string;
-          team?: string[];
-          membership: boolean;
+          team?: string[] | false;
+          teams?: boolean;
+          membership?: string;
+          preview?: boolean;
         },
       ) => {
-        const result = await inOrg(opts, (s, orgId) =>
-          s.mappings.create(
-            orgId,
-            {
-              connectionId: opts.connection,
-              group: opts.group,
-              matchBy: opts.match,
-              role: opts.role ?? null,
-              teams: opts.team ?? [],
-              grantsMembership: opts.membership,
-            },
-            CLI_ACTOR,
-          ),
-        );
-        printResult(io, opts.json, result, () =>
-          [
-            `created mapping ${result.mapping.id}: ${result.membershipsChanged} team membership(s) added`,
-            ...(opts.match === 'display_name' ? ['note: matched by display name; renaming the group breaks it'] : []),
-          ].join('\n'),
+        const change: MappingChange = {
+          ...(opts.role ? { role: opts.role === 'none' ? null : opts.role } : {}),
+          ...(Array.isArray(opts.team) ? { teams: opts.team } : opts.teams === false ? { teams: [] } : {}),
+          ...(opts.membership ? { grantsMembership: opts.membership === 'yes' } : {}),
+        };
+        if (opts.preview) {
+          const preview = await inOrg(opts, (s, orgId) =>
+            previewMappingChange(s.store, orgId, { operation: 'update', mappingId: id, change }, CLI_ACTOR),
+          );
+          printResult(io, opts.json, preview, () => describePreview(preview));
+          return;
+        }
+        const result = await inOrg(opts, (s, orgId) => s.mappings.update(orgId, id, change, CLI_ACTOR));
+        printResult(
+          io,
+          opts.json,
+          result,
+          () => `updated mapping ${id}: ${result.membershipsChanged} team membership(s) changed`,
         );
       },
     );
+
   withOrg(map.command('list').description("list the org's mappings")).action(async (opts: OrgOptions) => {
     const mappings = await inOrg(opts, (s, orgId) => s.mappings.list(orgId));
     printResult(io, opts.json, mappings, () =>
@@ -301,6 +379,34 @@ export function registerAccessCommands(program: Command, io: CliIo, config: () =
         printResult(io, opts.json, events, () =>
           table(events, ['occurredAt', 'actorType', 'actorLabel', 'action', 'targetType', 'targetLabel']),
         );
+      },
+    );
+
+  withOrg(audit.command('export').description('audit events as CSV (newest first), on stdout'))
+    .option('--action <action>', 'only this action')
+    .option('--actor <actor>', "only this actor's id or label")
+    .option('--target <id>', 'only this target id')
+    .option('--since <time>', 'ISO-8601 time')
+    .option('--until <time>', 'ISO-8601 time')
+    .action(
+      async (
+        opts: OrgOptions & { action?: string; actor?: string; target?: string; since?: string; until?: string },
+      ) => {
+        for (const t of [opts.since, opts.until]) {
+          if (t !== undefined && Number.isNaN(Date.parse(t)))
+            throw new CliFailure(`${JSON.stringify(t)} is not an ISO-8601 time`, 2);
+        }
+        const events = await inOrg(opts, (s, orgId) =>
+          s.store.repos.audit.list(orgId, {
+            ...(opts.action ? { action: opts.action } : {}),
+            ...(opts.actor ? { actor: opts.actor } : {}),
+            ...(opts.target ? { targetId: opts.target } : {}),
+            ...(opts.since ? { since: new Date(opts.since).toISOString() } : {}),
+            ...(opts.until ? { until: new Date(opts.until).toISOString() } : {}),
+            limit: 100_000,
+          }),
+        );
+        io.stdout(opts.json ? `${JSON.stringify(events, null, 2)}\n` : toCsv(events));
       },
     );
 

@@ -333,6 +333,18 @@ function buildProgram(io: CliIo, config: () => Config): Command {
     });
 
   program
+    .command('setup-link')
+    .description("a one-time link that signs its holder in to the console as the org's Owner (1 hour)")
+    .option('--org <org>', 'organization id or slug (without it, the link creates a new organization)')
+    .addOption(jsonOption())
+    .action(async (opts: JsonOption & { org?: string }) => {
+      const link = await withServices(config(), async (s) =>
+        s.consoleAccess.issueLink(opts.org ? (await s.organizations.resolve(opts.org)).id : null, CLI_ACTOR),
+      );
+      printResult(io, opts.json, link, () => `open this link once, before ${link.expiresAt}:\n${link.url}`);
+    });
+
+  program
     .command('signing-key')
     .description('access-token signing keys')
     .command('rotate')

@@ -47,7 +47,15 @@ describe('admin API OpenAPI document', () => {
       Object.entries(methods).map(([method, op]) => ({ method, path: p, op })),
     );
     expect(operations.length).toBeGreaterThanOrEqual(35);
-    for (const resource of ['/connections', '/users', '/groups', '/teams', '/mappings', '/mappings/preview', '/policy']) {
+    for (const resource of [
+      '/connections',
+      '/users',
+      '/groups',
+      '/teams',
+      '/mappings',
+      '/mappings/preview',
+      '/policy',
+    ]) {
       expect(Object.keys(paths)).toContain(resource);
     }
     expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/access/check', '/audit', '/audit/export']));

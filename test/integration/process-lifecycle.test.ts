@@ -83,6 +83,15 @@ describe('the service process', () => {
     try {
       await waitFor(() => service.stdout().includes('identity-bridge org create'));
       expect(service.stdout()).toMatch(/Then paste http:\/\/localhost:\d+\/scim\/v2/);
+      // The one-time console link it prints is live, and asks for the organization's name.
+      const link = /(http:\/\/\S+\/admin\/setup#(\S+))/.exec(service.stdout());
+      expect(link).not.toBeNull();
+      const inspect = await fetch(`${service.url}/admin/api/v1/setup/inspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ secret: link![2] }),
+      });
+      expect(await inspect.json()).toEqual({ needsOrgName: true });
       const health = await fetch(`${service.url}/healthz`);
       expect(health.status).toBe(200);
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200);

@@ -6,4 +6,6 @@ import { readFile } from 'node:fs/promises';
 const document = JSON.parse(await readFile(process.argv[2], 'utf8'));
 const validator = new Validator();
 const result = await validator.validate(document);
-process.stdout.write(JSON.stringify({ valid: result.valid, version: validator.version, errors: result.errors ?? null }));
+process.stdout.write(
+  JSON.stringify({ valid: result.valid, version: validator.version, errors: result.errors ?? null }),
+);

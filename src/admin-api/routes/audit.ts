@@ -1,6 +1,6 @@
 /** The audit log: newest first, filtered by actor, action, target and time; CSV export. Admins and Owners. */
 import { z } from 'zod';
-import type { AuditEvent as StoredEvent } from '../../store/repositories/audit-events.js';
+import { toCsv } from '../../audit/audit-csv.js';
 import type { AdminApiDeps } from '../deps.js';
 import { PageQuery, decodeCursor, encodeCursor, page, route, type AdminRoute } from '../route-table.js';
 import { AuditEvent } from '../schemas.js';
@@ -16,33 +16,6 @@ const Filters = z.object({
 type Filter = z.infer<typeof Filters>;
 
 const EXPORT_LIMIT = 100_000;
-const CSV_COLUMNS = [
-  'occurredAt',
-  'actorType',
-  'actorId',
-  'actorLabel',
-  'action',
-  'targetType',
-  'targetId',
-  'targetLabel',
-  'requestId',
-  'data',
-] as const;
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  // Quote everything that needs it, and defuse spreadsheet formulas.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) || safe !== text ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-export function toCsv(events: readonly StoredEvent[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const e of events) lines.push(CSV_COLUMNS.map((c) => csvCell(e[c])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
-}
-
 function queryOf(f: Filter) {
   return {
     ...(f.actor ? { actor: f.actor } : {}),
