@@ -1,4 +1,5 @@
 /** `npm start`: read the configuration, start the server, and shut it down cleanly on SIGTERM/SIGINT. */
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/config.js';
 import { FIRST_START_STEPS, startServer } from './server.js';
 import { createLogger } from './telemetry/logger.js';
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const running = await startServer(config, logger);
+  // dist/src/main.js → the project folder, which holds the console's files.
+  const consoleRoot = fileURLToPath(new URL('../../', import.meta.url));
+  const running = await startServer(config, logger, { consoleRoot });
   if (running.setupLink) {
     process.stdout.write(
       [

@@ -32,7 +32,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /** The project folder (console/static, dist/console) the admin console is served from. */
+  readonly consoleRoot?: string;
+}
+
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const migrate = config.database.client === 'sqlite' || config.migrateOnStart;
   const dbLogger = logger.child({ component: 'database' });
   const store = await openStore(config.database, {
@@ -62,7 +67,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const oidc = new OidcLogin(store, services, box, config.publicUrl);
   const accessTokens = new AccessTokenService(store, box, config.publicUrl, services.access);
   const saml = new SamlLogin(store, services, config.publicUrl);
-  const app = buildApp({ config, logger, services, oidc, saml, accessTokens, box, sessionSecret });
+  const app = buildApp({
+    config,
+    logger,
+    services,
+    oidc,
+    saml,
+    accessTokens,
+    box,
+    sessionSecret,
+    consoleRoot: options.consoleRoot,
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));

@@ -108,8 +108,9 @@ const AccessSummary = z.object({
   role: z.string(),
   teams: z.array(z.string()),
   scopes: z.array(z.string()),
+  deviceGroups: z.array(z.string()).describe('"group: action" pairs'),
 });
-const Delta = z.object({ teams: z.array(z.string()), scopes: z.array(z.string()) });
+const Delta = z.object({ teams: z.array(z.string()), scopes: z.array(z.string()), deviceGroups: z.array(z.string()) });
 
 export const MappingPreview = z.object({
   affectedUsers: z.number(),

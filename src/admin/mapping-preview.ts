@@ -22,6 +22,14 @@ export interface AccessSummary {
   readonly role: string;
   readonly teams: readonly string[];
   readonly scopes: readonly string[];
+  /** `group: action` for each device group the user may act on. */
+  readonly deviceGroups: readonly string[];
+}
+
+export interface AccessDelta {
+  readonly teams: readonly string[];
+  readonly scopes: readonly string[];
+  readonly deviceGroups: readonly string[];
 }
 
 export interface UserAccessDiff {
@@ -29,8 +37,8 @@ export interface UserAccessDiff {
   readonly userName: string;
   readonly before: AccessSummary;
   readonly after: AccessSummary;
-  readonly gains: { readonly teams: readonly string[]; readonly scopes: readonly string[] };
-  readonly losses: { readonly teams: readonly string[]; readonly scopes: readonly string[] };
+  readonly gains: AccessDelta;
+  readonly losses: AccessDelta;
   readonly changed: boolean;
 }
 
@@ -51,7 +59,13 @@ class Rollback extends Error {
 }
 
 function summary(a: EffectiveAccess): AccessSummary {
-  return { member: a.member, role: a.role, teams: a.teams.map((t) => t.name).sort(), scopes: [...a.scopes].sort() };
+  return {
+    member: a.member,
+    role: a.role,
+    teams: a.teams.map((t) => t.name).sort(),
+    scopes: [...a.scopes].sort(),
+    deviceGroups: a.deviceGroups.flatMap((d) => d.actions.map((action) => `${d.name}: ${action}`)).sort(),
+  };
 }
 
 const minus = (a: readonly string[], b: readonly string[]): string[] => a.filter((x) => !b.includes(x));
@@ -85,12 +99,15 @@ export async function previewMappingChange(
         const b = before.get(u.id);
         const a = after.get(u.id);
         if (!a || !b) return [];
-        const gains = { teams: minus(a.teams, b.teams), scopes: minus(a.scopes, b.scopes) };
-        const losses = { teams: minus(b.teams, a.teams), scopes: minus(b.scopes, a.scopes) };
-        const changed =
-          gains.teams.length + gains.scopes.length + losses.teams.length + losses.scopes.length > 0 ||
-          a.role !== b.role ||
-          a.member !== b.member;
+        const delta = (x: AccessSummary, y: AccessSummary): AccessDelta => ({
+          teams: minus(x.teams, y.teams),
+          scopes: minus(x.scopes, y.scopes),
+          deviceGroups: minus(x.deviceGroups, y.deviceGroups),
+        });
+        const gains = delta(a, b);
+        const losses = delta(b, a);
+        const size = (d: AccessDelta): number => d.teams.length + d.scopes.length + d.deviceGroups.length;
+        const changed = size(gains) + size(losses) > 0 || a.role !== b.role || a.member !== b.member;
         return [{ userId: u.id, userName: u.userName, before: b, after: a, gains, losses, changed }];
       });
       throw new Rollback({

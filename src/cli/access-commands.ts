@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CLI_ACTOR } from '../audit/actor.js';
-import { previewMappingChange, type MappingPreview } from '../admin/mapping-preview.js';
+import { previewMappingChange, type AccessDelta, type MappingPreview } from '../admin/mapping-preview.js';
 import type { MappingChange, MappingInput } from '../admin/mappings.js';
 import type { Config } from '../config/config.js';
 import { MAPPING_MATCHES, type MappingMatch } from '../domain/team.js';
@@ -32,14 +32,21 @@ const positive = (value: string, fallback: number): number => {
   return Number.isInteger(n) && n > 0 ? n : fallback;
 };
 
+function describeDelta(d: AccessDelta): string {
+  return (
+    [...d.teams.map((t) => `team ${t}`), ...d.scopes, ...d.deviceGroups.map((g) => `device group ${g}`)].join(', ') ||
+    '-'
+  );
+}
+
 function describePreview(p: MappingPreview): string {
   const rows = p.users
     .filter((u) => u.changed)
     .map((u) => ({
       user: u.userName,
       role: u.before.role === u.after.role ? u.after.role : `${u.before.role} -> ${u.after.role}`,
-      gains: [...u.gains.teams.map((t) => `team ${t}`), ...u.gains.scopes].join(', ') || '-',
-      losses: [...u.losses.teams.map((t) => `team ${t}`), ...u.losses.scopes].join(', ') || '-',
+      gains: describeDelta(u.gains),
+      losses: describeDelta(u.losses),
     }));
   return [
     `${p.affectedUsers} user(s) in the group; ${p.changedUsers} of those listed would change${p.truncated ? ' (list truncated)' : ''}`,

@@ -16,6 +16,7 @@ import type { OidcLogin } from '../sso/oidc-login.js';
 import type { SamlLogin } from '../sso/saml-login.js';
 import { accessRouter } from './access-router.js';
 import { adminApiRouter } from '../admin-api/router.js';
+import { consoleRouter } from './console-router.js';
 import type { SecretBox } from '../sso/secret-box.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 
@@ -29,12 +30,15 @@ export interface AppDeps {
   readonly box: SecretBox;
   /** Keys CSRF tokens of console sessions. */
   readonly sessionSecret: string;
+  /** The project folder holding console/static and dist/console; no console without it. */
+  readonly consoleRoot?: string | undefined;
 }
 
 /** Default body limit for JSON surfaces; a surface that needs more (SCIM Bulk) sets its own. */
 export const JSON_BODY_LIMIT = '1mb';
 
-export function buildApp({ config, logger, services, oidc, saml, accessTokens, box, sessionSecret }: AppDeps): Express {
+export function buildApp(deps: AppDeps): Express {
+  const { config, logger, services, oidc, saml, accessTokens, box, sessionSecret } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -77,6 +81,7 @@ export function buildApp({ config, logger, services, oidc, saml, accessTokens, b
   app.use(helmet());
   app.use(json);
   app.use(healthRouter(services.store.db));
+  if (deps.consoleRoot) app.use('/admin', consoleRouter(deps.consoleRoot));
   app.use(ssoRouter({ services, oidc, saml, accessTokens, publicUrl: config.publicUrl }));
 
   app.use(notFoundHandler);

@@ -365,7 +365,7 @@ describe('admin API', () => {
       expect(preview.body.changedUsers).toBe(2);
       const ada = preview.body.users.find((u) => u.userName === 'ada@example.com')!;
       expect(ada.before).toMatchObject({ member: false, teams: [] });
-      expect(ada.gains).toEqual({ teams: ['read-write-ci'], scopes: ['ci:read-update'] });
+      expect(ada.gains).toEqual({ teams: ['read-write-ci'], scopes: ['ci:read-update'], deviceGroups: [] });
       // Nothing was saved by the preview.
       expect((await admin.request<{ items: Json[] }>('GET', '/mappings')).body.items).toEqual([]);
       const explainedBefore = await admin.request<Json>('GET', '/access/users/ada@example.com');
@@ -385,6 +385,9 @@ describe('admin API', () => {
           role: now.body.role,
           teams: (now.body.teams as Json[]).map((t) => t.name).sort(),
           scopes: [...(now.body.scopes as string[])].sort(),
+          deviceGroups: (now.body.deviceGroups as Array<{ name: string; actions: string[] }>)
+            .flatMap((d) => d.actions.map((a) => `${d.name}: ${a}`))
+            .sort(),
         }).toEqual(after);
       }
 

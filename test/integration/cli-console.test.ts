@@ -55,8 +55,8 @@ describe('CLI for console operations', () => {
     const body = preview.json<{ affectedUsers: number; users: Json[] }>();
     expect(body.affectedUsers).toBe(2);
     expect(body.users.map((u) => u.gains)).toEqual([
-      { teams: ['builders'], scopes: ['ci:read-update'] },
-      { teams: ['builders'], scopes: ['ci:read-update'] },
+      { teams: ['builders'], scopes: ['ci:read-update'], deviceGroups: [] },
+      { teams: ['builders'], scopes: ['ci:read-update'], deviceGroups: [] },
     ]);
     expect(await services.mappings.list(orgId)).toEqual([]);
     const human = await cli(env, 'map', 'preview', ...args);
@@ -68,7 +68,7 @@ describe('CLI for console operations', () => {
     const dryRun = await cli(env, 'map', 'update', '--org', orgId, id, '--no-teams', '--preview', '--json');
     // Without a team, the member falls back to the User role's default grant (every scope).
     const ann = dryRun.json<{ users: Json[] }>().users[0]!;
-    expect(ann.losses).toEqual({ teams: ['builders'], scopes: [] });
+    expect(ann.losses).toEqual({ teams: ['builders'], scopes: [], deviceGroups: [] });
     expect((ann.gains as { scopes: string[] }).scopes).toContain('devices:read-update');
     expect((await services.access.effectiveAccess(orgId, 'ann@preview.example')).teams.map((t) => t.name)).toEqual([
       'builders',

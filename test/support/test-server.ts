@@ -1,5 +1,6 @@
 /** The real service on its own test database, listening on a random loopback port. */
 import net from 'node:net';
+import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -34,7 +35,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
     ...env,
   });
-  const running = await startServer(config, createLogger(config.logLevel));
+  const running = await startServer(config, createLogger(config.logLevel), {
+    consoleRoot: path.resolve(__dirname, '../..'),
+  });
   return {
     url: running.url,
     config,

@@ -1,0 +1,218 @@
+/** Teams: list, create with the resource × action grid, edit scopes/device groups/members. */
+import { api, describeError } from '../api.js';
+import type { PageContext } from '../app.js';
+import { busy, emptyState, field, h, table } from '../dom.js';
+import type { Catalog, Team } from '../types.js';
+
+interface TeamDetail extends Team {
+  memberList: Array<{ userId: string; userName: string; source: 'idp' | 'manual' }>;
+}
+
+/** Checkboxes for every resource × action of the org's catalog. */
+function scopeGrid(catalog: Catalog, selected: readonly string[]): { element: HTMLElement; value(): string[] } {
+  const boxes: HTMLInputElement[] = [];
+  const element = h(
+    'table',
+    { class: 'grid', 'data-testid': 'scope-grid' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Resource'), ...catalog.actions.map((a) => h('th', {}, a)))),
+    h(
+      'tbody',
+      {},
+      ...catalog.resources.map((r) =>
+        h(
+          'tr',
+          {},
+          h('th', {}, r),
+          ...catalog.actions.map((a) => {
+            const box = h('input', { type: 'checkbox', value: `${r}:${a}`, 'aria-label': `${r}:${a}` });
+            box.checked = selected.includes(`${r}:${a}`);
+            boxes.push(box);
+            return h('td', {}, box);
+          }),
+        ),
+      ),
+    ),
+  );
+  return { element, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}
+
+const splitList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export async function teamsPage(ctx: PageContext): Promise<void> {
+  const [{ items }, catalog] = await Promise.all([
+    api<{ items: Team[] }>('GET', '/teams'),
+    api<Catalog>('GET', '/catalog'),
+  ]);
+  ctx.main.append(h('h1', {}, 'Teams'));
+  ctx.main.append(
+    items.length === 0
+      ? emptyState('No teams yet.', 'Create a team with the scopes it grants, then map an IdP group to it (Mappings).')
+      : table(
+          ['Team', 'Scopes', 'Device groups', 'Members'],
+          items.map((t) => [
+            h('a', { href: `#/teams/${encodeURIComponent(t.name)}` }, t.name),
+            t.scopes.join(', ') || '—',
+            t.deviceGroups.join(', ') || '—',
+            `${t.members.idp} from the IdP, ${t.members.manual} manual`,
+          ]),
+          'teams',
+        ),
+  );
+  const name = h('input', { required: true, 'data-testid': 'team-name' });
+  const description = h('input', {});
+  const grid = scopeGrid(catalog, []);
+  const devices = h('input', { placeholder: 'e.g. test-lab-devices', 'data-testid': 'team-device-groups' });
+  const err = h('div', { class: 'error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit' }, 'Create team');
+  ctx.main.append(
+    h('h2', {}, 'New team'),
+    h(
+      'form',
+      {
+        class: 'card',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try {
+            const t = await busy(submit, 'Creating…', () =>
+              api<Team>('POST', '/teams', {
+                name: name.value,
+                description: description.value || null,
+                scopes: grid.value(),
+                deviceGroups: splitList(devices.value),
+              }),
+            );
+            ctx.navigate(`#/teams/${encodeURIComponent(t.name)}`);
+          } catch (error) {
+            err.hidden = false;
+            err.textContent = describeError(error);
+          }
+        },
+      },
+      field('Name', name),
+      field('Description', description),
+      h(
+        'div',
+        { class: 'field' },
+        h('span', {}, 'Scopes'),
+        grid.element,
+        h('small', {}, 'read-update includes read. A team with no scope leaves its members on their role default.'),
+      ),
+      field('Device groups', devices, 'comma-separated; devices scopes of this team apply to these groups'),
+      err,
+      submit,
+    ),
+  );
+}
+
+export async function teamPage(ctx: PageContext): Promise<void> {
+  const name = ctx.params[0]!;
+  const [team, catalog] = await Promise.all([
+    api<TeamDetail>('GET', `/teams/${encodeURIComponent(name)}`),
+    api<Catalog>('GET', '/catalog'),
+  ]);
+  const reload = (): void => {
+    ctx.main.replaceChildren();
+    void teamPage(ctx);
+  };
+  const grid = scopeGrid(catalog, team.scopes);
+  const devices = h('input', { value: team.deviceGroups.join(', ') });
+  const err = h('div', { class: 'error', role: 'alert', hidden: true });
+  const save = h('button', { type: 'submit' }, 'Save team');
+  const member = h('input', { placeholder: 'userName', 'data-testid': 'team-member' });
+  ctx.main.append(
+    h('p', {}, h('a', { href: '#/teams' }, '← Teams')),
+    h('h1', {}, team.name),
+    h(
+      'form',
+      {
+        class: 'card',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try {
+            await busy(save, 'Saving…', () =>
+              api('PATCH', `/teams/${encodeURIComponent(team.id)}`, {
+                scopes: grid.value(),
+                deviceGroups: splitList(devices.value),
+              }),
+            );
+            reload();
+          } catch (error) {
+            err.hidden = false;
+            err.textContent = describeError(error);
+          }
+        },
+      },
+      h('div', { class: 'field' }, h('span', {}, 'Scopes'), grid.element),
+      field('Device groups', devices),
+      err,
+      save,
+    ),
+    h('h2', {}, 'Members'),
+    team.memberList.length
+      ? table(
+          ['User', 'Source', ''],
+          team.memberList.map((m) => [
+            h('a', { href: `#/users/${encodeURIComponent(m.userId)}` }, m.userName),
+            m.source === 'idp' ? 'from a mapping' : 'added by an admin',
+            m.source === 'manual'
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'danger small',
+                    onclick: async () => {
+                      await api(
+                        'DELETE',
+                        `/teams/${encodeURIComponent(team.id)}/members/${encodeURIComponent(m.userId)}`,
+                      );
+                      reload();
+                    },
+                  },
+                  'Remove',
+                )
+              : '',
+          ]),
+        )
+      : h('p', { class: 'muted' }, 'No members yet: map an IdP group to this team, or add someone here.'),
+    h(
+      'form',
+      {
+        class: 'row',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try {
+            await api('POST', `/teams/${encodeURIComponent(team.id)}/members`, { user: member.value });
+            reload();
+          } catch (error) {
+            err.hidden = false;
+            err.textContent = describeError(error);
+          }
+        },
+      },
+      member,
+      h('button', { type: 'submit', class: 'secondary' }, 'Add member'),
+    ),
+    h(
+      'p',
+      {},
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          onclick: async () => {
+            if (confirm(`Delete team ${team.name}? Its members lose what it grants at once.`)) {
+              await api('DELETE', `/teams/${encodeURIComponent(team.id)}`);
+              ctx.navigate('#/teams');
+            }
+          },
+        },
+        'Delete team',
+      ),
+    ),
+  );
+}

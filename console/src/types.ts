@@ -1,0 +1,149 @@
+/** The admin API's shapes as the console reads them (the OpenAPI document has them in full). */
+export interface Session {
+  org: { id: string; name: string; slug: string };
+  role: 'Owner' | 'Admin' | 'User';
+  via: 'token' | 'console';
+  actor: { type: string; id: string | null; label: string | null };
+  csrfToken: string | null;
+}
+
+export interface ScimToken {
+  id: string;
+  prefix: string;
+  description: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ConnectionSummary {
+  id: string;
+  kind: 'okta' | 'entra' | 'google' | 'generic';
+  name: string;
+  createdAt: string;
+  status: {
+    lastScimRequestAt: string | null;
+    lastScimError: { at: string; status: number; method: string; path: string; detail: string } | null;
+    users: number;
+    groups: number;
+  };
+  sso: { saml: boolean; oidc: boolean };
+}
+
+export interface ConnectionDetail extends ConnectionSummary {
+  scimBaseUrl: string;
+  saml: {
+    idpEntityId: string;
+    idpSsoUrl: string;
+    certificates: number;
+    jit: boolean;
+    allowIdpInitiated: boolean;
+  } | null;
+  oidc: { issuer: string; clientId: string; groupsClaim: string; jit: boolean } | null;
+  samlEndpoints: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string };
+  oidcEndpoints: { redirectUri: string; loginUrl: string };
+  domains: string[];
+  tokens: ScimToken[];
+}
+
+export interface UserRow {
+  id: string;
+  userName: string;
+  displayName: string | null;
+  active: boolean;
+  email: string | null;
+  connectionId: string | null;
+}
+
+export interface GroupRow {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  connectionId: string | null;
+  memberCount: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  description: string | null;
+  scopes: string[];
+  deviceGroups: string[];
+  members: { idp: number; manual: number };
+}
+
+export interface Mapping {
+  id: string;
+  connectionId: string;
+  matchBy: 'id' | 'external_id' | 'display_name';
+  matchValue: string;
+  grantsMembership: boolean;
+  role: string | null;
+  teams: Array<{ id: string; name: string }>;
+  group: { id: string; displayName: string; members: number } | null;
+  warning: string | null;
+}
+
+export interface AccessSummary {
+  member: boolean;
+  role: string;
+  teams: string[];
+  scopes: string[];
+  deviceGroups: string[];
+}
+
+export interface Delta {
+  teams: string[];
+  scopes: string[];
+  deviceGroups: string[];
+}
+
+export interface Preview {
+  affectedUsers: number;
+  changedUsers: number;
+  truncated: boolean;
+  users: Array<{
+    userId: string;
+    userName: string;
+    before: AccessSummary;
+    after: AccessSummary;
+    gains: Delta;
+    losses: Delta;
+    changed: boolean;
+  }>;
+}
+
+export interface Explained {
+  userId: string;
+  userName: string;
+  active: boolean;
+  member: boolean;
+  role: string;
+  scopes: string[];
+  teams: Array<{ id: string; name: string }>;
+  deviceGroups: Array<{ name: string; actions: string[] }>;
+  explanation: string[];
+}
+
+export interface Catalog {
+  resources: string[];
+  actions: string[];
+  scopes: string[];
+}
+
+export interface AuditEvent {
+  id: string;
+  occurredAt: string;
+  actorType: string;
+  actorLabel: string | null;
+  action: string;
+  targetType: string | null;
+  targetLabel: string | null;
+  targetId: string | null;
+  data: Record<string, unknown> | null;
+}

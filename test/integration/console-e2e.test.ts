@@ -1,0 +1,185 @@
+/**
+ * The admin console in headless Chromium, as a new org's Owner meets it: the setup link,
+ * an Okta connection and its SCIM token (then users and groups pushed with that token), a
+ * team with scopes and a device group, a mapping saved after its preview, a user's access
+ * page with the explanation, the access checker, the audit log; and an Admin, who cannot
+ * reach the policy. A screenshot of each screen goes to test-artifacts/console/<dialect>/.
+ */
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { artifactDir, launchChromium } from '../support/chromium.js';
+import { testDialect } from '../support/test-database.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+type Json = Record<string, unknown>;
+
+describe('admin console in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const shots = artifactDir('console', testDialect());
+  let shot = 0;
+  const screenshot = async (p: Page, name: string): Promise<void> => {
+    shot += 1;
+    await p.screenshot({ path: path.join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchChromium();
+    page = await browser.newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('takes a new Owner from the setup link to a mapped group and an explained decision', async () => {
+    const s = server.running.services;
+    const link = await s.consoleAccess.issueLink(null, CLI_ACTOR);
+
+    // Setup link: name the organization, land on an empty connections page.
+    await page.goto(link.url);
+    await page.getByTestId('org-name-input').fill('Acme Factory');
+    await screenshot(page, 'setup-link');
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.waitForURL(/\/admin#\/connections$/);
+    await page.getByTestId('empty-state').waitFor();
+    expect(await page.getByTestId('org-name').textContent()).toBe('Acme Factory');
+    expect(page.url()).not.toContain(link.url.split('#')[1]);
+    await screenshot(page, 'connections-empty');
+
+    // An Okta connection, with the instructions and a SCIM token shown once.
+    await page.getByTestId('connection-kind').selectOption('okta');
+    await page.getByTestId('connection-name').fill('Okta');
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.getByText('SCIM connector base URL').waitFor();
+    await page.getByTestId('issue-token').click();
+    const token = (await page.getByTestId('scim-token-value').textContent())!;
+    expect(token).toMatch(/^ibscim_/);
+    await screenshot(page, 'connection-okta-token');
+    const connectionId = /#\/connections\/(.+)$/.exec(page.url())![1]!;
+
+    // The IdP pushes users and a group with that token.
+    const scim = async (method: string, p: string, body: unknown): Promise<Json> => {
+      const res = await fetch(`${server.url}/scim/v2${p}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBeLessThan(300);
+      return (await res.json()) as Json;
+    };
+    const ids: string[] = [];
+    for (const userName of ['dana@acme.example', 'eli@acme.example', 'fay@acme.example']) {
+      ids.push(
+        (await scim('POST', '/Users', { userName, displayName: userName.split('@')[0], active: true })).id as string,
+      );
+    }
+    await scim('POST', '/Groups', {
+      displayName: 'Lab Developers',
+      members: ids.slice(0, 2).map((value) => ({ value })),
+    });
+    await page.reload();
+    await page.getByText('Users received: 3').waitFor();
+    await screenshot(page, 'connection-status');
+
+    // A team with scopes from the grid and a device group.
+    await page.getByRole('link', { name: 'Teams' }).click();
+    await page.getByTestId('team-name').fill('lab-dev-users');
+    await page.getByLabel('devices:read-update').check();
+    await page.getByLabel('ci:read', { exact: true }).check();
+    await page.getByTestId('team-device-groups').fill('test-lab-devices');
+    await screenshot(page, 'team-new');
+    await page.getByRole('button', { name: 'Create team' }).click();
+    await page.waitForURL(/#\/teams\/lab-dev-users$/);
+    await screenshot(page, 'team-detail');
+
+    // A mapping, previewed before it is saved.
+    await page.getByRole('link', { name: 'Mappings' }).click();
+    await page.getByTestId('mapping-group').selectOption({ label: 'Lab Developers (2 members)' });
+    await page.getByLabel('lab-dev-users').check();
+    expect(await page.getByTestId('save-mapping').isDisabled()).toBe(true);
+    await page.getByTestId('preview-mapping').click();
+    const preview = page.getByTestId('mapping-preview');
+    await preview.waitFor();
+    expect(await preview.textContent()).toContain('2 user(s) in the group; 2 would change');
+    expect(await page.getByTestId('preview-users').textContent()).toContain('team lab-dev-users');
+    expect(await page.getByTestId('preview-users').textContent()).toContain(
+      'device group test-lab-devices: read-update',
+    );
+    await screenshot(page, 'mapping-preview');
+    expect(await s.mappings.list((await s.organizations.resolve('acme-factory')).id)).toEqual([]);
+    await page.getByTestId('save-mapping').click();
+    await page.getByTestId('mappings').waitFor();
+    expect(await page.getByTestId('mappings').textContent()).toContain('Lab Developers');
+    await screenshot(page, 'mappings');
+
+    // A user's access page with the explanation chain.
+    await page.getByRole('link', { name: 'Directory' }).click();
+    await page.getByTestId('directory-search').fill('dana');
+    await page.getByRole('link', { name: 'dana@acme.example' }).click();
+    const explanation = page.getByTestId('explanation');
+    await explanation.waitFor();
+    const chain = (await explanation.textContent())!;
+    expect(chain).toContain('Lab Developers');
+    expect(chain).toContain('lab-dev-users');
+    expect(await page.getByTestId('user-scopes').textContent()).toContain('ci:read');
+    expect(await page.getByTestId('user-device-groups').textContent()).toMatch(/test-lab-devices.*read-update/);
+    await screenshot(page, 'user-access');
+
+    // The access checker.
+    await page.getByRole('link', { name: 'Access checker' }).click();
+    await page.getByTestId('check-user').fill('dana@acme.example');
+    await page.getByTestId('check-scope').selectOption('devices:read-update');
+    await page.getByTestId('check-device-group').fill('test-lab-devices');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByText('Allowed.').waitFor();
+    await screenshot(page, 'access-check');
+    await page.getByTestId('check-user').fill('fay@acme.example');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByText('Denied.').waitFor();
+
+    // The audit log and the policy (an Owner's).
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByTestId('audit').getByText('mapping.created').waitFor();
+    await screenshot(page, 'audit');
+    await page.getByRole('link', { name: 'Policy' }).click();
+    await page.getByTestId('policy-form').waitFor();
+    await screenshot(page, 'policy');
+    expect(connectionId).toEqual(expect.any(String));
+  }, 90_000);
+
+  it('keeps an Admin out of the policy', async () => {
+    const s = server.running.services;
+    const org = await s.organizations.resolve('acme-factory');
+    const [connection] = await s.connections.list(org.id);
+    const user = await s.store.repos.users.findByUserName(org.id, 'eli@acme.example');
+    const group = (await s.store.repos.browse.groups(org.id, { q: 'lab developers', limit: 1 }))[0]!;
+    await s.mappings
+      .create(org.id, { connectionId: connection!.id, group: group.id, role: 'Admin' }, CLI_ACTOR)
+      .catch(async () => {
+        const [m] = await s.mappings.list(org.id);
+        await s.mappings.update(org.id, m!.id, { role: 'Admin' }, CLI_ACTOR);
+      });
+    const { token } = await s.sessions.start({
+      orgId: org.id,
+      userId: user!.id,
+      connectionId: connection!.id,
+      protocol: 'saml',
+    });
+    const context = await browser.newContext();
+    await context.addCookies([{ name: 'ib_session', value: token, url: server.url }]);
+    const adminPage = await context.newPage();
+    await adminPage.goto(`${server.url}/admin#/connections`);
+    await adminPage.getByRole('link', { name: 'Teams' }).waitFor();
+    expect(await adminPage.getByRole('link', { name: 'Policy' }).count()).toBe(0);
+    await adminPage.goto(`${server.url}/admin#/policy`);
+    await adminPage.getByTestId('forbidden').waitFor();
+    expect(await adminPage.getByTestId('forbidden').textContent()).toMatch(/Owner/);
+    await screenshot(adminPage, 'admin-policy-forbidden');
+    await context.close();
+  }, 60_000);
+});
