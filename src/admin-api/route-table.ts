@@ -86,6 +86,29 @@ export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+/**
+ * A cursor page of a list the service holds whole (connections, teams, mappings: hundreds,
+ * not millions), in the order of `key` (then id), so pages stay stable while items change.
+ */
+export function pageOf<T extends { id: string }>(
+  all: readonly T[],
+  key: (item: T) => string,
+  cursor: string | undefined,
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
+  const after = decodeCursor(cursor, ['name', 'id']);
+  const sorted = all
+    .map((item) => ({ item, k: key(item).toLowerCase() }))
+    .sort((a, b) => (a.k === b.k ? (a.item.id < b.item.id ? -1 : 1) : a.k < b.k ? -1 : 1));
+  const rest = after ? sorted.filter((x) => x.k > after.name || (x.k === after.name && x.item.id > after.id)) : sorted;
+  const chosen = rest.slice(0, limit);
+  const last = chosen[chosen.length - 1];
+  return {
+    items: chosen.map((x) => x.item),
+    nextCursor: rest.length > limit && last ? encodeCursor({ name: last.k, id: last.item.id }) : null,
+  };
+}
+
 export function encodeCursor(position: Readonly<Record<string, string>>): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }

@@ -315,6 +315,19 @@ function buildProgram(io: CliIo, config: () => Config): Command {
       );
       printResult(io, opts.json, revoked, () => `revoked SCIM token ${revoked.id} (${revoked.prefix})`);
     });
+  scimToken
+    .command('rotate')
+    .description('issue a new token for the same connection and revoke this one (update the IdP at once)')
+    .argument('<id>', 'token id')
+    .addOption(jsonOption())
+    .action(async (id: string, opts: JsonOption) => {
+      const rotated = await withServices(config(), async (s) =>
+        s.scimTokens.rotate(await s.scimTokens.ownerOf(id), id, CLI_ACTOR),
+      );
+      printResult(io, opts.json, rotated, () =>
+        [`SCIM token ${rotated.id} replaces ${rotated.revoked} (shown once):`, rotated.token].join('\n'),
+      );
+    });
 
   const adminToken = program.command('admin-token').description('admin API tokens of an organization');
   adminToken

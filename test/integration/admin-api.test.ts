@@ -105,6 +105,36 @@ describe('admin API', () => {
       expect((await owner.request<Json>('PUT', '/policy', { deniedScopes: [] })).body.deniedScopes).toEqual([]);
     });
 
+    it('guards every route: 401 without credentials, 403 for a User token, 403 for an Admin on Owner routes', async () => {
+      const document = (await (await fetch(`${server.url}/admin/api/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, Json>>;
+      };
+      const anonymous = adminClient(server.url, {});
+      for (const [p, methods] of Object.entries(document.paths)) {
+        for (const [method, op] of Object.entries(methods)) {
+          if (op['x-required-role'] === 'none') continue;
+          const concrete = p.replace(/\{[^}]+\}/g, 'x');
+          const body = method === 'get' || method === 'delete' ? undefined : {};
+          const who = `${method.toUpperCase()} ${p}`;
+          expect([who, (await anonymous.request(method.toUpperCase(), concrete, body)).status]).toEqual([who, 401]);
+          expect([who, (await userToken.request(method.toUpperCase(), concrete, body)).status]).toEqual([who, 403]);
+          if (op['x-required-role'] === 'Owner') {
+            expect([who, (await admin.request(method.toUpperCase(), concrete, body)).status]).toEqual([who, 403]);
+          }
+        }
+      }
+    });
+
+    it('lets an Owner issue admin tokens that work at once, with the role asked for', async () => {
+      const issued = await owner.request<{ token: string }>('POST', '/admin-tokens', {
+        role: 'Admin',
+        description: 'CI',
+      });
+      expect(issued.status).toBe(201);
+      const me = await adminClient(server.url, { token: issued.body.token }).request<Json>('GET', '/session');
+      expect(me.body.role).toBe('Admin');
+    });
+
     it('tells who is calling through /session', async () => {
       const res = await admin.request<Json>('GET', '/session');
       expect(res.status).toBe(200);
@@ -316,6 +346,18 @@ describe('admin API', () => {
   });
 
   describe('teams, mappings and access', () => {
+    it('pages teams by cursor in name order and filters them by name', async () => {
+      for (const name of ['page-b', 'page-a', 'page-c']) await admin.request('POST', '/teams', { name });
+      const first = await admin.request<{ items: Json[]; nextCursor: string | null }>('GET', '/teams?q=page-&limit=2');
+      expect(first.body.items.map((t) => t.name)).toEqual(['page-a', 'page-b']);
+      const rest = await admin.request<{ items: Json[]; nextCursor: string | null }>(
+        'GET',
+        `/teams?q=page-&limit=2&cursor=${first.body.nextCursor!}`,
+      );
+      expect(rest.body).toEqual({ items: [expect.objectContaining({ name: 'page-c' })], nextCursor: null });
+      for (const name of ['page-a', 'page-b', 'page-c']) await admin.request('DELETE', `/teams/${name}`);
+    });
+
     it('offers the scope catalog as resources × actions', async () => {
       const res = await admin.request<Json>('GET', '/catalog');
       expect(res.body.resources).toEqual(expect.arrayContaining(['ci', 'devices']));

@@ -88,6 +88,18 @@ describe('CLI for console operations', () => {
     expect((await cli(env, 'audit', 'export', '--org', orgId, '--since', 'yesterday-ish')).code).toBe(2);
   });
 
+  it('rotates a SCIM token: the new one authenticates, the old one no longer does', async () => {
+    const issued = await cli(env, 'scim-token', 'issue', '--connection', connection, '--json');
+    const old = issued.json<{ id: string; token: string }>();
+    const rotated = await cli(env, 'scim-token', 'rotate', old.id, '--json');
+    expect(rotated.code).toBe(0);
+    const fresh = rotated.json<{ id: string; token: string; revoked: string }>();
+    expect(fresh.revoked).toBe(old.id);
+    await expect(services.scimTokens.authenticate(fresh.token)).resolves.toMatchObject({ connectionId: connection });
+    await expect(services.scimTokens.authenticate(old.token)).rejects.toMatchObject({ status: 401 });
+    expect((await cli(env, 'scim-token', 'rotate', old.id)).code).toBe(2);
+  });
+
   it('issues a setup link for an org, which signs its holder in as Owner', async () => {
     const out = await cli(env, 'setup-link', '--org', orgId, '--json');
     expect(out.code).toBe(0);

@@ -31,7 +31,7 @@ function statusLine(c: ConnectionSummary): HTMLElement {
 }
 
 export async function connectionsPage(ctx: PageContext): Promise<void> {
-  const { items } = await api<{ items: ConnectionSummary[] }>('GET', '/connections');
+  const { items } = await api<{ items: ConnectionSummary[] }>('GET', '/connections?limit=500');
   const owner = ctx.session.role === 'Owner';
   ctx.main.append(h('h1', {}, 'Connections'));
   if (items.length === 0) {

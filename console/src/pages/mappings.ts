@@ -41,9 +41,9 @@ function previewTable(p: Preview): HTMLElement {
 
 export async function mappingsPage(ctx: PageContext): Promise<void> {
   const [{ items: mappings }, { items: connections }, { items: teams }] = await Promise.all([
-    api<{ items: Mapping[] }>('GET', '/mappings'),
-    api<{ items: ConnectionSummary[] }>('GET', '/connections'),
-    api<{ items: Team[] }>('GET', '/teams'),
+    api<{ items: Mapping[] }>('GET', '/mappings?limit=500'),
+    api<{ items: ConnectionSummary[] }>('GET', '/connections?limit=500'),
+    api<{ items: Team[] }>('GET', '/teams?limit=500'),
   ]);
   const connectionName = new Map(connections.map((c) => [c.id, c.name]));
   const reload = (): void => {

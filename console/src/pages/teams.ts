@@ -44,7 +44,7 @@ const splitList = (text: string): string[] =>
 
 export async function teamsPage(ctx: PageContext): Promise<void> {
   const [{ items }, catalog] = await Promise.all([
-    api<{ items: Team[] }>('GET', '/teams'),
+    api<{ items: Team[] }>('GET', '/teams?limit=500'),
     api<Catalog>('GET', '/catalog'),
   ]);
   ctx.main.append(h('h1', {}, 'Teams'));

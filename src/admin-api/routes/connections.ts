@@ -5,7 +5,7 @@ import { InvalidInputError, NotFoundError } from '../../domain/errors/index.js';
 import { fetchIdpMetadata } from '../../admin/idp-metadata-fetch.js';
 import { parseIdpMetadata } from '../../sso/idp-metadata.js';
 import type { AdminApiDeps } from '../deps.js';
-import { route, type AdminRoute } from '../route-table.js';
+import { PageQuery, page, pageOf, route, type AdminRoute } from '../route-table.js';
 import {
   ConnectionDetail,
   ConnectionKind,
@@ -106,10 +106,19 @@ export function connectionRoutes({ services, box, publicUrl }: AdminApiDeps): Ad
       summary: 'List connections with their live status',
       tag: 'connections',
       role: 'Admin',
-      response: z.object({ items: z.array(ConnectionSummary) }),
-      handle: async ({ caller }) => ({
-        items: await summaries(caller.orgId, await services.connections.list(caller.orgId)),
-      }),
+      query: PageQuery.extend({ q: z.string().max(200).optional().describe('part of the name') }),
+      response: page(ConnectionSummary),
+      handle: async ({ caller, query }) => {
+        const all = await services.connections.list(caller.orgId);
+        const q = query.q?.toLowerCase();
+        const chosen = pageOf(
+          q ? all.filter((c) => c.name.toLowerCase().includes(q)) : all,
+          (c) => c.name,
+          query.cursor,
+          query.limit,
+        );
+        return { items: await summaries(caller.orgId, chosen.items), nextCursor: chosen.nextCursor };
+      },
     }),
     route({
       method: 'post',

@@ -8,7 +8,7 @@ import { previewMappingChange } from '../../admin/mapping-preview.js';
 import { ForbiddenError } from '../../domain/errors/index.js';
 import type { GroupMapping } from '../../domain/team.js';
 import type { AdminApiDeps } from '../deps.js';
-import { route, type AdminCaller, type AdminRoute } from '../route-table.js';
+import { PageQuery, page, pageOf, route, type AdminCaller, type AdminRoute } from '../route-table.js';
 import { Id, Mapping, MappingMatch, MappingPreview, Role } from '../schemas.js';
 
 const MappingBody = z.object({
@@ -69,12 +69,23 @@ export function mappingRoutes({ services }: AdminApiDeps): AdminRoute[] {
       summary: 'List group mappings',
       tag: 'mappings',
       role: 'Admin',
-      query: z.object({ connectionId: Id.optional() }),
-      response: z.object({ items: z.array(Mapping) }),
+      query: PageQuery.extend({
+        connectionId: Id.optional(),
+        q: z.string().max(200).optional().describe('part of the matched value or group name'),
+      }),
+      response: page(Mapping),
       handle: async ({ caller, query }) => {
         const all = await services.mappings.list(caller.orgId);
-        const chosen = query.connectionId ? all.filter((m) => m.connectionId === query.connectionId) : all;
-        return { items: await Promise.all(chosen.map((m) => view(caller.orgId, m))) };
+        const views = await Promise.all(
+          all
+            .filter((m) => !query.connectionId || m.connectionId === query.connectionId)
+            .map((m) => view(caller.orgId, m)),
+        );
+        const q = query.q?.toLowerCase();
+        const chosen = q
+          ? views.filter((m) => `${m.matchValue} ${m.group?.displayName ?? ''}`.toLowerCase().includes(q))
+          : views;
+        return pageOf(chosen, (m) => m.group?.displayName ?? m.matchValue, query.cursor, query.limit);
       },
     }),
     route({

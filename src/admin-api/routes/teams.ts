@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { everyScope } from '../../access/scope.js';
 import type { AdminApiDeps } from '../deps.js';
-import { route, type AdminRoute } from '../route-table.js';
+import { PageQuery, page, pageOf, route, type AdminRoute } from '../route-table.js';
 import { Id, Team } from '../schemas.js';
 
 const TeamParams = z.object({ team: Id.describe('team id or name') });
@@ -32,8 +32,18 @@ export function teamRoutes({ services }: AdminApiDeps): AdminRoute[] {
       summary: 'List teams',
       tag: 'teams',
       role: 'Admin',
-      response: z.object({ items: z.array(Team) }),
-      handle: async ({ caller }) => ({ items: await teams.list(caller.orgId) }),
+      query: PageQuery.extend({ q: z.string().max(200).optional().describe('part of the name') }),
+      response: page(Team),
+      handle: async ({ caller, query }) => {
+        const all = await teams.list(caller.orgId);
+        const q = query.q?.toLowerCase();
+        return pageOf(
+          q ? all.filter((t) => t.name.toLowerCase().includes(q)) : all,
+          (t) => t.name,
+          query.cursor,
+          query.limit,
+        );
+      },
     }),
     route({
       method: 'post',
