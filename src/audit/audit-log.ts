@@ -3,6 +3,7 @@
  * change, so the event and the change commit or roll back together.
  */
 import { randomUUID } from 'node:crypto';
+import type { AuditEvent } from '../store/repositories/audit-events.js';
 import type { Repositories } from '../store/store.js';
 import { nowIso } from '../store/rows.js';
 import type { Actor } from './actor.js';
@@ -14,7 +15,12 @@ export interface AuditEntry {
 }
 
 export async function recordAudit(repos: Repositories, orgId: string, actor: Actor, entry: AuditEntry): Promise<void> {
-  await repos.audit.append({
+  await repos.audit.append(auditEvent(orgId, actor, entry));
+}
+
+/** The event `recordAudit` writes, for writers that insert it together with their change. */
+export function auditEvent(orgId: string, actor: Actor, entry: AuditEntry): AuditEvent {
+  return {
     id: randomUUID(),
     orgId,
     occurredAt: nowIso(),
@@ -27,5 +33,5 @@ export async function recordAudit(repos: Repositories, orgId: string, actor: Act
     targetLabel: entry.target?.label ?? null,
     requestId: actor.requestId,
     data: entry.data ?? null,
-  });
+  };
 }

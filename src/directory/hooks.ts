@@ -21,6 +21,8 @@ export type DirectoryChange =
 
 export interface DirectoryHooks {
   afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void>;
+  /** Kinds of change `afterChange` does nothing for: their writers may skip the call (and its transaction). */
+  readonly ignores?: ReadonlySet<DirectoryChange['kind']>;
 }
 
 export const NO_DIRECTORY_HOOKS: DirectoryHooks = { afterChange: () => Promise.resolve() };

@@ -10,6 +10,7 @@ import type { Repositories } from '../store/store.js';
 import type { DirectoryChange, DirectoryHooks } from './hooks.js';
 
 export const TEAM_SYNC_HOOKS: DirectoryHooks = {
+  ignores: new Set(['users_created', 'groups_created']),
   async afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
     switch (change.kind) {
       case 'users_created':

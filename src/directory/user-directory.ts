@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../audit/actor.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { auditEvent, recordAudit } from '../audit/audit-log.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { UserPageResult } from '../store/repositories/directory-users.js';
@@ -51,23 +51,29 @@ export class UserDirectory {
   ) {}
 
   async create(scope: ConnectionScope, input: UserInput, actor: Actor): Promise<DirectoryUser> {
+    const at = nowIso();
+    const user: DirectoryUser = {
+      ...input,
+      id: randomUUID(),
+      orgId: scope.orgId,
+      connectionId: scope.connectionId,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const entry = {
+      action: 'user.created',
+      target: { type: 'user', id: user.id, label: user.userName },
+      data: { connectionId: scope.connectionId, active: user.active },
+    };
+    if (this.hooks.ignores?.has('users_created')) {
+      // Nothing else to bring in step: the user, its values and its audit event in one write.
+      await this.store.repos.users.insertWithAudit(user, auditEvent(scope.orgId, actor, entry));
+      return user;
+    }
     return this.store.transaction(async (repos) => {
-      const at = nowIso();
-      const user: DirectoryUser = {
-        ...input,
-        id: randomUUID(),
-        orgId: scope.orgId,
-        connectionId: scope.connectionId,
-        version: 1,
-        createdAt: at,
-        updatedAt: at,
-      };
       await repos.users.insert(user);
-      await recordAudit(repos, scope.orgId, actor, {
-        action: 'user.created',
-        target: { type: 'user', id: user.id, label: user.userName },
-        data: { connectionId: scope.connectionId, active: user.active },
-      });
+      await recordAudit(repos, scope.orgId, actor, entry);
       await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: [user.id] });
       return user;
     });

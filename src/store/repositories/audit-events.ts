@@ -39,7 +39,12 @@ export class AuditEventRepository {
   constructor(private readonly db: Knex) {}
 
   async append(e: AuditEvent): Promise<void> {
-    const insert = this.db('audit_events').insert({
+    await prepared(this.db, this.insertQuery(e));
+  }
+
+  /** The INSERT of one event (also run as part of a larger statement). */
+  insertQuery(e: AuditEvent): Knex.QueryBuilder {
+    return this.db('audit_events').insert({
       id: e.id,
       org_id: e.orgId,
       occurred_at: e.occurredAt,
@@ -53,7 +58,6 @@ export class AuditEventRepository {
       request_id: e.requestId,
       data: toJson(e.data),
     });
-    await prepared(this.db, insert);
   }
 
   /** Newest first. */
