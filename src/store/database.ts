@@ -123,9 +123,33 @@ function explainConnectError(error: unknown, url: string): Error {
   return new Error(`Cannot connect to PostgreSQL at ${where}: ${(error as Error).message}`, { cause: error });
 }
 
+/** Key of the session advisory lock that lets one migrator run at a time ('ib-migr'). */
+export const MIGRATION_LOCK_KEY = 0x69622d6d69677200n;
+
+/**
+ * Applies pending migrations. On PostgreSQL, instances booting together take turns: each
+ * holds a session advisory lock (on a connection of its own, so run this against
+ * PostgreSQL itself, not a transaction-pooling PgBouncer) while it migrates, and the ones
+ * that waited find nothing left to apply. Knex's own lock table would make them fail.
+ */
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(MIGRATION_CONFIG)) as [number, string[]];
-  return applied;
+  const run = async (): Promise<string[]> => {
+    const [, applied] = (await db.migrate.latest(MIGRATION_CONFIG)) as [number, string[]];
+    return applied;
+  };
+  if (dialectOf(db) !== 'pg') return run();
+  const connection = db.client.config.connection as { connectionString: string };
+  const lock = new pg.Client({
+    connectionString: connection.connectionString,
+    application_name: 'identity-bridge migrate',
+  });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    return await run();
+  } finally {
+    await lock.end();
+  }
 }
 
 export async function migrateRollback(db: Knex, all = false): Promise<string[]> {
