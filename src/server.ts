@@ -19,6 +19,7 @@ import { AccessChangeFeed } from './store/access-change-feed.js';
 import { openStore } from './store/open-store.js';
 import { startPlannerStatistics } from './store/planner-statistics.js';
 import type { Logger } from './telemetry/logger.js';
+import { watchPool, type PoolLike } from './telemetry/metrics.js';
 
 export interface RunningServer {
   readonly server: Server;
@@ -49,6 +50,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   });
   const services = createServices(store, undefined, config.publicUrl);
   const stopStatistics = startPlannerStatistics(store.db, dbLogger);
+  const unwatchPool = watchPool((store.db.client as { pool: PoolLike }).pool);
   const feed =
     config.database.client === 'pg'
       ? new AccessChangeFeed(config.database.listenUrl ?? config.database.url, {
@@ -108,6 +110,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         server.closeIdleConnections();
       });
       stopStatistics();
+      unwatchPool();
       await feed?.stop();
       await store.db.destroy();
     })());

@@ -6,7 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { STATUS_CODES } from 'node:http';
 import type { z } from 'zod';
-import { AppError, UnavailableError } from '../domain/errors/index.js';
+import { AppError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { normaliseError } from '../http/error-handler.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -44,7 +44,8 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, ne
   }
   const e = normaliseError(error);
   if (e.status >= 500) req.log?.error({ err: error }, 'admin API request failed');
-  if (e instanceof UnavailableError) res.setHeader('Retry-After', String(e.retryAfterSeconds));
+  const retryAfter = retryAfterSecondsOf(e);
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge admin"');
   res
     .status(e.status)

@@ -4,6 +4,7 @@
  * RFC 9457 problem+json.
  */
 import express, { Router } from 'express';
+import { rememberMount } from '../http/request-metrics.js';
 import { adminCaller, type CallerDeps } from './caller.js';
 import type { AdminApiDeps } from './deps.js';
 import { mountRoutes } from './mount.js';
@@ -42,10 +43,12 @@ export function adminApiRouter(deps: AdminApiDeps & { csrfKey: string }): Router
     publicUrl: deps.publicUrl,
   };
   const router = Router();
+  router.use(rememberMount);
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
   const v1 = Router();
+  v1.use(rememberMount);
   v1.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
   mountRoutes(
     v1,

@@ -30,6 +30,14 @@ export interface Config {
   readonly migrateOnStart: boolean;
   readonly trustProxy: boolean;
   readonly shutdownTimeoutMs: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+  /** Requests per minute per SCIM token, shared by every instance (0: no limit). */
+  readonly scimRateLimit: number;
+  /** Sign-in requests per minute per client IP, shared by every instance (0: no limit). */
+  readonly signInRateLimit: number;
+  /** A request still unanswered after this long gets 503 (SCIM body on SCIM routes). */
+  readonly requestTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -92,6 +100,10 @@ const envSchema = z.object({
     .int({ message: 'must be a whole number' })
     .min(0, { message: 'must not be negative' })
     .default(25_000),
+  METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  SCIM_RATE_LIMIT: z.coerce.number({ message: 'must be a number' }).int().min(0).default(6000),
+  SIGN_IN_RATE_LIMIT: z.coerce.number({ message: 'must be a number' }).int().min(0).default(600),
+  REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000).default(30_000),
 });
 
 /** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
@@ -149,5 +161,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     migrateOnStart: e.MIGRATE_ON_START,
     trustProxy: e.TRUST_PROXY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: e.METRICS_TOKEN,
+    scimRateLimit: e.SCIM_RATE_LIMIT,
+    signInRateLimit: e.SIGN_IN_RATE_LIMIT,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };
 }

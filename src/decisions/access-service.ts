@@ -19,6 +19,10 @@ import { NotFoundError } from '../domain/errors/index.js';
 import type { AccessChange, AccessChangeFeed } from '../store/access-change-feed.js';
 import type { StoredUserFacts } from '../store/repositories/access-facts.js';
 import type { Repositories, Store } from '../store/store.js';
+import { accessDecisions } from '../telemetry/metrics.js';
+
+const ALLOWED = accessDecisions.labels({ result: 'allowed' });
+const DENIED = accessDecisions.labels({ result: 'denied' });
 
 export interface Explained extends EffectiveAccess {
   readonly explanation: readonly string[];
@@ -84,7 +88,9 @@ export class AccessService {
 
   async check(orgId: string, user: string, question: AccessQuestion): Promise<AccessDecision & { userId: string }> {
     const { facts, config } = await this.load(orgId, user);
-    return { ...decide(config.policy, evaluateAccess(config, facts), question), userId: facts.id };
+    const decision = decide(config.policy, evaluateAccess(config, facts), question);
+    (decision.allowed ? ALLOWED : DENIED).inc();
+    return { ...decision, userId: facts.id };
   }
 
   async explain(orgId: string, user: string): Promise<Explained> {

@@ -7,39 +7,44 @@
  * for the users or the org named, so the next decision anywhere uses it.
  */
 import type { Repositories } from '../store/store.js';
+import { accessRecompute, timed } from '../telemetry/metrics.js';
 import type { DirectoryChange, DirectoryHooks } from './hooks.js';
 
 export const TEAM_SYNC_HOOKS: DirectoryHooks = {
   ignores: new Set(['users_created', 'groups_created']),
-  async afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
-    switch (change.kind) {
-      case 'users_created':
-      case 'groups_created':
-        // A new user is in no group and in no instance's cache; a new group's members (if
-        // any) follow as members_changed. Nothing to bring in step yet.
-        return;
-      case 'users_upserted':
-      case 'users_deleted':
-        // A user's own attributes do not select teams; deleting cascades to their memberships.
-        // Their active flag and userName do reach decisions: drop what instances cached.
-        await repos.accessChanges.announce(orgId, change.userIds);
-        return;
-      case 'groups_upserted':
-        // A rename or a new externalId may start or stop matching a mapping.
-        for (const groupId of change.groupIds) await repos.idpTeams.reconcile(orgId, { groupId });
-        await repos.accessChanges.announce(orgId, null);
-        return;
-      case 'group_deleted':
-        await repos.idpTeams.reconcile(orgId, { userIds: change.formerMemberIds });
-        await repos.accessChanges.announce(orgId, null);
-        return;
-      case 'members_changed': {
-        if (!(await repos.idpTeams.groupIsMapped(orgId, change.groupId))) return;
-        const userIds = [...change.added, ...change.removed];
-        await repos.idpTeams.reconcile(orgId, { userIds });
-        await repos.accessChanges.announce(orgId, userIds);
-        return;
-      }
-    }
+  afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
+    return timed(accessRecompute, change.kind, () => bringInStep(repos, orgId, change));
   },
 };
+
+async function bringInStep(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
+  switch (change.kind) {
+    case 'users_created':
+    case 'groups_created':
+      // A new user is in no group and in no instance's cache; a new group's members (if
+      // any) follow as members_changed. Nothing to bring in step yet.
+      return;
+    case 'users_upserted':
+    case 'users_deleted':
+      // A user's own attributes do not select teams; deleting cascades to their memberships.
+      // Their active flag and userName do reach decisions: drop what instances cached.
+      await repos.accessChanges.announce(orgId, change.userIds);
+      return;
+    case 'groups_upserted':
+      // A rename or a new externalId may start or stop matching a mapping.
+      for (const groupId of change.groupIds) await repos.idpTeams.reconcile(orgId, { groupId });
+      await repos.accessChanges.announce(orgId, null);
+      return;
+    case 'group_deleted':
+      await repos.idpTeams.reconcile(orgId, { userIds: change.formerMemberIds });
+      await repos.accessChanges.announce(orgId, null);
+      return;
+    case 'members_changed': {
+      if (!(await repos.idpTeams.groupIsMapped(orgId, change.groupId))) return;
+      const userIds = [...change.added, ...change.removed];
+      await repos.idpTeams.reconcile(orgId, { userIds });
+      await repos.accessChanges.announce(orgId, userIds);
+      return;
+    }
+  }
+}

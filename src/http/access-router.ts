@@ -11,6 +11,7 @@ import type { AdminPrincipal, AdminTokenService } from '../admin/admin-tokens.js
 import type { AccessService } from '../decisions/access-service.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import { InvalidInputError, UnauthenticatedError } from '../domain/errors/index.js';
+import { rememberMount } from './request-metrics.js';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -39,6 +40,7 @@ export function accessRouter(deps: {
   accessTokens: AccessTokenService;
 }): Router {
   const router = Router();
+  router.use(rememberMount);
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     try {

@@ -10,6 +10,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { scimRouter } from '../scim/router.js';
 import { healthRouter } from './health.js';
+import { metricsRouter } from './metrics-route.js';
 import { ssoRouter } from './sso-router.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import type { OidcLogin } from '../sso/oidc-login.js';
@@ -17,6 +18,7 @@ import type { SamlLogin } from '../sso/saml-login.js';
 import { accessRouter } from './access-router.js';
 import { adminApiRouter } from '../admin-api/router.js';
 import { consoleRouter } from './console-router.js';
+import { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
 import type { SecretBox } from '../sso/secret-box.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 
@@ -57,6 +59,7 @@ export function buildApp(deps: AppDeps): Express {
       users: services.users,
       groups: services.groups,
       db: services.store.db,
+      limiter: new SharedRateLimiter(services.store.repos.rateLimits, config.scimRateLimit),
       recordError: (orgId, connectionId, error) =>
         services.store.repos.connections.recordScimError(orgId, connectionId, error),
     }),
@@ -81,8 +84,18 @@ export function buildApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(json);
   app.use(healthRouter(services.store.db));
+  app.use(metricsRouter(config.metricsToken));
   if (deps.consoleRoot) app.use('/admin', consoleRouter(deps.consoleRoot));
-  app.use(ssoRouter({ services, oidc, saml, accessTokens, publicUrl: config.publicUrl }));
+  app.use(
+    ssoRouter({
+      services,
+      oidc,
+      saml,
+      accessTokens,
+      publicUrl: config.publicUrl,
+      signInLimiter: new SharedRateLimiter(services.store.repos.rateLimits, config.signInRateLimit),
+    }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler);

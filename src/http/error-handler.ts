@@ -4,7 +4,7 @@
  * the request id to quote, and the details go to the log.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, UnavailableError } from '../domain/errors/index.js';
+import { AppError, UnavailableError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { isDatabaseUnavailable, isInvalidDataError } from './database-errors.js';
 
 export interface ErrorBody {
@@ -48,7 +48,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   const appError = normaliseError(error);
   const requestId = String(req.id ?? '');
   if (appError.status >= 500) req.log?.error({ err: error }, 'request failed');
-  if (appError instanceof UnavailableError) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+  const retryAfter = retryAfterSecondsOf(appError);
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   const body: ErrorBody = {
     error: {
       code: appError.code,

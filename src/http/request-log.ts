@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { redactUrl, type Logger } from '../telemetry/logger.js';
 import { requestIdOf } from './request-id.js';
+import { recordRequest } from './request-metrics.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -38,6 +39,13 @@ export function requestLog(logger: Logger): RequestHandler {
     bindLogger(req, logger, id);
     const started = performance.now();
     res.once('finish', () => {
+      recordRequest(
+        req,
+        res.statusCode,
+        res.locals.mount,
+        res.locals.scim?.scope.connectionId,
+        (performance.now() - started) / 1000,
+      );
       if (QUIET_PATHS.has(req.path)) return;
       const status = res.statusCode;
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';

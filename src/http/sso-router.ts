@@ -7,6 +7,9 @@
 import express, { Router, type Request, type Response } from 'express';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Services } from '../services.js';
+import type { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
+import { signInRateLimit } from './rate-limit.js';
+import { ssoLogins } from '../telemetry/metrics.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import { safeReturnTo, type OidcLogin } from '../sso/oidc-login.js';
 import type { SamlLogin } from '../sso/saml-login.js';
@@ -25,6 +28,8 @@ export interface SsoRouterDeps {
   readonly saml: SamlLogin;
   readonly accessTokens: AccessTokenService;
   readonly publicUrl: string;
+  /** Per-IP budget of the sign-in routes, shared by every instance. */
+  readonly signInLimiter?: SharedRateLimiter;
 }
 
 function escapeHtml(text: string): string {
@@ -46,11 +51,18 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith('https:');
   const { services, oidc, saml } = deps;
+  if (deps.signInLimiter) {
+    router.use(
+      ['/login', '/sso/:connection/oidc', '/sso/:connection/saml/login', '/sso/:connection/saml/acs'],
+      signInRateLimit(deps.signInLimiter),
+    );
+  }
 
   /** A new session for a new sign-in: any session this browser had is ended, never reused. */
   const startSession = async (req: Request, res: Response, session: NewSession): Promise<void> => {
     await services.sessions.end(cookieOf(req, SESSION_COOKIE));
     const started = await services.sessions.start(session);
+    ssoLogins.inc({ protocol: session.protocol, result: 'success' });
     setCookie(res, SESSION_COOKIE, started.token, { path: '/', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure });
   };
 
@@ -58,6 +70,7 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
   const refused = async (req: Request, res: Response, protocol: string, error: SignInRefused): Promise<void> => {
     const connection = String(req.params.connection);
     req.log.warn({ reason: error.reason, connection, protocol }, 'sign-in refused');
+    ssoLogins.inc({ protocol, result: 'refused' });
     const orgId = CONNECTION_ID.test(connection)
       ? await services.store.repos.connections.ownerOf(connection)
       : undefined;

@@ -8,6 +8,9 @@
  * tenant, and a request only ever sees its own connection's users and groups.
  * Every response is application/scim+json; every error is an RFC 7644 §3.12 body.
  */
+import type { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
+import { takeOrRefuse } from '../http/rate-limit.js';
+import { rememberMount } from '../http/request-metrics.js';
 import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import type { ScimTokenService } from '../admin/scim-tokens.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
@@ -39,6 +42,8 @@ export interface ScimRouterDeps {
   readonly groups: GroupDirectory;
   readonly db: Knex;
   /** Remembers an error answered to a connection's IdP (its status in the console). */
+  /** Per-token budget, shared by every instance. */
+  readonly limiter?: SharedRateLimiter;
   readonly recordError?: (
     orgId: string,
     connectionId: string,
@@ -97,6 +102,7 @@ function projectionOf(source: Record<string, unknown>): ReturnType<typeof parseP
 export function scimRouter(deps: ScimRouterDeps): Router {
   const baseUrl = `${deps.publicUrl}/scim/v2`;
   const router = Router({ caseSensitive: false });
+  router.use(rememberMount);
 
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
@@ -107,6 +113,7 @@ export function scimRouter(deps: ScimRouterDeps): Router {
     }
     try {
       const principal = await deps.tokens.authenticate(m[1]!);
+      if (deps.limiter) await takeOrRefuse(deps.limiter, 'scim', principal.tokenId);
       res.locals.scim = {
         scope: { orgId: principal.orgId, connectionId: principal.connectionId },
         actor: {

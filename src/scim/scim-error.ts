@@ -3,7 +3,7 @@
  * may be shown. `toScimError` maps every other error (domain errors, body-parser errors,
  * database outages) onto one, so no SCIM route ever answers with anything but this shape.
  */
-import { AppError, UnavailableError } from '../domain/errors/index.js';
+import { AppError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { normaliseError } from '../http/error-handler.js';
 import { URN } from './urns.js';
 
@@ -64,7 +64,5 @@ export function scimErrorBody(error: ScimError): ScimErrorBody {
 }
 
 export function retryAfterOf(error: unknown): number | undefined {
-  if (error instanceof UnavailableError) return error.retryAfterSeconds;
-  const app = normaliseError(error);
-  return app instanceof UnavailableError ? app.retryAfterSeconds : undefined;
+  return retryAfterSecondsOf(error) ?? retryAfterSecondsOf(normaliseError(error));
 }

@@ -8,6 +8,7 @@ import * as initialSchema from '../../migrations/20261123190000-initial-schema.j
 import * as scimListingIndexes from '../../migrations/20261123200000-scim-listing-indexes.js';
 import * as accessModel from '../../migrations/20261124120000-access-model.js';
 import * as adminConsole from '../../migrations/20261201120000-admin-console.js';
+import * as rateLimits from '../../migrations/20261201180000-rate-limits.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module:
   { name: '20261123200000-scim-listing-indexes', module: scimListingIndexes },
   { name: '20261124120000-access-model', module: accessModel },
   { name: '20261201120000-admin-console', module: adminConsole },
+  { name: '20261201180000-rate-limits', module: rateLimits },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -10,6 +10,7 @@ import { AuditEventRepository } from './repositories/audit-events.js';
 import { ConnectionRepository } from './repositories/connections.js';
 import { ConsoleAccessRepository } from './repositories/console-access.js';
 import { DirectoryBrowseRepository } from './repositories/directory-browse.js';
+import { RateLimitRepository } from './repositories/rate-limits.js';
 import { AdminTokenRepository, ScimTokenRepository } from './repositories/credentials.js';
 import { DirectoryGroupRepository } from './repositories/directory-groups.js';
 import { DirectoryUserRepository } from './repositories/directory-users.js';
@@ -42,6 +43,7 @@ export interface Repositories {
   readonly audit: AuditEventRepository;
   readonly consoleAccess: ConsoleAccessRepository;
   readonly browse: DirectoryBrowseRepository;
+  readonly rateLimits: RateLimitRepository;
 }
 
 export function createRepositories(db: Knex): Repositories {
@@ -66,6 +68,7 @@ export function createRepositories(db: Knex): Repositories {
     audit: new AuditEventRepository(db),
     consoleAccess: new ConsoleAccessRepository(db),
     browse: new DirectoryBrowseRepository(db),
+    rateLimits: new RateLimitRepository(db),
   };
 }
 

@@ -6,3 +6,12 @@ export { NotFoundError } from './not-found.js';
 export { PreconditionFailedError } from './precondition-failed.js';
 export { UnauthenticatedError } from './unauthenticated.js';
 export { UnavailableError } from './unavailable.js';
+export { RateLimitedError } from './rate-limited.js';
+
+import { RateLimitedError } from './rate-limited.js';
+import { UnavailableError } from './unavailable.js';
+
+/** The Retry-After an error asks for, if any (503 while the database is away, 429 past a rate limit). */
+export function retryAfterSecondsOf(error: unknown): number | undefined {
+  return error instanceof UnavailableError || error instanceof RateLimitedError ? error.retryAfterSeconds : undefined;
+}
