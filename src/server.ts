@@ -20,6 +20,7 @@ import { openStore } from './store/open-store.js';
 import { startPlannerStatistics } from './store/planner-statistics.js';
 import type { Logger } from './telemetry/logger.js';
 import { watchPool, type PoolLike } from './telemetry/metrics.js';
+import { startOtlpTracing, traceQueries } from './telemetry/tracing.js';
 
 export interface RunningServer {
   readonly server: Server;
@@ -51,6 +52,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const services = createServices(store, undefined, config.publicUrl);
   const stopStatistics = startPlannerStatistics(store.db, dbLogger);
   const unwatchPool = watchPool((store.db.client as { pool: PoolLike }).pool);
+  const stopTracing = config.otelEndpoint ? startOtlpTracing(config.otelEndpoint) : undefined;
+  traceQueries(store.db);
   const feed =
     config.database.client === 'pg'
       ? new AccessChangeFeed(config.database.listenUrl ?? config.database.url, {
@@ -111,6 +114,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       });
       stopStatistics();
       unwatchPool();
+      await stopTracing?.();
       await feed?.stop();
       await store.db.destroy();
     })());

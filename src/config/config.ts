@@ -38,6 +38,8 @@ export interface Config {
   readonly signInRateLimit: number;
   /** A request still unanswered after this long gets 503 (SCIM body on SCIM routes). */
   readonly requestTimeoutMs: number;
+  /** OTLP/HTTP collector base URL; traces are off without it. */
+  readonly otelEndpoint: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -103,6 +105,7 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   SCIM_RATE_LIMIT: z.coerce.number({ message: 'must be a number' }).int().min(0).default(6000),
   SIGN_IN_RATE_LIMIT: z.coerce.number({ message: 'must be a number' }).int().min(0).default(600),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be a URL' }).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000).default(30_000),
 });
 
@@ -165,5 +168,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     scimRateLimit: e.SCIM_RATE_LIMIT,
     signInRateLimit: e.SIGN_IN_RATE_LIMIT,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }

@@ -19,7 +19,10 @@ import { NotFoundError } from '../domain/errors/index.js';
 import type { AccessChange, AccessChangeFeed } from '../store/access-change-feed.js';
 import type { StoredUserFacts } from '../store/repositories/access-facts.js';
 import type { Repositories, Store } from '../store/store.js';
+import type { Span } from '@opentelemetry/api';
+import { ATTR } from '../telemetry/attributes.js';
 import { accessDecisions } from '../telemetry/metrics.js';
+import { inSpan, tracingEnabled } from '../telemetry/tracing.js';
 
 const ALLOWED = accessDecisions.labels({ result: 'allowed' });
 const DENIED = accessDecisions.labels({ result: 'denied' });
@@ -87,9 +90,27 @@ export class AccessService {
   }
 
   async check(orgId: string, user: string, question: AccessQuestion): Promise<AccessDecision & { userId: string }> {
+    if (!tracingEnabled()) return this.decide(orgId, user, question);
+    return inSpan('access.decision', { [ATTR.orgId]: orgId, 'access.scope': question.scope }, (span) =>
+      this.decide(orgId, user, question, span),
+    );
+  }
+
+  private async decide(
+    orgId: string,
+    user: string,
+    question: AccessQuestion,
+    span?: Span,
+  ): Promise<AccessDecision & { userId: string }> {
     const { facts, config } = await this.load(orgId, user);
-    const decision = decide(config.policy, evaluateAccess(config, facts), question);
+    const access = evaluateAccess(config, facts);
+    const decision = decide(config.policy, access, question);
     (decision.allowed ? ALLOWED : DENIED).inc();
+    span?.setAttributes({
+      [ATTR.userId]: facts.id,
+      [ATTR.teamId]: access.teams.map((t) => t.id),
+      'access.allowed': decision.allowed,
+    });
     return { ...decision, userId: facts.id };
   }
 

@@ -7,13 +7,17 @@
  * for the users or the org named, so the next decision anywhere uses it.
  */
 import type { Repositories } from '../store/store.js';
+import { ATTR } from '../telemetry/attributes.js';
 import { accessRecompute, timed } from '../telemetry/metrics.js';
+import { inSpan, tracingEnabled } from '../telemetry/tracing.js';
 import type { DirectoryChange, DirectoryHooks } from './hooks.js';
 
 export const TEAM_SYNC_HOOKS: DirectoryHooks = {
   ignores: new Set(['users_created', 'groups_created']),
   afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
-    return timed(accessRecompute, change.kind, () => bringInStep(repos, orgId, change));
+    const work = (): Promise<void> => timed(accessRecompute, change.kind, () => bringInStep(repos, orgId, change));
+    if (!tracingEnabled()) return work();
+    return inSpan('access.recompute', { [ATTR.orgId]: orgId, 'access.change': change.kind }, work);
   },
 };
 

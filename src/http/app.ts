@@ -21,6 +21,7 @@ import { consoleRouter } from './console-router.js';
 import { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
 import type { SecretBox } from '../sso/secret-box.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
+import { requestTimeout } from './request-timeout.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('etag', false);
 
   app.use(requestLog(logger));
+  app.use(requestTimeout(config.requestTimeoutMs));
   // JSON APIs first, with the headers that matter to them; they parse their own bodies.
   app.use(
     '/scim/v2',

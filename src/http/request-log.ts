@@ -6,7 +6,10 @@
  * logged; secret-bearing query parameters are masked.
  */
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { RequestHandler, Response } from 'express';
+import { ATTR } from '../telemetry/attributes.js';
+import { tracer, tracingEnabled } from '../telemetry/tracing.js';
 import { redactUrl, type Logger } from '../telemetry/logger.js';
 import { requestIdOf } from './request-id.js';
 import { recordRequest } from './request-metrics.js';
@@ -31,6 +34,17 @@ function bindLogger(req: IncomingMessage, logger: Logger, id: string): void {
   });
 }
 
+/** The org and user a request acted for, as the surface that answered it established them. */
+function identityOf(res: Response): Record<string, string> {
+  const l = res.locals;
+  const orgId = l.scim?.scope.orgId ?? l.apiPrincipal?.orgId ?? l.adminCaller?.orgId;
+  const actor = l.adminCaller?.actor;
+  return {
+    ...(orgId ? { [ATTR.orgId]: orgId } : {}),
+    ...(actor?.type === 'user' && actor.id ? { [ATTR.userId]: actor.id } : {}),
+  };
+}
+
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const id = requestIdOf(req);
@@ -38,7 +52,23 @@ export function requestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', id);
     bindLogger(req, logger, id);
     const started = performance.now();
+    const span = tracingEnabled()
+      ? tracer.startSpan(`HTTP ${req.method}`, {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': req.method, 'url.path': req.path, [ATTR.requestId]: id },
+        })
+      : undefined;
     res.once('finish', () => {
+      if (span) {
+        span.setAttributes({
+          'http.response.status_code': res.statusCode,
+          'http.route': req.route
+            ? `${res.locals.mount ?? req.baseUrl}${String((req.route as { path: unknown }).path)}`
+            : 'unmatched',
+          ...identityOf(res),
+        });
+        span.end();
+      }
       recordRequest(
         req,
         res.statusCode,
@@ -56,11 +86,13 @@ export function requestLog(logger: Logger): RequestHandler {
           req: { method: req.method, url: redactUrl(req.originalUrl), remoteAddress: req.socket.remoteAddress },
           res: { statusCode: status },
           responseTime: Math.round(performance.now() - started),
+          ...identityOf(res),
         },
         'request completed',
       );
     });
-    next();
+    if (span) context.with(trace.setSpan(context.active(), span), next);
+    else next();
   };
 }
 

@@ -1,4 +1,5 @@
 /** While PostgreSQL is unreachable, SCIM answers 503 with Retry-After and a SCIM body (never 404, never HTML), and recovers by itself. */
+import { CLI_ACTOR } from '../../../src/audit/actor.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
@@ -11,6 +12,7 @@ describe('SCIM during a database outage', () => {
   let proxy: TcpProxy;
   let running: RunningServer;
   let scim: ScimClient;
+  let adminToken: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -27,6 +29,7 @@ describe('SCIM during a database outage', () => {
     });
     running = await startServer(config, createLogger('silent'));
     scim = await newConnection(running.services, running.url, 'okta');
+    adminToken = (await running.services.adminTokens.issue(scim.orgId, CLI_ACTOR, { role: 'Owner' })).token;
   });
 
   afterAll(async () => {
@@ -50,6 +53,20 @@ describe('SCIM during a database outage', () => {
       expect(res.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
     }
     expect((await fetch(`${running.url}/readyz`)).status).toBe(503);
+    // The decision API and the admin API say the same, in their own error formats.
+    const decision = await fetch(`${running.url}/v1/access/check`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'someone@example.com', scope: 'ci:read' }),
+    });
+    expect(decision.status).toBe(503);
+    expect(decision.headers.get('retry-after')).toMatch(/^\d+$/);
+    const admin = await fetch(`${running.url}/admin/api/v1/teams`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(admin.status).toBe(503);
+    expect(admin.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(admin.headers.get('retry-after')).toMatch(/^\d+$/);
 
     await proxy.restore();
     let status = 0;
