@@ -1,4 +1,5 @@
 /** A request unanswered after the timeout gets 503 with Retry-After (a SCIM body on SCIM routes); the late answer is dropped. */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { requestTimeout } from '../../src/http/request-timeout.js';
@@ -24,7 +25,7 @@ describe('request timeout', () => {
     app.get('/v1/fast', (_req, res) => {
       res.json({ fast: true });
     });
-    const server = await new Promise<import('node:http').Server>((resolve) => {
+    const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
