@@ -1,0 +1,20 @@
+// `npm run fleet`: PgBouncer, three instances and HAProxy on loopback, for local trials.
+// FLEET_DATABASE_URL names PostgreSQL (default postgres://postgres@127.0.0.1:5432/identity_bridge_fleet).
+import { startFleet } from './fleet-lib.mjs';
+
+const databaseUrl = process.env.FLEET_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/identity_bridge_fleet';
+const fleet = await startFleet({ databaseUrl, log: (line) => process.stderr.write(line) });
+process.stdout.write(
+  [
+    `identity-bridge fleet on ${fleet.url} (HAProxy) → ${fleet.instanceUrls.join(', ')} → PgBouncer → ${databaseUrl}`,
+    `CLI against it: DATABASE_URL=${databaseUrl} npx identity-bridge ...`,
+    'Ctrl-C stops it.',
+    '',
+  ].join('\n'),
+);
+const stop = async () => {
+  await fleet.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
