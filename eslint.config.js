@@ -71,7 +71,6 @@ export default tseslint.config(
       'src/cli/main.ts',
       'test/**/*.ts',
       'bench/**/*.ts',
-      'scripts/**/*.mjs',
       'eslint.config.js',
       'jest.config.js',
     ],

@@ -31,5 +31,7 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/dialect-pg.ts'],
     },
+    // `npm run test:fleet`: the fleet drill (PgBouncer, HAProxy, a PostgreSQL of its own).
+    { ...shared, displayName: 'fleet', testMatch: ['<rootDir>/test/fleet/**/*.test.ts'] },
   ],
 };

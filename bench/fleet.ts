@@ -1,18 +1,20 @@
-// A local fleet: PgBouncer (transaction pooling) in front of PostgreSQL, three identity-bridge
-// instances behind HAProxy, all on loopback, from Debian's packages. Used by `npm run fleet`
-// (local trials), the fleet test and the soak benchmark.
-import { spawn, execFileSync } from 'node:child_process';
+/**
+ * A local fleet: PgBouncer (transaction pooling) in front of PostgreSQL, identity-bridge
+ * instances behind HAProxy, all on loopback, from Debian's packages. Used by `npm run fleet`
+ * (local trials), the fleet test and the soak benchmark. Run from the project folder, after
+ * `npm run build`.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = process.cwd();
 const MAIN = path.join(ROOT, 'dist/src/main.js');
 const CLI = path.join(ROOT, 'bin/identity-bridge.js');
 
-function which(binary) {
+function which(binary: string): string | undefined {
   for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
     const p = path.join(dir, binary);
     if (fs.existsSync(p)) return p;
@@ -21,7 +23,7 @@ function which(binary) {
 }
 
 /** PgBouncer and HAProxy from Debian's packages, installed when missing (as root). */
-export function ensurePackages() {
+export function ensurePackages(): void {
   const missing = ['pgbouncer', 'haproxy'].filter((b) => !which(b));
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || !which('apt-get')) {
@@ -30,15 +32,15 @@ export function ensurePackages() {
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'ignore' });
 }
 
-export async function freePort() {
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
 
-async function waitFor(check, what, timeoutMs = 20_000) {
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -51,7 +53,7 @@ async function waitFor(check, what, timeoutMs = 20_000) {
   }
 }
 
-const portOpen = (port) =>
+const portOpen = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.once('connect', () => {
@@ -65,18 +67,41 @@ const portOpen = (port) =>
  * Starts the fleet. `databaseUrl` is PostgreSQL itself (migrations, LISTEN); the instances
  * reach it through PgBouncer. Returns its URLs and controls for fault drills.
  */
-export async function startFleet({ databaseUrl, instances = 3, env = {}, log = () => undefined } = {}) {
+export interface FleetOptions {
+  /** PostgreSQL itself (migrations, LISTEN); the instances reach it through PgBouncer. */
+  readonly databaseUrl: string;
+  readonly instances?: number;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly log?: (line: string) => void;
+}
+
+export interface Fleet {
+  readonly url: string;
+  readonly databaseUrl: string;
+  readonly instanceUrls: readonly string[];
+  kill(i: number): Promise<void>;
+  restart(i: number): Promise<unknown>;
+  pids(): Array<number | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startFleet({
+  databaseUrl,
+  instances = 3,
+  env = {},
+  log = () => undefined,
+}: FleetOptions): Promise<Fleet> {
   ensurePackages();
   if (!fs.existsSync(MAIN)) throw new Error('run `npm run build` first');
   const direct = new URL(databaseUrl);
   const dbName = direct.pathname.slice(1);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ib-fleet-'));
   fs.chmodSync(dir, 0o755);
-  const children = new Set();
-  const track = (child, name) => {
+  const children = new Set<ChildProcess>();
+  const track = (child: ChildProcess, name: string): ChildProcess => {
     children.add(child);
     child.once('exit', () => children.delete(child));
-    child.stderr?.on('data', (d) => log(`[${name}] ${d}`));
+    child.stderr?.on('data', (d: Buffer) => log(`[${name}] ${d.toString()}`));
     return child;
   };
 
@@ -114,7 +139,7 @@ export async function startFleet({ databaseUrl, instances = 3, env = {}, log = (
   const bouncerArgs = [path.join(dir, 'pgbouncer.ini')];
   // PgBouncer refuses to run as root: drop to the postgres user.
   if (process.getuid?.() === 0) bouncerArgs.unshift('-u', 'postgres');
-  const bouncer = track(spawn(which('pgbouncer'), bouncerArgs, { stdio: ['ignore', 'ignore', 'pipe'] }), 'pgbouncer');
+  track(spawn(which('pgbouncer')!, bouncerArgs, { stdio: ['ignore', 'ignore', 'pipe'] }), 'pgbouncer');
   await waitFor(() => portOpen(bouncerPort), 'PgBouncer');
 
   const lbPort = await freePort();
@@ -123,10 +148,10 @@ export async function startFleet({ databaseUrl, instances = 3, env = {}, log = (
   pooledUrl.port = String(bouncerPort);
   pooledUrl.hostname = '127.0.0.1';
   const sessionSecret = env.SESSION_SECRET ?? `fleet-${Math.random().toString(36).slice(2)}-session-secret-0123456789`;
-  const ports = [];
-  const procs = [];
-  const startInstance = async (i) => {
-    const port = ports[i];
+  const ports: number[] = [];
+  const procs: ChildProcess[] = [];
+  const startInstance = async (i: number): Promise<ChildProcess> => {
+    const port = ports[i]!;
     const child = track(
       spawn(process.execPath, [MAIN], {
         env: {
@@ -181,7 +206,7 @@ export async function startFleet({ databaseUrl, instances = 3, env = {}, log = (
     ].join('\n'),
   );
   track(
-    spawn(which('haproxy'), ['-db', '-f', path.join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    spawn(which('haproxy')!, ['-db', '-f', path.join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] }),
     'haproxy',
   );
   await waitFor(async () => (await fetch(`${publicUrl}/readyz`)).status === 200, 'HAProxy');
@@ -191,31 +216,74 @@ export async function startFleet({ databaseUrl, instances = 3, env = {}, log = (
     databaseUrl,
     instanceUrls: ports.map((p) => `http://127.0.0.1:${p}`),
     /** Kills instance i (SIGKILL: no draining) and returns when it is gone. */
-    async kill(i) {
+    async kill(i: number) {
       const child = procs[i];
       if (!child || child.exitCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGKILL');
       await gone;
     },
     /** Starts instance i again on its port. */
-    restart: (i) => startInstance(i),
+    restart: (i: number) => startInstance(i),
     pids: () => procs.map((p) => p?.pid),
     async stop() {
       const all = [...children];
       await Promise.all(
         all.map(
           (c) =>
-            new Promise((resolve) => {
+            new Promise<void>((resolve) => {
               if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', resolve);
+              c.once('exit', () => resolve());
               c.kill('SIGTERM');
               setTimeout(() => c.kill('SIGKILL'), 5000).unref();
             }),
         ),
       );
       fs.rmSync(dir, { recursive: true, force: true });
-      void bouncer;
+    },
+  };
+}
+
+/**
+ * A PostgreSQL of its own (Debian's binaries, a temporary data folder, a free port) for
+ * fault drills that restart it. Runs as the postgres user when started as root.
+ */
+export interface ScratchPostgres {
+  readonly url: string;
+  restart(): void;
+  stop(): void;
+}
+
+export async function startScratchPostgres(): Promise<ScratchPostgres> {
+  const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').sort() : [];
+  const bin = versions.length ? path.join('/usr/lib/postgresql', versions[versions.length - 1], 'bin') : undefined;
+  if (!bin || !fs.existsSync(path.join(bin, 'initdb')))
+    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ib-pg-'));
+  const root = process.getuid?.() === 0;
+  if (root) execFileSync('chown', ['postgres:postgres', dir]);
+  const as = (cmd: string, args: string[]): Buffer =>
+    root
+      ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'ignore' })
+      : execFileSync(cmd, args, { stdio: 'ignore' });
+  const data = path.join(dir, 'data');
+  as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200`;
+  const pgctl = (...args: string[]): Buffer => as(path.join(bin, 'pg_ctl'), ['-D', data, '-w', '-t', '30', ...args]);
+  pgctl('-o', options, '-l', path.join(dir, 'log'), 'start');
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/identity_bridge`,
+    /** A fast restart: open connections are cut, committed data stays. */
+    restart() {
+      pgctl('-m', 'fast', '-o', options, '-l', path.join(dir, 'log'), 'restart');
+    },
+    stop() {
+      try {
+        pgctl('-m', 'immediate', 'stop');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,6 +1,5 @@
-// `npm run fleet`: PgBouncer, three instances and HAProxy on loopback, for local trials.
-// FLEET_DATABASE_URL names PostgreSQL (default postgres://postgres@127.0.0.1:5432/identity_bridge_fleet).
-import { startFleet } from './fleet-lib.mjs';
+/** `npm run fleet`: PgBouncer, three instances and HAProxy on loopback, for local trials. */
+import { startFleet } from './fleet.js';
 
 const databaseUrl = process.env.FLEET_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/identity_bridge_fleet';
 const fleet = await startFleet({ databaseUrl, log: (line) => process.stderr.write(line) });
@@ -12,9 +11,9 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-const stop = async () => {
+const stop = async (): Promise<void> => {
   await fleet.stop();
   process.exit(0);
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
