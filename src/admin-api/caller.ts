@@ -14,7 +14,7 @@ import { CONSOLE_COOKIE, type ConsoleAccessService } from '../admin/console-acce
 import type { AccessService } from '../decisions/access-service.js';
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors/index.js';
 import { cookieOf } from '../http/cookies.js';
-import { SESSION_COOKIE, type SessionService } from '../sso/sessions.js';
+import { SESSION_COOKIE, telemetryIdsOf, type SessionService } from '../sso/sessions.js';
 import type { AdminCaller } from './route-table.js';
 
 declare module 'express-serve-static-core' {
@@ -77,6 +77,7 @@ async function identify(req: Request, res: Response, deps: CallerDeps): Promise<
   const session = await deps.sessions.authenticate(ssoCookie);
   if (session && ssoCookie) {
     res.locals.csrfToken = csrfTokenFor(deps.csrfKey, ssoCookie);
+    res.locals.session = telemetryIdsOf(session);
     const access = await deps.access.effectiveAccess(session.orgId, session.userId);
     if (!access.member) throw new ForbiddenError('You are not a member of this organization');
     return {

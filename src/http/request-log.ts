@@ -37,11 +37,13 @@ function bindLogger(req: IncomingMessage, logger: Logger, id: string): void {
 /** The org and user a request acted for, as the surface that answered it established them. */
 function identityOf(res: Response): Record<string, string> {
   const l = res.locals;
-  const orgId = l.scim?.scope.orgId ?? l.apiPrincipal?.orgId ?? l.adminCaller?.orgId;
+  const orgId = l.scim?.scope.orgId ?? l.apiPrincipal?.orgId ?? l.adminCaller?.orgId ?? l.session?.orgId;
   const actor = l.adminCaller?.actor;
+  const userId = l.session?.userId ?? (actor?.type === 'user' ? actor.id : null);
   return {
     ...(orgId ? { [ATTR.orgId]: orgId } : {}),
-    ...(actor?.type === 'user' && actor.id ? { [ATTR.userId]: actor.id } : {}),
+    ...(userId ? { [ATTR.userId]: userId } : {}),
+    ...(l.session ? { [ATTR.sessionId]: l.session.id } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import { ssoLogins } from '../telemetry/metrics.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import { safeReturnTo, type OidcLogin } from '../sso/oidc-login.js';
 import type { SamlLogin } from '../sso/saml-login.js';
-import { SESSION_ABSOLUTE_MS, SESSION_COOKIE, type NewSession } from '../sso/sessions.js';
+import { SESSION_ABSOLUTE_MS, SESSION_COOKIE, telemetryIdsOf, type NewSession } from '../sso/sessions.js';
 import { SignInRefused } from '../sso/sign-in.js';
 import { clearCookie, cookieOf, setCookie } from './cookies.js';
 
@@ -45,6 +45,13 @@ function refusedPage(req: Request, res: Response): void {
         `<h1>Sign-in refused</h1><p>Your identity provider's answer could not be accepted. ` +
         `Ask your IT admin, quoting request id <code>${String(req.id).replace(/[^A-Za-z0-9._:-]/g, '')}</code>.</p>`,
     );
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** The signed-in session a request acted for (ids for logs and traces; never the cookie). */
+    session?: { orgId: string; userId: string; id: string };
+  }
 }
 
 export function ssoRouter(deps: SsoRouterDeps): Router {
@@ -207,6 +214,7 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
 
   router.get('/auth/me', async (req, res) => {
     const session = await services.sessions.authenticate(cookieOf(req, SESSION_COOKIE));
+    if (session) res.locals.session = telemetryIdsOf(session);
     const user = session ? await services.store.repos.users.get(session.orgId, session.userId) : undefined;
     if (!session || !user || !user.active) {
       res.status(401).json({ error: { code: 'auth.unauthenticated', message: 'Not signed in' } });
@@ -233,6 +241,7 @@ export function ssoRouter(deps: SsoRouterDeps): Router {
   // An access token for factory services, minted for the signed-in user (same-site POST only).
   router.post('/auth/token', async (req, res) => {
     const session = await services.sessions.authenticate(cookieOf(req, SESSION_COOKIE));
+    if (session) res.locals.session = telemetryIdsOf(session);
     const user = session ? await services.store.repos.users.get(session.orgId, session.userId) : undefined;
     if (!session || !user || !user.active) {
       res.status(401).json({ error: { code: 'auth.unauthenticated', message: 'Not signed in' } });

@@ -83,3 +83,12 @@ export class SessionService {
     });
   }
 }
+
+/** A session's ids for telemetry: the start of the stored hash names it without revealing the cookie. */
+export function telemetryIdsOf(session: { orgId: string; userId: string; idHash: string }): {
+  orgId: string;
+  userId: string;
+  id: string;
+} {
+  return { orgId: session.orgId, userId: session.userId, id: session.idHash.slice(0, 16) };
+}

@@ -69,6 +69,26 @@ describe('tracing', () => {
     expect(spans.filter((sp) => sp.name === 'db.query' && inTrace(sp)).length).toBeGreaterThan(0);
   });
 
+  it('puts session.id and user.id of a signed-in employee on the HTTP span, never the cookie', async () => {
+    const s = server.running.services;
+    const okta = await newConnection(s, server.url, 'okta');
+    const user = await okta.request('POST', '/Users', { userName: 'val@example.com' });
+    const { token } = await s.sessions.start({
+      orgId: okta.orgId,
+      userId: user.body.id as string,
+      connectionId: okta.connectionId,
+      protocol: 'saml',
+    });
+    exporter.reset();
+    expect((await fetch(`${server.url}/auth/me`, { headers: { cookie: `ib_session=${token}` } })).status).toBe(200);
+    const http = exporter
+      .getFinishedSpans()
+      .find((sp) => sp.name === 'HTTP GET' && sp.attributes['http.route'] === '/auth/me');
+    expect(http?.attributes).toMatchObject({ 'org.id': okta.orgId, 'user.id': user.body.id });
+    expect(http?.attributes['session.id']).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(http?.attributes)).not.toContain(token);
+  });
+
   it('records a recomputation span for a SCIM membership change in a mapped group', async () => {
     const s = server.running.services;
     const okta = await newConnection(s, server.url, 'okta');
