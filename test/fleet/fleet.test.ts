@@ -186,12 +186,26 @@ describe('fleet drill', () => {
       }
     };
 
+    // Around the faults, a third client fires single-attempt creates: whichever are refused must not exist.
+    const prober = new IdpClient(fleet.url, oktaToken);
+    let faultsOver = false;
+    const probing = (async () => {
+      while (progress < total * 0.35) await new Promise((r) => setTimeout(r, 20));
+      for (let k = 0; !faultsOver; k++) {
+        const name = `drill-probe-${k}@fleet.example`;
+        const answer = await prober.single('POST', '/Users', { userName: name });
+        if (answer && answer.status === 201) created.set(name, answer.body.id as string);
+        else if (answer && (answer.status === 503 || answer.status === 429)) refusedProbes.push(name);
+      }
+    })();
     const drill = (async () => {
       while (progress < total * 0.4) await new Promise((r) => setTimeout(r, 50));
       await fleet.kill(1);
-      postgres.restart();
+      await postgres.restart();
+      await new Promise((r) => setTimeout(r, 1500));
+      faultsOver = true;
     })();
-    await Promise.all([run(okta, 'okta'), run(entra, 'entra'), drill]);
+    await Promise.all([run(okta, 'okta'), run(entra, 'entra'), drill, probing]);
 
     const db = new pg.Client({ connectionString: postgres.url });
     await db.connect();
@@ -216,7 +230,7 @@ describe('fleet drill', () => {
       // Decisions through the load balancer follow the final memberships of the mapped group.
       let wrongDecisions = 0;
       for (const [name, id] of created) {
-        if (name.includes('-probe-')) continue;
+        if (name.includes('probe-')) continue;
         const res = await fetch(`${fleet.url}/v1/access/check`, {
           method: 'POST',
           headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
@@ -226,11 +240,11 @@ describe('fleet drill', () => {
         if (decision.allowed !== expected[0]!.has(id)) wrongDecisions += 1;
       }
 
-      const c = [okta.counts, entra.counts];
+      const c = [okta.counts, entra.counts, prober.counts];
       const sum = (k: keyof Counts): number => c.reduce((n, x) => n + x[k], 0);
       process.stdout.write(
         `fleet drill: requests sent ${sum('sent')}, acknowledged ${sum('acknowledged')}, refused 503 ${sum('refused503')}, ` +
-          `refused 429 ${sum('refused429')}, no answer (retried) ${sum('unknown')}; users ${users.length}, ` +
+          `refused 429 ${sum('refused429')}, no definite answer ${sum('unknown')}; users ${users.length}, ` +
           `refused probes ${refusedProbes.length}; lost ${lost.length}, refused but present ${ghosts.length}, ` +
           `groups mismatched ${mismatched.length}, wrong decisions ${wrongDecisions}\n`,
       );
