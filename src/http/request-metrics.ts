@@ -60,6 +60,7 @@ interface Series {
 
 /** Labelled children by label values: prom-client hashes a label set on every call otherwise. */
 const series = new Map<string, Series>();
+const scimSeries = new Map<string, { inc(): void }>();
 
 function seriesOf(surface: string, route: string, method: string, status: string): Series {
   const key = `${surface} ${route} ${method} ${status}`;
@@ -89,10 +90,14 @@ export function recordRequest(
   if (surface === 'scim') {
     const segment = path.split('/')[3] ?? '';
     const resource = SCIM_RESOURCES.has(segment) ? segment : 'other';
-    scimOperations.inc({
-      connection: connectionId ?? 'unauthenticated',
-      operation: `${req.method} ${resource}`,
-      result: String(status),
-    });
+    const connection = connectionId ?? 'unauthenticated';
+    const key = `${connection} ${req.method} ${resource} ${status}`;
+    let counter = scimSeries.get(key);
+    if (!counter) {
+      if (scimSeries.size > 10_000) scimSeries.clear();
+      counter = scimOperations.labels({ connection, operation: `${req.method} ${resource}`, result: String(status) });
+      scimSeries.set(key, counter);
+    }
+    counter.inc();
   }
 }

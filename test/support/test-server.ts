@@ -49,3 +49,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   };
 }
+
+/** Another instance of the service on the same database (a fleet of two in one process). */
+export async function startInstanceOn(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+    ...env,
+  });
+  return startServer(config, createLogger(config.logLevel));
+}

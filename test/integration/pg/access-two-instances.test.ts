@@ -3,11 +3,9 @@
  * policy, yet a change made through one is used by the very next decision on the other.
  */
 import { CLI_ACTOR } from '../../../src/audit/actor.js';
-import { loadConfig } from '../../../src/config/config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { createLogger } from '../../../src/telemetry/logger.js';
+import type { RunningServer } from '../../../src/server.js';
 import { newConnection } from '../../support/scim-client.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { startInstanceOn, startTestServer, type TestServer } from '../../support/test-server.js';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -17,14 +15,7 @@ describe('two instances on one database', () => {
 
   beforeAll(async () => {
     a = await startTestServer();
-    const config = loadConfig({
-      DATABASE_URL: a.database.url,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
-    });
-    b = await startServer(config, createLogger(config.logLevel));
+    b = await startInstanceOn(a.database.url);
   });
 
   afterAll(async () => {

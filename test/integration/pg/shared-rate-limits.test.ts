@@ -3,11 +3,9 @@
  * IP's sign-in budget hold across two instances on one PostgreSQL database, and each 429
  * carries Retry-After (a SCIM error body on SCIM routes).
  */
-import { loadConfig } from '../../../src/config/config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { createLogger } from '../../../src/telemetry/logger.js';
+import type { RunningServer } from '../../../src/server.js';
 import { newConnection, type ScimClient } from '../../support/scim-client.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { startInstanceOn, startTestServer, type TestServer } from '../../support/test-server.js';
 
 const LIMITS = { SCIM_RATE_LIMIT: '20', SIGN_IN_RATE_LIMIT: '6' };
 
@@ -18,15 +16,7 @@ describe('rate limits across instances', () => {
 
   beforeAll(async () => {
     a = await startTestServer(LIMITS);
-    const config = loadConfig({
-      DATABASE_URL: a.database.url,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
-      ...LIMITS,
-    });
-    b = await startServer(config, createLogger(config.logLevel));
+    b = await startInstanceOn(a.database.url, LIMITS);
     okta = await newConnection(a.running.services, a.url, 'okta');
   });
 
