@@ -1,3 +1,5 @@
+import { describeError } from './api.js';
+
 /** A tiny element builder: text always goes through textContent, so nothing the API returns is parsed as HTML. */
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | ((event: Event) => void) | undefined | null>;
@@ -66,6 +68,20 @@ export function table(headers: string[], rows: Child[][], testId?: string): HTML
 
 export function emptyState(title: string, next: Child): HTMLElement {
   return h('div', { class: 'empty', 'data-testid': 'empty-state' }, h('strong', {}, title), h('p', {}, next));
+}
+
+/** A form's submit handler: runs `work`, and shows what went wrong in `error` if it fails. */
+export function submitting(error: HTMLElement, work: () => Promise<void>): (e: Event) => Promise<void> {
+  return async (e: Event) => {
+    e.preventDefault();
+    error.hidden = true;
+    try {
+      await work();
+    } catch (err) {
+      error.hidden = false;
+      error.textContent = describeError(err);
+    }
+  };
 }
 
 /** Runs a long operation with a visible "working" state on its button. */

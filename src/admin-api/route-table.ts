@@ -48,20 +48,9 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
 }
 
 /** A route with its types erased, so routes of every shape fit one table. */
-export interface AdminRoute {
-  readonly method: Method;
-  readonly path: string;
-  readonly operationId: string;
-  readonly summary: string;
-  readonly tag: string;
-  readonly role: RequiredRole;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
-  readonly response?: z.ZodType | 'csv';
-  readonly status?: 200 | 201 | 204;
+export type AdminRoute = Omit<RouteSpec<z.ZodType, z.ZodType, z.ZodType>, 'handle'> & {
   handle(ctx: HandlerContext<unknown, unknown, unknown>): Promise<unknown>;
-}
+};
 
 export function route<
   P extends z.ZodType = z.ZodObject<Record<string, never>>,

@@ -1,7 +1,7 @@
 /** Connections: the list with live status, and one connection with per-IdP instructions, tokens and SSO settings. */
-import { api, describeError } from '../api.js';
+import { api } from '../api.js';
 import type { PageContext } from '../app.js';
-import { busy, copyable, emptyState, field, h, table, when } from '../dom.js';
+import { busy, copyable, emptyState, field, h, submitting, table, when } from '../dom.js';
 import { guideFor, type GuideStep } from '../idp-guides.js';
 import type { ConnectionDetail, ConnectionSummary } from '../types.js';
 
@@ -77,18 +77,12 @@ export async function connectionsPage(ctx: PageContext): Promise<void> {
       'form',
       {
         class: 'card',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          try {
-            const created = await busy(submit, 'Creating…', () =>
-              api<ConnectionDetail>('POST', '/connections', { kind: kind.value, name: name.value }),
-            );
-            ctx.navigate(`#/connections/${created.id}`);
-          } catch (err) {
-            error.hidden = false;
-            error.textContent = describeError(err);
-          }
-        },
+        onsubmit: submitting(error, async () => {
+          const created = await busy(submit, 'Creating…', () =>
+            api<ConnectionDetail>('POST', '/connections', { kind: kind.value, name: name.value }),
+          );
+          ctx.navigate(`#/connections/${created.id}`);
+        }),
       },
       field('Identity provider', kind),
       field('Name', name),
@@ -233,21 +227,15 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
       h(
         'form',
         {
-          onsubmit: async (e: Event) => {
-            e.preventDefault();
-            try {
-              await busy(save, 'Saving…', () =>
-                api('PUT', `/connections/${id}/saml`, {
-                  ...(xml.value.trim() ? { metadataXml: xml.value } : { metadataUrl: url.value.trim() }),
-                  jit: jit.checked,
-                }),
-              );
-              reload();
-            } catch (error) {
-              err.hidden = false;
-              err.textContent = describeError(error);
-            }
-          },
+          onsubmit: submitting(err, async () => {
+            await busy(save, 'Saving…', () =>
+              api('PUT', `/connections/${id}/saml`, {
+                ...(xml.value.trim() ? { metadataXml: xml.value } : { metadataUrl: url.value.trim() }),
+                jit: jit.checked,
+              }),
+            );
+            reload();
+          }),
         },
         field('Paste the IdP metadata XML', xml),
         field('…or its metadata URL', url),
@@ -282,22 +270,16 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
       h(
         'form',
         {
-          onsubmit: async (e: Event) => {
-            e.preventDefault();
-            try {
-              await busy(save, 'Saving…', () =>
-                api('PUT', `/connections/${id}/oidc`, {
-                  issuer: issuer.value,
-                  clientId: clientId.value,
-                  clientSecret: secret.value,
-                }),
-              );
-              reload();
-            } catch (error) {
-              err.hidden = false;
-              err.textContent = describeError(error);
-            }
-          },
+          onsubmit: submitting(err, async () => {
+            await busy(save, 'Saving…', () =>
+              api('PUT', `/connections/${id}/oidc`, {
+                issuer: issuer.value,
+                clientId: clientId.value,
+                clientSecret: secret.value,
+              }),
+            );
+            reload();
+          }),
         },
         field('Issuer', issuer),
         field('Client ID', clientId),
@@ -329,16 +311,10 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
         'form',
         {
           class: 'row',
-          onsubmit: async (e: Event) => {
-            e.preventDefault();
-            try {
-              await api('POST', `/connections/${id}/domains`, { domain: domain.value });
-              reload();
-            } catch (error) {
-              err.hidden = false;
-              err.textContent = describeError(error);
-            }
-          },
+          onsubmit: submitting(err, async () => {
+            await api('POST', `/connections/${id}/domains`, { domain: domain.value });
+            reload();
+          }),
         },
         domain,
         h('button', { type: 'submit', class: 'secondary' }, 'Add domain'),

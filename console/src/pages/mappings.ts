@@ -1,7 +1,7 @@
 /** Mappings: IdP group → membership, role, teams. A new mapping is previewed (who gains and loses what) before it is saved. */
 import { api, describeError, query } from '../api.js';
 import type { PageContext } from '../app.js';
-import { busy, emptyState, field, h, table } from '../dom.js';
+import { busy, emptyState, field, h, submitting, table } from '../dom.js';
 import type { ConnectionSummary, Delta, GroupRow, Mapping, Page, Preview, Team } from '../types.js';
 
 function describe(d: Delta): string {
@@ -161,16 +161,10 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
       'form',
       {
         class: 'card',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          try {
-            await busy(save, 'Applying to the group’s members…', () => api('POST', '/mappings', body()));
-            reload();
-          } catch (error) {
-            err.hidden = false;
-            err.textContent = describeError(error);
-          }
-        },
+        onsubmit: submitting(err, async () => {
+          await busy(save, 'Applying to the group’s members…', () => api('POST', '/mappings', body()));
+          reload();
+        }),
       },
       field('Connection', connection),
       field('IdP group', group, 'matched by its id, so renaming it in the IdP keeps the mapping'),

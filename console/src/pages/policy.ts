@@ -1,7 +1,7 @@
 /** The org policy (Owners): membership mode, allowed and denied scopes, the User default. */
-import { api, describeError } from '../api.js';
+import { api } from '../api.js';
 import type { PageContext } from '../app.js';
-import { busy, field, h } from '../dom.js';
+import { busy, field, h, submitting } from '../dom.js';
 
 interface Policy {
   membership: 'mapped' | 'all_provisioned';
@@ -46,24 +46,17 @@ export async function policyPage(ctx: PageContext): Promise<void> {
       {
         class: 'card',
         'data-testid': 'policy-form',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          err.hidden = true;
-          try {
-            await busy(save, 'Saving…', () =>
-              api('PUT', '/policy', {
-                membership: membership.value,
-                allowedScopes: listOrNull(allowed.value),
-                deniedScopes: listOrNull(denied.value) ?? [],
-                defaultUserScopes: listOrNull(defaults.value),
-              }),
-            );
-            saved.hidden = false;
-          } catch (error) {
-            err.hidden = false;
-            err.textContent = describeError(error);
-          }
-        },
+        onsubmit: submitting(err, async () => {
+          await busy(save, 'Saving…', () =>
+            api('PUT', '/policy', {
+              membership: membership.value,
+              allowedScopes: listOrNull(allowed.value),
+              deniedScopes: listOrNull(denied.value) ?? [],
+              defaultUserScopes: listOrNull(defaults.value),
+            }),
+          );
+          saved.hidden = false;
+        }),
       },
       field('Membership', membership),
       field('Allowed scopes', allowed, 'comma-separated; empty means no bound'),

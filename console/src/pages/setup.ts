@@ -1,6 +1,6 @@
 /** The one-time setup link: names the organization when needed, then signs the holder in as its Owner. */
 import { api, describeError } from '../api.js';
-import { busy, field, h } from '../dom.js';
+import { busy, field, h, submitting } from '../dom.js';
 
 export async function setupPage(root: HTMLElement): Promise<void> {
   const secret = location.hash.slice(1);
@@ -28,15 +28,9 @@ export async function setupPage(root: HTMLElement): Promise<void> {
         'form',
         {
           class: 'card',
-          onsubmit: async (e: Event) => {
-            e.preventDefault();
-            try {
-              await busy(submit, 'Creating…', () => finish(name.value));
-            } catch (error) {
-              err.hidden = false;
-              err.textContent = describeError(error);
-            }
-          },
+          onsubmit: submitting(err, async () => {
+            await busy(submit, 'Creating…', () => finish(name.value));
+          }),
         },
         field('Organization name', name),
         err,

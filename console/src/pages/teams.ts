@@ -1,7 +1,7 @@
 /** Teams: list, create with the resource × action grid, edit scopes/device groups/members. */
-import { api, describeError } from '../api.js';
+import { api } from '../api.js';
 import type { PageContext } from '../app.js';
-import { busy, emptyState, field, h, table } from '../dom.js';
+import { busy, emptyState, field, h, submitting, table } from '../dom.js';
 import type { Catalog, Team } from '../types.js';
 
 interface TeamDetail extends Team {
@@ -74,23 +74,17 @@ export async function teamsPage(ctx: PageContext): Promise<void> {
       'form',
       {
         class: 'card',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          try {
-            const t = await busy(submit, 'Creating…', () =>
-              api<Team>('POST', '/teams', {
-                name: name.value,
-                description: description.value || null,
-                scopes: grid.value(),
-                deviceGroups: splitList(devices.value),
-              }),
-            );
-            ctx.navigate(`#/teams/${encodeURIComponent(t.name)}`);
-          } catch (error) {
-            err.hidden = false;
-            err.textContent = describeError(error);
-          }
-        },
+        onsubmit: submitting(err, async () => {
+          const t = await busy(submit, 'Creating…', () =>
+            api<Team>('POST', '/teams', {
+              name: name.value,
+              description: description.value || null,
+              scopes: grid.value(),
+              deviceGroups: splitList(devices.value),
+            }),
+          );
+          ctx.navigate(`#/teams/${encodeURIComponent(t.name)}`);
+        }),
       },
       field('Name', name),
       field('Description', description),
@@ -130,21 +124,15 @@ export async function teamPage(ctx: PageContext): Promise<void> {
       'form',
       {
         class: 'card',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          try {
-            await busy(save, 'Saving…', () =>
-              api('PATCH', `/teams/${encodeURIComponent(team.id)}`, {
-                scopes: grid.value(),
-                deviceGroups: splitList(devices.value),
-              }),
-            );
-            reload();
-          } catch (error) {
-            err.hidden = false;
-            err.textContent = describeError(error);
-          }
-        },
+        onsubmit: submitting(err, async () => {
+          await busy(save, 'Saving…', () =>
+            api('PATCH', `/teams/${encodeURIComponent(team.id)}`, {
+              scopes: grid.value(),
+              deviceGroups: splitList(devices.value),
+            }),
+          );
+          reload();
+        }),
       },
       h('div', { class: 'field' }, h('span', {}, 'Scopes'), grid.element),
       field('Device groups', devices),
@@ -182,16 +170,10 @@ export async function teamPage(ctx: PageContext): Promise<void> {
       'form',
       {
         class: 'row',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          try {
-            await api('POST', `/teams/${encodeURIComponent(team.id)}/members`, { user: member.value });
-            reload();
-          } catch (error) {
-            err.hidden = false;
-            err.textContent = describeError(error);
-          }
-        },
+        onsubmit: submitting(err, async () => {
+          await api('POST', `/teams/${encodeURIComponent(team.id)}/members`, { user: member.value });
+          reload();
+        }),
       },
       member,
       h('button', { type: 'submit', class: 'secondary' }, 'Add member'),
