@@ -16,7 +16,12 @@ const shared = {
 export default {
   maxWorkers: 2,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/unit-timeout.ts'],
+    },
     {
       ...shared,
       displayName: 'integration:sqlite',
@@ -24,14 +29,24 @@ export default {
       // test/integration/pg holds behaviour only PostgreSQL has (a database over the network that can go away).
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/pg/'],
       setupFiles: ['<rootDir>/test/support/dialect-sqlite.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
     {
       ...shared,
       displayName: 'integration:pg',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/dialect-pg.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+      // Names this run (teardown drops only its databases) and starts a throwaway PostgreSQL when none answers.
+      globalSetup: '<rootDir>/test/support/pg-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/pg-global-teardown.ts',
     },
     // `npm run test:fleet`: the fleet drill (PgBouncer, HAProxy, a PostgreSQL of its own).
-    { ...shared, displayName: 'fleet', testMatch: ['<rootDir>/test/fleet/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'fleet',
+      testMatch: ['<rootDir>/test/fleet/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
   ],
 };

@@ -8,7 +8,8 @@
  * and every decision (through the load balancer) follows the final memberships.
  */
 import pg from 'pg';
-import { startFleet, startScratchPostgres, type Fleet, type ScratchPostgres } from '../../bench/fleet.js';
+import { startFleet, type Fleet } from '../../bench/fleet.js';
+import { startScratchPostgres, type ScratchPostgres } from '../../bench/scratch-postgres.js';
 import { CLI_ACTOR } from '../../src/audit/actor.js';
 import { createServices } from '../../src/services.js';
 import { openStore } from '../../src/store/open-store.js';

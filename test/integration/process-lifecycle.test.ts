@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { urlFor, withAdminClient } from '../support/pg-admin.js';
+import { dropDatabase, testDatabaseName, urlFor, withAdminClient } from '../support/pg-admin.js';
 import { testDialect } from '../support/test-database.js';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -61,12 +60,9 @@ describe('the service process', () => {
 
   beforeAll(async () => {
     if (testDialect() === 'pg') {
-      const name = `ib_t_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
+      const name = testDatabaseName(randomBytes(4).toString('hex'));
       databaseUrl = urlFor(name);
-      cleanup = () =>
-        withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).then(
-          () => undefined,
-        );
+      cleanup = () => withAdminClient((c) => dropDatabase(c, name));
     } else {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ib-proc-'));
       databaseUrl = path.join(dir, 'not-yet', 'created.sqlite');

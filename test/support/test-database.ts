@@ -10,7 +10,14 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../../src/config/config.js';
 import { migrateLatest, openDatabase, type Dialect } from '../../src/store/database.js';
 import { Store } from '../../src/store/store.js';
-import { TEMPLATE_DB, ensureTemplate, testDatabaseName, urlFor, withAdminClient } from './pg-admin.js';
+import {
+  dropDatabase,
+  ensureTemplate,
+  templateDatabase,
+  testDatabaseName,
+  urlFor,
+  withAdminClient,
+} from './pg-admin.js';
 
 export function testDialect(): Dialect {
   const d = process.env.IB_TEST_DIALECT;
@@ -33,7 +40,7 @@ export async function createTestDatabase(options: { migrated: boolean } = { migr
   if (dialect === 'pg') {
     if (options.migrated) await ensureTemplate();
     await withAdminClient(async (client) => {
-      const template = options.migrated ? ` TEMPLATE ${pg.escapeIdentifier(TEMPLATE_DB)}` : '';
+      const template = options.migrated ? ` TEMPLATE ${pg.escapeIdentifier(templateDatabase())}` : '';
       for (let attempt = 0; ; attempt++) {
         try {
           await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${template}`);
@@ -50,10 +57,7 @@ export async function createTestDatabase(options: { migrated: boolean } = { migr
       dialect,
       url,
       config: { client: 'pg', url, poolMax: 5 },
-      drop: () =>
-        withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).then(
-          () => undefined,
-        ),
+      drop: () => withAdminClient((c) => dropDatabase(c, name)),
     };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ib-test-'));
