@@ -15,6 +15,7 @@ import { decide, type AccessDecision, type AccessQuestion } from '../access/deci
 import { evaluateAccess, type EffectiveAccess, type OrgAccessConfig } from '../access/effective-access.js';
 import { explainAccess } from '../access/explanation.js';
 import { accessPolicyOf } from '../admin/policy.js';
+import { foldCase } from '../domain/directory.js';
 import { NotFoundError } from '../domain/errors/index.js';
 import type { AccessChange, AccessChangeFeed } from '../store/access-change-feed.js';
 import type { StoredUserFacts } from '../store/repositories/access-facts.js';
@@ -40,6 +41,11 @@ interface OrgCache {
   generation: number;
   config: OrgAccessConfig | undefined;
   readonly byId: Map<string, StoredUserFacts>;
+  /**
+   * Folded userName → id, as last read. A name is only a pointer: a hit counts only when
+   * the facts it points to still carry that name (a rename or a recycled userName leaves
+   * the old pointer behind until the user's change drops it).
+   */
   readonly idByName: Map<string, string>;
 }
 
@@ -68,7 +74,7 @@ export class AccessService {
       org.idByName.clear();
       return;
     }
-    for (const id of change.userIds) if (org.byId.delete(id)) this.cachedUsers--;
+    for (const id of change.userIds) if (forget(org, id)) this.cachedUsers--;
   }
 
   /** Whether the user's facts are held in memory (for operators and tests). */
@@ -144,7 +150,7 @@ export class AccessService {
         else this.cachedUsers++;
       }
       org.byId.set(facts.id, facts);
-      org.idByName.set(facts.userName.toLowerCase(), facts.id);
+      org.idByName.set(foldCase(facts.userName), facts.id);
     }
     return { facts, config };
   }
@@ -195,6 +201,18 @@ export async function readAccessConfig(repos: Repositories, orgId: string): Prom
 function lookup(org: OrgCache, user: string): StoredUserFacts | undefined {
   const byId = org.byId.get(user);
   if (byId) return byId;
-  const id = org.idByName.get(user.toLowerCase());
-  return id !== undefined ? org.byId.get(id) : undefined;
+  const name = foldCase(user);
+  const id = org.idByName.get(name);
+  const facts = id !== undefined ? org.byId.get(id) : undefined;
+  // The name may have moved on (renamed, or taken by someone else since): only the database knows.
+  return facts && foldCase(facts.userName) === name ? facts : undefined;
+}
+
+/** Drops a user's facts and the name that points to them; true when they were cached. */
+function forget(org: OrgCache, id: string): boolean {
+  const facts = org.byId.get(id);
+  if (!facts) return false;
+  const name = foldCase(facts.userName);
+  if (org.idByName.get(name) === id) org.idByName.delete(name);
+  return org.byId.delete(id);
 }

@@ -115,4 +115,61 @@ describe('two instances on one database', () => {
     });
     expect(await decideOnB()).toBe(false);
   });
+
+  it('never answers for a userName with the access of whoever held it before: rename, delete and reuse', async () => {
+    const viaA = a.running.services;
+    const okta = await newConnection(viaA, a.url, 'okta');
+    const token = (await viaA.adminTokens.issue(okta.orgId, CLI_ACTOR, { role: 'User' })).token;
+    const askB = async (user: string): Promise<{ status: number; allowed?: boolean; userId?: string }> => {
+      const res = await fetch(`${b.url}/v1/access/check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user, scope: 'ci:read' }),
+      });
+      const body = (await res.json()) as { allowed?: boolean; userId?: string };
+      return { status: res.status, ...body };
+    };
+    /** Asks on B until B holds the user's facts (a read that overlapped an announcement is not kept). */
+    const cachedOnB = async (user: string): Promise<{ status: number; allowed?: boolean; userId?: string }> => {
+      let answer = await askB(user);
+      for (let i = 0; i < 50 && !b.services.access.isCached(okta.orgId, user); i++) answer = await askB(user);
+      expect(b.services.access.isCached(okta.orgId, user)).toBe(true);
+      return answer;
+    };
+
+    await viaA.teams.create(okta.orgId, { name: 'ci', scopes: ['ci:read'] }, CLI_ACTOR);
+    const dana = (await okta.request('POST', '/Users', { userName: 'dana@example.com' })).body.id as string;
+    const group = (await okta.request('POST', '/Groups', { displayName: 'CI', members: [{ value: dana }] })).body
+      .id as string;
+    await viaA.mappings.create(okta.orgId, { connectionId: okta.connectionId, group, teams: ['ci'] }, CLI_ACTOR);
+    expect(await cachedOnB('dana@example.com')).toMatchObject({ allowed: true, userId: dana });
+
+    // Renamed: the new name answers for her, the old one for nobody.
+    await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'userName', value: 'dana.smith@example.com' }],
+    });
+    expect(await cachedOnB('dana.smith@example.com')).toMatchObject({ allowed: true, userId: dana });
+    expect(await askB('dana@example.com')).toMatchObject({ status: 404 });
+    expect(await askB('DANA@example.com')).toMatchObject({ status: 404 });
+
+    // Someone new takes the old name: they get their own (no) access, never hers.
+    const newcomer = (await okta.request('POST', '/Users', { userName: 'dana@example.com' })).body.id as string;
+    expect(await cachedOnB('dana@example.com')).toMatchObject({ allowed: false, userId: newcomer });
+    expect(await askB('dana.smith@example.com')).toMatchObject({ allowed: true, userId: dana });
+
+    // Deleted: the name answers for nobody; taken again by the renamed user, it answers for her.
+    await okta.request('DELETE', `/Users/${newcomer}`);
+    expect(await askB('dana@example.com')).toMatchObject({ status: 404 });
+    await okta.request('PATCH', `/Users/${dana}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'userName', value: 'dana@example.com' }],
+    });
+    expect(await cachedOnB('dana@example.com')).toMatchObject({ allowed: true, userId: dana });
+    expect(await askB('dana.smith@example.com')).toMatchObject({ status: 404 });
+    const explained = await fetch(`${b.url}/v1/access/users/dana.smith@example.com`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(explained.status).toBe(404);
+  });
 });
