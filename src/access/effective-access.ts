@@ -6,7 +6,10 @@
  *  3. teams = mapped teams ∪ manual memberships;
  *  4. scopes = union of the teams' scopes; an empty union gives the role's default grant
  *     (Owner/Admin: every scope; User: the org default, every scope unless narrowed);
- *  5. a team's devices scopes apply to that team's device groups only, when it has any;
+ *  5. device groups (FoundriesFactory): a devices scope from a team reaches that team's
+ *     device groups only (none, when it holds none); the Owner/Admin default reaches every
+ *     device group; the Users' default reaches none (a user reaches what they own or
+ *     created: decided per question, see decision.ts);
  *  7. every grant keeps where it came from;
  *  8. the org policy suppresses what it does not permit.
  * Pure: the caller loads the facts and the org's configuration.
@@ -71,12 +74,18 @@ export type GrantSource =
   | { readonly kind: 'role_default'; readonly role: Role }
   | { readonly kind: 'org_default' };
 
-/** One concrete scope held, from one source; `deviceGroups` null means org-wide. */
+/**
+ * One concrete scope held, from one source. `deviceGroups` null means org-wide (for a
+ * devices scope: every device group); a list (possibly empty) is the only device groups a
+ * devices scope reaches.
+ */
 export interface Grant {
   readonly scope: string;
   readonly source: GrantSource;
   readonly deviceGroups: readonly string[] | null;
 }
+
+export const isDevicesScope = (scope: string): boolean => scope.startsWith('devices:');
 
 export interface SuppressedGrant {
   readonly scope: string;
@@ -150,8 +159,8 @@ export function evaluateAccess(config: OrgAccessConfig, user: UserFacts): Effect
       const source: GrantSource = { kind: 'team', teamId: t.id, teamName: t.name };
       for (const grant of t.scopes) {
         for (const scope of expandGrant(catalog, grant)) {
-          const limited = scope.startsWith('devices:') && t.deviceGroups.length > 0;
-          candidates.push({ scope, source, deviceGroups: limited ? t.deviceGroups : null });
+          // Rule 5b: through a team, only the device groups it holds (a team holding none reaches none).
+          candidates.push({ scope, source, deviceGroups: isDevicesScope(scope) ? t.deviceGroups : null });
         }
       }
     }
@@ -163,7 +172,12 @@ export function evaluateAccess(config: OrgAccessConfig, user: UserFacts): Effect
         role === 'User' && config.policy.defaultUserScopes !== null
           ? config.policy.defaultUserScopes.flatMap((g) => expandGrant(catalog, g))
           : everyScope(catalog);
-      for (const scope of scopes) candidates.push({ scope, source, deviceGroups: null });
+      // Rule 5: the Owner/Admin default reaches every device group; the Users' default none
+      // (a User in no team with scopes reaches only what they own or created).
+      for (const scope of scopes) {
+        const bound = role === 'User' && isDevicesScope(scope);
+        candidates.push({ scope, source, deviceGroups: bound ? [] : null });
+      }
     }
   }
 

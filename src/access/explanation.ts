@@ -4,7 +4,7 @@
  * manual), each scope and where it comes from, what the policy suppressed, device groups.
  */
 import { describeSource } from './decision.js';
-import type { EffectiveAccess, MappingLink, TeamVia } from './effective-access.js';
+import { isDevicesScope, type EffectiveAccess, type Grant, type MappingLink, type TeamVia } from './effective-access.js';
 
 function link(l: MappingLink): string {
   const by =
@@ -16,6 +16,16 @@ function link(l: MappingLink): string {
 
 function via(v: TeamVia): string {
   return v.kind === 'manual' ? 'added by an admin (manual)' : link(v);
+}
+
+/** Where a grant applies, for devices scopes (rule 5). */
+function reachOf(g: Grant): string {
+  if (!isDevicesScope(g.scope)) return '';
+  if (g.deviceGroups === null) return ' on every device group';
+  if (g.deviceGroups.length > 0) return ` on device groups ${g.deviceGroups.join(', ')} (rule 5b)`;
+  return g.source.kind === 'team'
+    ? ' on no device group: the team holds none (rule 5b)'
+    : ' only on device groups the user owns or created (rule 5a)';
 }
 
 export function explainAccess(access: EffectiveAccess): string[] {
@@ -39,7 +49,7 @@ export function explainAccess(access: EffectiveAccess): string[] {
   }
   const bySource = new Map<string, string[]>();
   for (const g of access.grants) {
-    const key = `${describeSource(g.source)}${g.deviceGroups ? ` on device groups ${g.deviceGroups.join(', ')}` : ''}`;
+    const key = `${describeSource(g.source)}${reachOf(g)}`;
     const list = bySource.get(key) ?? [];
     list.push(g.scope);
     bySource.set(key, list);

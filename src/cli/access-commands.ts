@@ -301,12 +301,24 @@ export function registerAccessCommands(program: Command, io: CliIo, config: () =
     .argument('<scope>', 'resource:action, e.g. devices:read')
     .option('--device-group <name>', 'device group acted on')
     .option('--owner <id>', 'owner of the device or group acted on')
-    .action(async (user: string, scope: string, opts: OrgOptions & { deviceGroup?: string; owner?: string }) => {
-      const decision = await inOrg(opts, (s, orgId) =>
-        s.access.check(orgId, user, { scope, deviceGroup: opts.deviceGroup, ownerId: opts.owner }),
-      );
-      printResult(io, opts.json, decision, () => `${decision.allowed ? 'allowed' : 'denied'}: ${decision.reason}`);
-    });
+    .option('--creator <id>', 'who created the device group acted on')
+    .action(
+      async (
+        user: string,
+        scope: string,
+        opts: OrgOptions & { deviceGroup?: string; owner?: string; creator?: string },
+      ) => {
+        const decision = await inOrg(opts, (s, orgId) =>
+          s.access.check(orgId, user, {
+            scope,
+            deviceGroup: opts.deviceGroup,
+            ownerId: opts.owner,
+            creatorId: opts.creator,
+          }),
+        );
+        printResult(io, opts.json, decision, () => `${decision.allowed ? 'allowed' : 'denied'}: ${decision.reason}`);
+      },
+    );
 
   const policy = program.command('policy').description('the org policy that bounds every grant');
   withOrg(policy.command('show').description('print the org policy')).action(async (opts: OrgOptions) => {

@@ -1,7 +1,7 @@
 /**
  * The decision API for factory services, authenticated by an org API token
  * (`identity-bridge api-token issue`, or any admin token of the org):
- *   POST /v1/access/check     { user | token, scope, deviceGroup?, ownerId? } → { allowed, reason }
+ *   POST /v1/access/check     { user | token, scope, deviceGroup?, ownerId?, creatorId? } → { allowed, reason }
  *   GET  /v1/access/users/:id  effective access with its explanation
  * The token's org is the only org a request can see: a user of another org is a 404.
  */
@@ -26,6 +26,7 @@ const CheckBody = z.object({
   scope: z.string().min(1).max(128),
   deviceGroup: z.string().min(1).max(200).optional(),
   ownerId: z.string().min(1).max(512).optional(),
+  creatorId: z.string().min(1).max(512).optional(),
 });
 
 function principal(res: Response): AdminPrincipal {
@@ -58,7 +59,7 @@ export function accessRouter(deps: {
     if (!parsed.success) {
       throw new InvalidInputError(
         'access.invalid_request',
-        `Send {"user": id or userName, "scope": "resource:action", "deviceGroup"?: name, "ownerId"?: id}: ${parsed.error.issues
+        `Send {"user": id or userName, "scope": "resource:action", "deviceGroup"?: name, "ownerId"?: id, "creatorId"?: id}: ${parsed.error.issues
           .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
           .join('; ')}`,
       );

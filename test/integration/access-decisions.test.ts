@@ -171,16 +171,20 @@ describe('access decisions over HTTP', () => {
     const s = server.running.services;
     const mulder = await pushUser('mulder@example.com');
     const group = await pushGroup('Fleet', [mulder]);
-    await s.teams.create(okta.orgId, { name: 'fleet', scopes: ['devices:*'] }, CLI_ACTOR);
+    await s.teams.create(
+      okta.orgId,
+      { name: 'fleet', scopes: ['devices:*'], deviceGroups: ['fleet-devices'] },
+      CLI_ACTOR,
+    );
     await s.mappings.create(okta.orgId, { connectionId: okta.connectionId, group, teams: ['fleet'] }, CLI_ACTOR);
-    expect((await check(mulder, 'devices:delete')).allowed).toBe(true);
+    expect((await check(mulder, 'devices:delete', 'fleet-devices')).allowed).toBe(true);
 
     await s.teams.update(okta.orgId, 'fleet', { scopes: ['devices:read'] }, CLI_ACTOR);
-    expect((await check(mulder, 'devices:delete')).allowed).toBe(false);
+    expect((await check(mulder, 'devices:delete', 'fleet-devices')).allowed).toBe(false);
     await s.teams.update(okta.orgId, 'fleet', { scopes: ['devices:*'] }, CLI_ACTOR);
 
     await s.policies.update(okta.orgId, { deniedScopes: ['devices:delete'] }, CLI_ACTOR);
-    const denied = await check(mulder, 'devices:delete');
+    const denied = await check(mulder, 'devices:delete', 'fleet-devices');
     expect(denied.allowed).toBe(false);
     expect(denied.reason).toMatch(/suppressed: the org policy denies devices:delete/);
     await expect(
@@ -197,6 +201,37 @@ describe('access decisions over HTTP', () => {
     ]);
     expect(explained.body.explanation.join('\n')).toMatch(/team "fleet": IdP group "Fleet" → mapping/);
     await s.policies.update(okta.orgId, { deniedScopes: [] }, CLI_ACTOR);
+  });
+
+  it('reaches device groups by rule 5: owned or created ones, or those a team holds with a devices scope', async () => {
+    const s = server.running.services;
+    const krycek = await pushUser('krycek@example.com');
+    const group = await pushGroup('Robots', [krycek]);
+    await s.teams.create(okta.orgId, { name: 'robots', scopes: ['devices:read', 'ci:read'] }, CLI_ACTOR);
+    await s.mappings.create(okta.orgId, { connectionId: okta.connectionId, group, teams: ['robots'] }, CLI_ACTOR);
+
+    const noGroups = await check(krycek, 'devices:read', 'test-lab-devices');
+    expect(noGroups).toMatchObject({ allowed: false });
+    expect(noGroups.reason).toMatch(/team "robots" grants devices:read but holds no device group.*rule 5b/);
+    const created = await api<Decision>('POST', '/v1/access/check', {
+      user: 'krycek@example.com',
+      scope: 'devices:read-update',
+      deviceGroup: 'krycek-bench',
+      creatorId: krycek,
+    });
+    expect(created.body).toMatchObject({
+      allowed: true,
+      reason: expect.stringMatching(/created the device group.*rule 5a/),
+    });
+
+    await s.teams.update(okta.orgId, 'robots', { deviceGroups: ['test-lab-devices'] }, CLI_ACTOR);
+    const held = await check(krycek, 'devices:read', 'test-lab-devices');
+    expect(held).toMatchObject({
+      allowed: true,
+      reason: expect.stringMatching(/team "robots", which holds it \(rule 5b\)/),
+    });
+    expect((await check(krycek, 'devices:read-update', 'test-lab-devices')).allowed).toBe(false);
+    expect((await check(krycek, 'devices:read', 'production')).allowed).toBe(false);
   });
 
   it('answers bad requests with 400, unknown users with 404 and missing tokens with 401', async () => {

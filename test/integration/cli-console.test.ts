@@ -69,7 +69,7 @@ describe('CLI for console operations', () => {
     // Without a team, the member falls back to the User role's default grant (every scope).
     const ann = dryRun.json<{ users: Json[] }>().users[0]!;
     expect(ann.losses).toEqual({ teams: ['builders'], scopes: [], deviceGroups: [] });
-    expect((ann.gains as { scopes: string[] }).scopes).toContain('devices:read-update');
+    expect((ann.gains as { scopes: string[] }).scopes).toContain('source:delete');
     expect((await services.access.effectiveAccess(orgId, 'ann@preview.example')).teams.map((t) => t.name)).toEqual([
       'builders',
     ]);

@@ -381,7 +381,7 @@ describe('SAML sign-in', () => {
         CLI_ACTOR,
       );
       await s.connections.addDomain(orgId, created.id, 'newco.example', CLI_ACTOR);
-      await s.teams.create(orgId, { name: 'lab-team', scopes: ['devices:read'] }, CLI_ACTOR);
+      await s.teams.create(orgId, { name: 'lab-team', scopes: ['ci:read'] }, CLI_ACTOR);
       await s.mappings.create(
         orgId,
         { connectionId: created.id, group: 'Lab', matchBy: 'display_name', teams: ['lab-team'] },
@@ -413,7 +413,7 @@ describe('SAML sign-in', () => {
       expect(me.user.userName).toBe('new.hire@newco.example');
       expect([...me.groups].sort()).toEqual(['Everyone', 'Lab']);
       expect(me.teams).toEqual(['lab-team']);
-      expect(me.scopes).toEqual(['devices:read']);
+      expect(me.scopes).toEqual(['ci:read']);
     });
 
     it('follows the groups attribute at the next sign-in, and treats an overage link as unknown', async () => {

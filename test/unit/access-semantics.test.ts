@@ -175,16 +175,96 @@ describe('rule 5: device groups', () => {
     expect(can(config, facts, 'devices:read-update', 'production')).toBe(false);
   });
 
-  it('applies a devices scope of a team without device groups to every device group', () => {
-    expect(can(config, user(['fleet']), 'devices:delete', 'production')).toBe(true);
+  it('(b) reaches no device group through a team with devices scopes but no device groups', () => {
+    const access = evaluateAccess(config, user(['fleet']));
+    expect(can(config, user(['fleet']), 'devices:delete', 'production')).toBe(false);
+    expect(can(config, user(['fleet']), 'devices:read', 'test-lab-devices')).toBe(false);
+    const refused = decide(config.policy, access, { scope: 'devices:read', deviceGroup: 'production' });
+    expect(refused.reason).toMatch(
+      /team "fleet" grants devices:read but holds no device group, so it reaches none \(rule 5b\)/,
+    );
+    expect(access.deviceGroups).toEqual([]);
+    expect(access.scopes.filter((s) => s.startsWith('devices:'))).toEqual([]);
+    expect(explainAccess(access)).toContain(
+      'scopes devices:read, devices:read-update, devices:create, devices:delete: from team "fleet" on no device group: the team holds none (rule 5b)',
+    );
   });
 
-  it('lets a member manage devices they own', () => {
-    const access = evaluateAccess(config, user(['ro']));
-    expect(decide(config.policy, access, { scope: 'devices:read-update', ownerId: 'u1' }).allowed).toBe(true);
+  it('(b) reaches a device group through a team that holds it, for the actions its devices scopes satisfy', () => {
+    const access = evaluateAccess(config, user(['lab']));
+    const granted = decide(config.policy, access, { scope: 'devices:read', deviceGroup: 'test-lab-devices' });
+    expect(granted).toEqual({
+      allowed: true,
+      reason:
+        'devices:read on device group "test-lab-devices" granted by team "lab-dev-users", which holds it (rule 5b)',
+    });
+    expect(can(config, user(['lab']), 'devices:delete', 'test-lab-devices')).toBe(false);
+    expect(decide(config.policy, access, { scope: 'devices:read-update', deviceGroup: 'production' }).reason).toMatch(
+      /only on device groups "test-lab-devices" \(by team "lab-dev-users", rule 5b\), not on device group "production"/,
+    );
+  });
+
+  it('asks for the device group when the scope is held only on some', () => {
+    const reason = decide(config.policy, evaluateAccess(config, user(['lab'])), { scope: 'devices:read' }).reason;
+    expect(reason).toMatch(/only on device groups "test-lab-devices" .*; name the device group/);
+  });
+
+  it('(a) lets a member manage devices they own and device groups they created, whatever their teams', () => {
+    const access = evaluateAccess(config, user(['fleet']));
+    const owned = decide(config.policy, access, { scope: 'devices:read-update', deviceGroup: 'mine', ownerId: 'u1' });
+    expect(owned).toEqual({
+      allowed: true,
+      reason: '"dana@example.com" owns it, and members manage what they own or created (rule 5a)',
+    });
+    const created = decide(config.policy, access, {
+      scope: 'devices:read',
+      deviceGroup: 'mine',
+      creatorId: 'dana@example.com',
+    });
+    expect(created.allowed).toBe(true);
+    expect(created.reason).toMatch(/created the device group, .*\(rule 5a\)/);
+    expect(
+      decide(config.policy, access, { scope: 'devices:read', deviceGroup: 'mine', creatorId: 'someone-else' }).allowed,
+    ).toBe(false);
     expect(decide(config.policy, access, { scope: 'devices:read-update', ownerId: 'someone-else' }).allowed).toBe(
       false,
     );
+  });
+
+  it('(a) stays within the org policy', () => {
+    const strict = orgConfig([], [mapping('none', [])], policy({ deniedScopes: ['devices:delete'] }));
+    const access = evaluateAccess(strict, user(['none']));
+    expect(decide(strict.policy, access, { scope: 'devices:delete', deviceGroup: 'g', ownerId: 'u1' }).allowed).toBe(
+      false,
+    );
+  });
+
+  it('lets Owners and Admins in no team with scopes reach every device group', () => {
+    const admins = orgConfig([team('ci', ['ci:read'])], [mapping('adm', [], 'Admin'), mapping('ci', ['ci'])]);
+    const access = evaluateAccess(admins, user(['adm']));
+    const granted = decide(admins.policy, access, { scope: 'devices:delete', deviceGroup: 'production' });
+    expect(granted.allowed).toBe(true);
+    expect(granted.reason).toMatch(/granted by the Admin role's default .*, which reaches every device group/);
+    expect(explainAccess(access).join('\n')).toMatch(
+      /devices:delete: from the Admin role's default .* on every device group/,
+    );
+    // In a team with scopes an Admin is limited to the union, device groups included.
+    expect(can(admins, user(['adm', 'ci']), 'devices:read', 'production')).toBe(false);
+  });
+
+  it("gives a User in no team with scopes the org's default scopes, and device groups only by (a)", () => {
+    const open = orgConfig([], [mapping('none', [])]);
+    const facts = user(['none']);
+    const access = evaluateAccess(open, facts);
+    expect(can(open, facts, 'source:delete')).toBe(true);
+    expect(can(open, facts, 'devices:read', 'production')).toBe(false);
+    expect(decide(open.policy, access, { scope: 'devices:read', deviceGroup: 'production' }).reason).toMatch(
+      /the org's default for Users .* grants devices:read only on device groups "dana@example.com" owns or created \(rule 5a/,
+    );
+    expect(decide(open.policy, access, { scope: 'devices:read', deviceGroup: 'mine', creatorId: 'u1' }).allowed).toBe(
+      true,
+    );
+    expect(explainAccess(access).join('\n')).toMatch(/only on device groups the user owns or created \(rule 5a\)/);
   });
 });
 

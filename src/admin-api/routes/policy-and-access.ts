@@ -47,7 +47,8 @@ export function policyAndAccessRoutes({ services }: AdminApiDeps): AdminRoute[] 
         user: Id.describe('user id or userName'),
         scope: z.string().min(1).max(128),
         deviceGroup: z.string().min(1).max(200).optional(),
-        ownerId: z.string().min(1).max(512).optional(),
+        ownerId: z.string().min(1).max(512).optional().describe('owner of the device or device group acted on'),
+        creatorId: z.string().min(1).max(512).optional().describe('who created the device group acted on'),
       }),
       response: z.object({ allowed: z.boolean(), reason: z.string(), userId: z.string() }),
       handle: async ({ caller, body }) => {
