@@ -3,7 +3,8 @@
  * credentials yet), then every other route behind admin authentication. Errors are
  * RFC 9457 problem+json.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { boundedJson } from '../http/bounded-json.js';
 import { rememberMount } from '../http/request-metrics.js';
 import { adminCaller, type CallerDeps } from './caller.js';
 import type { AdminApiDeps } from './deps.js';
@@ -49,7 +50,7 @@ export function adminApiRouter(deps: AdminApiDeps & { csrfKey: string }): Router
   });
   const v1 = Router();
   v1.use(rememberMount);
-  v1.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
+  v1.use(boundedJson({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
   mountRoutes(
     v1,
     routes.filter((r) => r.role === 'none'),

@@ -22,6 +22,7 @@ import { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
 import type { SecretBox } from '../sso/secret-box.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 import { requestTimeout } from './request-timeout.js';
+import { boundedJson } from './bounded-json.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -66,7 +67,7 @@ export function buildApp(deps: AppDeps): Express {
         services.store.repos.connections.recordScimError(orgId, connectionId, error),
     }),
   );
-  const json = express.json({
+  const json = boundedJson({
     limit: JSON_BODY_LIMIT,
     type: ['application/json', 'application/scim+json', 'application/*+json'],
   });

@@ -23,6 +23,8 @@ export function normaliseError(error: unknown): AppError {
       return new AppError('request.too_large', 'The request body is too large', 413);
     case 'entity.parse.failed':
       return new AppError('request.invalid_json', 'The request body is not valid JSON', 400);
+    case 'entity.too.deep':
+      return new AppError('request.too_deep', e?.message ?? 'The request body is nested too deeply', 400);
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new AppError('request.unsupported_encoding', 'The request body encoding is not supported', 415);

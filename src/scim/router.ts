@@ -11,7 +11,8 @@
 import type { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
 import { takeOrRefuse } from '../http/rate-limit.js';
 import { rememberMount } from '../http/request-metrics.js';
-import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import { boundedJson } from '../http/bounded-json.js';
+import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import type { ScimTokenService } from '../admin/scim-tokens.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
 import type { UserDirectory } from '../directory/user-directory.js';
@@ -141,7 +142,7 @@ export function scimRouter(deps: ScimRouterDeps): Router {
     }
     next();
   });
-  router.use(express.json({ limit: BULK_MAX_PAYLOAD_BYTES, type: JSON_TYPES, strict: false }));
+  router.use(boundedJson({ limit: BULK_MAX_PAYLOAD_BYTES, type: JSON_TYPES, strict: false }));
 
   router.get('/ServiceProviderConfig', (_req, res) => ok(res, serviceProviderConfig(baseUrl)));
   router.get('/ResourceTypes', (_req, res) => ok(res, listOf(resourceTypes(baseUrl))));

@@ -42,6 +42,7 @@ const SCIM_TYPE_BY_CODE: Record<string, ScimType> = {
   'directory.user_name_taken': 'uniqueness',
   'directory.external_id_taken': 'uniqueness',
   'request.invalid_json': 'invalidSyntax',
+  'request.too_deep': 'invalidSyntax',
   'request.invalid_value': 'invalidValue',
 };
 
