@@ -35,6 +35,8 @@ export default {
       ...shared,
       displayName: 'integration:pg',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // test/integration/sqlite holds behaviour only the embedded database has (one writer per file).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/sqlite/'],
       setupFiles: ['<rootDir>/test/support/dialect-pg.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
       // Names this run (teardown drops only its databases) and starts a throwaway PostgreSQL when none answers.

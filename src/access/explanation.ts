@@ -4,7 +4,13 @@
  * manual), each scope and where it comes from, what the policy suppressed, device groups.
  */
 import { describeSource } from './decision.js';
-import { isDevicesScope, type EffectiveAccess, type Grant, type MappingLink, type TeamVia } from './effective-access.js';
+import {
+  isDevicesScope,
+  type EffectiveAccess,
+  type Grant,
+  type MappingLink,
+  type TeamVia,
+} from './effective-access.js';
 
 function link(l: MappingLink): string {
   const by =

@@ -7,7 +7,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { STATUS_CODES } from 'node:http';
 import type { z } from 'zod';
 import { AppError, retryAfterSecondsOf } from '../domain/errors/index.js';
-import { normaliseError } from '../http/error-handler.js';
+import { logFailure, normaliseError } from '../http/error-handler.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -43,7 +43,7 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, ne
     return;
   }
   const e = normaliseError(error);
-  if (e.status >= 500) req.log?.error({ err: error }, 'admin API request failed');
+  logFailure(req, e.status, error, 'admin API request failed');
   const retryAfter = retryAfterSecondsOf(e);
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge admin"');

@@ -17,6 +17,7 @@ import {
   openDatabase,
   ensurePostgresDatabase,
 } from '../store/database.js';
+import { withoutStatementTimeout } from '../store/open-store.js';
 import { AccessTokenService } from '../sso/access-tokens.js';
 import { parseIdpMetadata } from '../sso/idp-metadata.js';
 import { SecretBox } from '../sso/secret-box.js';
@@ -55,7 +56,7 @@ function buildProgram(io: CliIo, config: () => Config): Command {
       }
       const cfg = config();
       if (cfg.database.client === 'pg') await ensurePostgresDatabase(cfg.database.url);
-      const db = openDatabase(cfg.database);
+      const db = openDatabase(withoutStatementTimeout(cfg.database));
       try {
         if (action === 'status') {
           const status = await migrationStatus(db);

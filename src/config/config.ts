@@ -16,8 +16,15 @@ export type DatabaseConfig =
       readonly preparedStatements?: boolean;
       /** A direct (session-level) connection for LISTEN, past any transaction-mode pooler; defaults to url. */
       readonly listenUrl?: string;
+      /** PostgreSQL cancels any statement running longer (statement_timeout); unset: no limit. */
+      readonly statementTimeoutMs?: number;
     }
-  | { readonly client: 'sqlite'; readonly filename: string };
+  | {
+      readonly client: 'sqlite';
+      readonly filename: string;
+      /** The longest a search may run on the embedded database's reader threads; unset: no limit. */
+      readonly statementTimeoutMs?: number;
+    };
 
 export interface Config {
   readonly database: DatabaseConfig;
@@ -38,6 +45,8 @@ export interface Config {
   readonly signInRateLimit: number;
   /** A request still unanswered after this long gets 503 (SCIM body on SCIM routes). */
   readonly requestTimeoutMs: number;
+  /** The database stops any statement running longer than this (below requestTimeoutMs). */
+  readonly statementTimeoutMs: number;
   /** OTLP/HTTP collector base URL; traces are off without it. */
   readonly otelEndpoint: string | undefined;
 }
@@ -107,6 +116,7 @@ const envSchema = z.object({
   SIGN_IN_RATE_LIMIT: z.coerce.number({ message: 'must be a number' }).int().min(0).default(600),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be a URL' }).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000).default(30_000),
+  STATEMENT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).optional(),
 });
 
 /** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
@@ -143,6 +153,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
   const e = parsed.data;
+  // Below the request timeout, so a statement is stopped before its request is answered 503.
+  const statementTimeoutMs = e.STATEMENT_TIMEOUT_MS ?? Math.floor(e.REQUEST_TIMEOUT_MS * 0.8);
+  if (statementTimeoutMs >= e.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([
+      `STATEMENT_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}), so a stopped statement is answered before its request times out`,
+    ]);
+  }
   const parsedDatabase = parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_POOL_MAX);
   if (typeof parsedDatabase === 'string') throw new ConfigError([`DATABASE_URL: ${parsedDatabase}`]);
   const database: DatabaseConfig =
@@ -151,8 +168,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
           ...parsedDatabase,
           preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
           listenUrl: e.DATABASE_LISTEN_URL ?? parsedDatabase.url,
+          statementTimeoutMs,
         }
-      : parsedDatabase;
+      : { ...parsedDatabase, statementTimeoutMs };
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     database,
@@ -168,6 +186,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     scimRateLimit: e.SCIM_RATE_LIMIT,
     signInRateLimit: e.SIGN_IN_RATE_LIMIT,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    statementTimeoutMs,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }

@@ -10,13 +10,28 @@ const UNAVAILABLE_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
+  '25006', // read_only_sql_transaction: a replica, or a primary being demoted or promoted
+  '57P04', // database_dropped
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
   'SQLITE_BUSY',
 ]);
+
+/** PostgreSQL stopped the statement (statement_timeout, or a cancel): the request is answered 503, retryable. */
+export function isStatementCancelled(error: unknown): boolean {
+  const e = error as { code?: unknown } | null;
+  return e?.code === '57014';
+}
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; name?: unknown; message?: unknown } | null;
   if (!e) return false;
-  if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  if (
+    typeof e.code === 'string' &&
+    (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08') || e.code.startsWith('SQLITE_BUSY'))
+  )
+    return true;
   if (e.name === 'KnexTimeoutError') return true;
   return (
     typeof e.message === 'string' && /Connection terminated|Client has encountered a connection error/.test(e.message)

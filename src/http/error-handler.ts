@@ -3,9 +3,9 @@
  * message: only errors marked `expose` show their text; everything else is a 500 with
  * the request id to quote, and the details go to the log.
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, UnavailableError, retryAfterSecondsOf } from '../domain/errors/index.js';
-import { isDatabaseUnavailable, isInvalidDataError } from './database-errors.js';
+import { isDatabaseUnavailable, isInvalidDataError, isStatementCancelled } from './database-errors.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly requestId?: string };
@@ -14,6 +14,8 @@ export interface ErrorBody {
 /** Errors raised by body parsing and other middleware carry `type`/`status`; map them to stable codes. */
 export function normaliseError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isStatementCancelled(error))
+    return new UnavailableError('The request ran past its deadline and was stopped; retry shortly');
   if (isDatabaseUnavailable(error)) return new UnavailableError('The database is unavailable; retry shortly');
   if (isInvalidDataError(error))
     return new AppError('request.invalid_value', 'A value is too long or malformed for its attribute', 400);
@@ -38,6 +40,15 @@ export function normaliseError(error: unknown): AppError {
   return new AppError('internal', 'Internal server error', 500, false);
 }
 
+/**
+ * Logs a failed request: a fault (500) at error, a refusal to retry later (503: the
+ * database away, a statement stopped at its deadline) at warn; client errors not at all.
+ */
+export function logFailure(req: Request, status: number, error: unknown, message: string): void {
+  if (status === 503) req.log?.warn({ err: error }, message);
+  else if (status >= 500) req.log?.error({ err: error }, message);
+}
+
 export const notFoundHandler: RequestHandler = (req, res) => {
   res.status(404).json({ error: { code: 'route.not_found', message: `No route for ${req.method} ${req.path}` } });
 };
@@ -49,7 +60,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   }
   const appError = normaliseError(error);
   const requestId = String(req.id ?? '');
-  if (appError.status >= 500) req.log?.error({ err: error }, 'request failed');
+  logFailure(req, appError.status, error, 'request failed');
   const retryAfter = retryAfterSecondsOf(appError);
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   const body: ErrorBody = {

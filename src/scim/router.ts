@@ -12,6 +12,7 @@ import type { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
 import { takeOrRefuse } from '../http/rate-limit.js';
 import { rememberMount } from '../http/request-metrics.js';
 import { boundedJson } from '../http/bounded-json.js';
+import { logFailure } from '../http/error-handler.js';
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import type { ScimTokenService } from '../admin/scim-tokens.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
@@ -219,7 +220,7 @@ export function scimRouter(deps: ScimRouterDeps): Router {
       return;
     }
     const scimError = toScimError(error);
-    if (scimError.status >= 500) req.log?.error({ err: error }, 'SCIM request failed');
+    logFailure(req, scimError.status, error, 'SCIM request failed');
     if (scimError.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge SCIM"');
     const scope = res.locals.scim?.scope;
     // A 404 is how a lookup says "not there" and a 412 a lost race the IdP retries: not faults.

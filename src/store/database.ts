@@ -8,6 +8,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { MIGRATION_CONFIG } from './migration-source.js';
+import { SqliteClient } from './sqlite-client.js';
 
 export type Db = Knex;
 export type Dialect = 'pg' | 'sqlite';
@@ -21,6 +22,10 @@ export function dialectOf(db: Knex): Dialect {
 
 interface SqliteConnection {
   pragma(source: string): unknown;
+}
+
+interface PgConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
 }
 
 /** Where Knex's own warnings go (it would print them with console.log otherwise). */
@@ -49,7 +54,23 @@ export function openDatabase(config: DatabaseConfig, log: DatabaseLog = SILENT_L
       preparedStatements: config.preparedStatements ?? true,
       client: 'pg',
       connection: { connectionString: config.url, application_name: 'identity-bridge' },
-      pool: { min: 0, max: config.poolMax },
+      pool: {
+        min: 0,
+        max: config.poolMax,
+        // Every statement gets a deadline below the request timeout: PostgreSQL stops it
+        // (the backend is idle again) and the request is answered 503. A session setting,
+        // sent once per connection; behind a transaction-mode PgBouncer set it on the server
+        // side as well (README, Operations).
+        ...(config.statementTimeoutMs !== undefined
+          ? {
+              afterCreate: (conn: PgConnection, done: (err: Error | null, conn: PgConnection) => void) => {
+                conn.query(`SET statement_timeout = ${Math.floor(config.statementTimeoutMs!)}`, (error) =>
+                  done(error, conn),
+                );
+              },
+            }
+          : {}),
+      },
       acquireConnectionTimeout: 10_000,
     };
     return knexFactory(pgConfig);
@@ -57,7 +78,7 @@ export function openDatabase(config: DatabaseConfig, log: DatabaseLog = SILENT_L
   if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
   return knexFactory({
     log: knexLog(log),
-    client: 'better-sqlite3',
+    client: SqliteClient,
     connection: { filename: config.filename },
     useNullAsDefault: true,
     // One connection: SQLite has a single writer, and one connection serialises transactions
@@ -69,7 +90,8 @@ export function openDatabase(config: DatabaseConfig, log: DatabaseLog = SILENT_L
         try {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 5000');
+          // Waiting for another writer is done without blocking the event loop (sqlite-client.ts).
+          conn.pragma('busy_timeout = 0');
           conn.pragma('synchronous = NORMAL');
           // LIKE compares case as on PostgreSQL; case-insensitive matching compares folded values instead.
           conn.pragma('case_sensitive_like = ON');

@@ -13,13 +13,25 @@ export interface OpenStoreOptions {
   readonly log?: DatabaseLog;
 }
 
+/** The database as migrations need it: no statement deadline (building an index on a big table takes what it takes). */
+export function withoutStatementTimeout(config: DatabaseConfig): DatabaseConfig {
+  return { ...config, statementTimeoutMs: undefined };
+}
+
 export async function openStore(config: DatabaseConfig, options: OpenStoreOptions): Promise<Store> {
   if (config.client === 'pg') await ensurePostgresDatabase(config.url);
+  if (options.migrate && config.client === 'pg') {
+    const migrator = openDatabase({ ...config, statementTimeoutMs: undefined, poolMax: 1 }, options.log);
+    try {
+      options.onMigrated?.(await migrateLatest(migrator));
+    } finally {
+      await migrator.destroy();
+    }
+  }
   const db = openDatabase(config, options.log);
   try {
-    if (options.migrate) {
-      const applied = await migrateLatest(db);
-      options.onMigrated?.(applied);
+    if (options.migrate && config.client === 'sqlite') {
+      options.onMigrated?.(await migrateLatest(db));
     } else {
       await db.raw('select 1');
     }

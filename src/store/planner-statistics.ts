@@ -33,6 +33,8 @@ export async function refreshPlannerStatistics(db: Knex): Promise<string[]> {
       [LOCK_KEY],
     );
     if (!locked.rows[0]?.ok) return [];
+    // Maintenance, not a request: ANALYZE of a big table may take longer than a request's deadline.
+    await trx.raw('SET LOCAL statement_timeout = 0');
     const stale = await trx.raw<{ rows: Array<{ relname: string }> }>(
       `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
         WHERE s.schemaname = current_schema() AND s.relname = ANY(?)
