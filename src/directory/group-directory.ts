@@ -10,7 +10,8 @@ import type { Actor } from '../audit/actor.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { DirectoryGroup } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
-import type { Condition, PageQuery } from '../store/repositories/listing.js';
+import type { GroupFilter } from '../domain/directory-filter.js';
+import type { GroupSearch } from '../store/repositories/directory-groups.js';
 import { nowIso } from '../store/rows.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
@@ -211,12 +212,12 @@ export class GroupDirectory {
     });
   }
 
-  search(scope: ConnectionScope, query: PageQuery): Promise<{ rows: DirectoryGroup[]; total: number | undefined }> {
+  search(scope: ConnectionScope, query: GroupSearch): Promise<{ rows: DirectoryGroup[]; total: number | undefined }> {
     return this.store.repos.groups.search(scope.orgId, scope.connectionId, query);
   }
 
-  count(scope: ConnectionScope, where?: Condition): Promise<number> {
-    return this.store.repos.groups.countMatching(scope.orgId, scope.connectionId, where);
+  count(scope: ConnectionScope, filter?: GroupFilter): Promise<number> {
+    return this.store.repos.groups.countMatching(scope.orgId, scope.connectionId, filter);
   }
 
   members(

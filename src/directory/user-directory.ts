@@ -9,8 +9,8 @@ import type { Actor } from '../audit/actor.js';
 import { auditEvent, recordAudit } from '../audit/audit-log.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
-import type { UserPageResult } from '../store/repositories/directory-users.js';
-import type { Condition, PageQuery } from '../store/repositories/listing.js';
+import type { UserFilter } from '../domain/directory-filter.js';
+import type { UserPageResult, UserSearch } from '../store/repositories/directory-users.js';
 import { nowIso } from '../store/rows.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
@@ -146,12 +146,12 @@ export class UserDirectory {
     return this.store.repos.users.findInConnectionByUserName(scope.orgId, scope.connectionId, userName, withGroups);
   }
 
-  search(scope: ConnectionScope, query: PageQuery): Promise<UserPageResult> {
+  search(scope: ConnectionScope, query: UserSearch): Promise<UserPageResult> {
     return this.store.repos.users.search(scope.orgId, scope.connectionId, query);
   }
 
-  count(scope: ConnectionScope, where?: Condition): Promise<number> {
-    return this.store.repos.users.countMatching(scope.orgId, scope.connectionId, where);
+  count(scope: ConnectionScope, filter?: UserFilter): Promise<number> {
+    return this.store.repos.users.countMatching(scope.orgId, scope.connectionId, filter);
   }
 
   groupsOf(

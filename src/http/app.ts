@@ -61,7 +61,6 @@ export function buildApp(deps: AppDeps): Express {
       tokens: services.scimTokens,
       users: services.users,
       groups: services.groups,
-      db: services.store.db,
       limiter: new SharedRateLimiter(services.store.repos.rateLimits, config.scimRateLimit),
       recordError: (orgId, connectionId, error) =>
         services.store.repos.connections.recordScimError(orgId, connectionId, error),

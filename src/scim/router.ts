@@ -17,7 +17,6 @@ import { Router, type ErrorRequestHandler, type NextFunction, type Request, type
 import type { ScimTokenService } from '../admin/scim-tokens.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
 import type { UserDirectory } from '../directory/user-directory.js';
-import type { Knex } from 'knex';
 import { ScimError, retryAfterOf, scimErrorBody, toScimError } from './scim-error.js';
 import type { ScimContext, ScimResult } from './handlers/context.js';
 import { bulk } from './handlers/bulk.js';
@@ -42,7 +41,6 @@ export interface ScimRouterDeps {
   readonly tokens: ScimTokenService;
   readonly users: UserDirectory;
   readonly groups: GroupDirectory;
-  readonly db: Knex;
   /** Remembers an error answered to a connection's IdP (its status in the console). */
   /** Per-token budget, shared by every instance. */
   readonly limiter?: SharedRateLimiter;
@@ -127,7 +125,6 @@ export function scimRouter(deps: ScimRouterDeps): Router {
         baseUrl,
         users: deps.users,
         groups: deps.groups,
-        db: deps.db,
       };
       next();
     } catch (error) {

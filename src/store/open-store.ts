@@ -39,5 +39,5 @@ export async function openStore(config: DatabaseConfig, options: OpenStoreOption
     await db.destroy();
     throw error;
   }
-  return new Store(db);
+  return new Store(db, { statementTimeoutMs: config.statementTimeoutMs });
 }

@@ -21,6 +21,7 @@ import { OrgPolicyRepository } from './repositories/org-policies.js';
 import { SessionRepository } from './repositories/sessions.js';
 import { SamlReplayRepository, SsoRequestRepository } from './repositories/sso-state.js';
 import { TeamRepository } from './repositories/teams.js';
+import { scansFor, type Scans } from './scans.js';
 
 export interface Repositories {
   readonly organizations: OrganizationRepository;
@@ -46,14 +47,14 @@ export interface Repositories {
   readonly rateLimits: RateLimitRepository;
 }
 
-export function createRepositories(db: Knex): Repositories {
+export function createRepositories(db: Knex, scans: Scans): Repositories {
   return {
     organizations: new OrganizationRepository(db),
     connections: new ConnectionRepository(db),
     scimTokens: new ScimTokenRepository(db),
     adminTokens: new AdminTokenRepository(db),
-    users: new DirectoryUserRepository(db),
-    groups: new DirectoryGroupRepository(db),
+    users: new DirectoryUserRepository(db, scans),
+    groups: new DirectoryGroupRepository(db, scans),
     teams: new TeamRepository(db),
     idpTeams: new IdpTeamMembershipRepository(db),
     accessFacts: new AccessFactsRepository(db),
@@ -74,13 +75,25 @@ export function createRepositories(db: Knex): Repositories {
 
 export class Store {
   readonly repos: Repositories;
+  /** Turns (and, on SQLite, reader threads) for searches that read a whole connection. */
+  readonly scans: Scans;
 
-  constructor(readonly db: Knex) {
-    this.repos = createRepositories(db);
+  constructor(
+    readonly db: Knex,
+    options: { statementTimeoutMs?: number | undefined } = {},
+  ) {
+    this.scans = scansFor(db, options.statementTimeoutMs);
+    this.repos = createRepositories(db, this.scans);
   }
 
   /** Runs `work` in one transaction; everything it wrote is rolled back if it throws. */
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction((trx) => work(createRepositories(trx)));
+    return this.db.transaction((trx) => work(createRepositories(trx, this.scans)));
+  }
+
+  /** Stops the reader threads and closes the connections. */
+  async close(): Promise<void> {
+    await this.scans.close();
+    await this.db.destroy();
   }
 }

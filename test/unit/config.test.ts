@@ -4,7 +4,11 @@ import { ConfigError, loadConfig } from '../../src/config/config.js';
 describe('loadConfig', () => {
   it('defaults to a SQLite file under ./data, port 8080 and a localhost public URL', () => {
     const config = loadConfig({});
-    expect(config.database).toEqual({ client: 'sqlite', filename: path.resolve('./data/identity-bridge.sqlite') });
+    expect(config.database).toEqual({
+      client: 'sqlite',
+      filename: path.resolve('./data/identity-bridge.sqlite'),
+      statementTimeoutMs: 24_000,
+    });
     expect(config.port).toBe(8080);
     expect(config.publicUrl).toBe('http://localhost:8080');
     expect(config.logLevel).toBe('info');
@@ -19,6 +23,7 @@ describe('loadConfig', () => {
       poolMax: 10,
       preparedStatements: true,
       listenUrl: 'postgres://u@db:5432/ib',
+      statementTimeoutMs: 24_000,
     });
     expect(
       loadConfig({ DATABASE_URL: 'postgres://u@pgbouncer:6432/ib', DATABASE_LISTEN_URL: 'postgres://u@db:5432/ib' })
@@ -40,15 +45,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/a.sqlite' }).database).toEqual({
       client: 'sqlite',
       filename: '/tmp/a.sqlite',
+      statementTimeoutMs: 24_000,
     });
     expect(loadConfig({ DATABASE_URL: 'file:/tmp/b.sqlite' }).database).toEqual({
       client: 'sqlite',
       filename: '/tmp/b.sqlite',
+      statementTimeoutMs: 24_000,
     });
     expect(loadConfig({ DATABASE_URL: '/tmp/c.sqlite' }).database).toEqual({
       client: 'sqlite',
       filename: '/tmp/c.sqlite',
+      statementTimeoutMs: 24_000,
     });
+  });
+
+  it('gives statements a deadline below the request timeout, and refuses one that is not below it', () => {
+    expect(loadConfig({}).statementTimeoutMs).toBe(24_000);
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '10000' }).statementTimeoutMs).toBe(8_000);
+    expect(loadConfig({ STATEMENT_TIMEOUT_MS: '500' }).database).toMatchObject({ statementTimeoutMs: 500 });
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '5000', STATEMENT_TIMEOUT_MS: '5000' })).toThrow(
+      /STATEMENT_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS/,
+    );
   });
 
   it('derives PUBLIC_URL from PORT and strips a trailing slash from a given one', () => {

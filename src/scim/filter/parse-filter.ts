@@ -8,10 +8,9 @@
  */
 import { parse, type Filter } from 'scim2-parse-filter';
 import { ScimError } from '../scim-error.js';
+import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, bracketDepth, filterTooCostly } from './filter-bounds.js';
 
 export type { Filter };
-
-const MAX_FILTER_LENGTH = 4096;
 
 /** Reads a comparison value starting at `i` (quoted string, or a bare word); returns its end. */
 function valueEnd(s: string, i: number): number {
@@ -64,8 +63,11 @@ export function rewriteValuePathSubAttributes(input: string): string {
 
 export function parseFilter(text: string): Filter {
   if (text.length > MAX_FILTER_LENGTH)
-    throw new ScimError(400, 'invalidFilter', `Filter longer than ${MAX_FILTER_LENGTH} characters`);
+    throw filterTooCostly(`The filter is longer than ${MAX_FILTER_LENGTH} characters, the most one filter may be`);
   if (text.trim().length === 0) throw new ScimError(400, 'invalidFilter', 'Empty filter');
+  // Before the parser, which recurses once per level.
+  if (bracketDepth(text) > MAX_FILTER_DEPTH)
+    throw filterTooCostly(`The filter nests more than ${MAX_FILTER_DEPTH} levels deep, the most one filter may`);
   try {
     return parse(rewriteValuePathSubAttributes(text));
   } catch (error) {

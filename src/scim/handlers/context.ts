@@ -1,5 +1,4 @@
 /** What every SCIM handler gets: the caller's connection scope, who to record as actor, URLs, services. */
-import type { Knex } from 'knex';
 import type { Actor } from '../../audit/actor.js';
 import type { GroupDirectory } from '../../directory/group-directory.js';
 import type { ConnectionScope } from '../../directory/scope.js';
@@ -13,7 +12,6 @@ export interface ScimContext {
   readonly baseUrl: string;
   readonly users: UserDirectory;
   readonly groups: GroupDirectory;
-  readonly db: Knex;
 }
 
 /** A handler's answer, rendered by the router (or collected by Bulk). */

@@ -4,8 +4,8 @@ import type { GroupInput, MemberStep } from '../../directory/group-directory.js'
 import { GROUP_LIMITS, firstTooLong } from '../../domain/directory-limits.js';
 import { keyFor } from '../attribute-paths.js';
 import { normaliseGroupBody } from '../dialects/tolerant-input.js';
-import { resolveGroupAttribute } from '../filter/attributes.js';
-import type { FilterTarget } from '../filter/filter-to-sql.js';
+import { resolveGroupFilter } from '../filter/resolve-filter.js';
+import { groupSort } from '../filter/sort.js';
 import { toScimGroup } from '../group-mapper.js';
 import type { ListParams } from '../list-params.js';
 import { groupPatchToChange } from '../patch/group-patch.js';
@@ -16,8 +16,6 @@ import { coerceGroup } from '../schemas.js';
 import { etagOf } from '../user-mapper.js';
 import { asObject, versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
 import { listResponse } from './list.js';
-
-export const GROUP_TARGET: FilterTarget = { alias: 'g', resolve: resolveGroupAttribute };
 
 type Json = Record<string, unknown>;
 
@@ -147,10 +145,11 @@ export async function deleteGroup(ctx: ScimContext, id: string, pre: Preconditio
 }
 
 export function listGroups(ctx: ScimContext, params: ListParams, projection: Projection): Promise<Json> {
-  return listResponse(ctx, params, {
-    target: GROUP_TARGET,
+  return listResponse(params, {
+    resolve: resolveGroupFilter,
+    sort: groupSort,
     search: (q) => ctx.groups.search(ctx.scope, q),
-    count: (where) => ctx.groups.count(ctx.scope, where),
+    count: (filter) => ctx.groups.count(ctx.scope, filter),
     render: (rows) => renderGroups(ctx, rows, projection),
   });
 }

@@ -3,23 +3,25 @@
  * A filter naming an attribute that only one type has matches nothing of the other type;
  * a filter valid for neither is a 400. Cursor paging is offered per resource type only.
  */
-import type { Condition } from '../../store/repositories/listing.js';
+import { MATCH_NOTHING } from '../../domain/directory-filter.js';
+import { FilterBoundError } from '../filter/filter-bounds.js';
+import { resolveGroupFilter, resolveUserFilter } from '../filter/resolve-filter.js';
 import type { ListParams } from '../list-params.js';
 import type { Projection } from '../projection.js';
 import { ScimError } from '../scim-error.js';
 import { URN } from '../urns.js';
 import type { ScimContext } from './context.js';
-import { GROUP_TARGET, renderGroups } from './groups.js';
-import { conditionOf } from './list.js';
-import { USER_TARGET, renderUsers } from './users.js';
+import { renderGroups } from './groups.js';
+import { filterOf } from './list.js';
+import { renderUsers } from './users.js';
 
-const NOTHING: Condition = (qb) => {
-  qb.whereRaw('1 = 0');
-};
-
-function conditionFor(filter: string | undefined, target: typeof USER_TARGET): Condition | undefined | ScimError {
+/** The filter for one resource type, or the invalidFilter error it gives there. */
+function filterFor<F>(
+  filter: string | undefined,
+  resolve: Parameters<typeof filterOf<F>>[1],
+): F | undefined | ScimError {
   try {
-    return conditionOf(filter, target);
+    return filterOf(filter, resolve);
   } catch (error) {
     if (error instanceof ScimError && error.scimType === 'invalidFilter') return error;
     throw error;
@@ -35,11 +37,13 @@ export async function rootSearch(
     throw new ScimError(400, 'invalidValue', 'Cursor paging is available on /Users and /Groups');
   if (params.sortBy !== undefined)
     throw new ScimError(400, 'invalidValue', 'sortBy is available on /Users and /Groups');
-  const u = conditionFor(params.filter, USER_TARGET);
-  const g = conditionFor(params.filter, GROUP_TARGET);
+  const u = filterFor(params.filter, resolveUserFilter);
+  const g = filterFor(params.filter, resolveGroupFilter);
   if (u instanceof ScimError && g instanceof ScimError) throw u;
-  const userWhere = u instanceof ScimError ? NOTHING : u;
-  const groupWhere = g instanceof ScimError ? NOTHING : g;
+  // A bound exceeded is exceeded for both types: say so rather than "matches nothing".
+  for (const e of [u, g]) if (e instanceof FilterBoundError) throw e;
+  const userWhere = u instanceof ScimError ? MATCH_NOTHING : u;
+  const groupWhere = g instanceof ScimError ? MATCH_NOTHING : g;
   const userTotal = await ctx.users.count(ctx.scope, userWhere);
   const groupTotal = await ctx.groups.count(ctx.scope, groupWhere);
   const offset = params.startIndex - 1;
@@ -47,7 +51,7 @@ export async function rootSearch(
   let remaining = params.count;
   if (remaining > 0 && offset < userTotal) {
     const { rows: users } = await ctx.users.search(ctx.scope, {
-      ...(userWhere ? { where: userWhere } : {}),
+      ...(userWhere ? { filter: userWhere } : {}),
       offset,
       limit: remaining,
     });
@@ -58,7 +62,7 @@ export async function rootSearch(
     const groupOffset = Math.max(0, offset - userTotal);
     if (groupOffset < groupTotal) {
       const { rows: groups } = await ctx.groups.search(ctx.scope, {
-        ...(groupWhere ? { where: groupWhere } : {}),
+        ...(groupWhere ? { filter: groupWhere } : {}),
         offset: groupOffset,
         limit: remaining,
       });

@@ -2,8 +2,8 @@
 import type { DirectoryUser } from '../../domain/directory.js';
 import { keyFor } from '../attribute-paths.js';
 import { normaliseUserBody } from '../dialects/tolerant-input.js';
-import { resolveUserAttribute } from '../filter/attributes.js';
-import type { FilterTarget } from '../filter/filter-to-sql.js';
+import { resolveUserFilter } from '../filter/resolve-filter.js';
+import { userSort } from '../filter/sort.js';
 import type { ListParams } from '../list-params.js';
 import { applyUserPatch } from '../patch/apply-user-patch.js';
 import { parsePatchRequest } from '../patch/patch-request.js';
@@ -14,8 +14,6 @@ import { etagOf, fromScimUser, toScimUser } from '../user-mapper.js';
 import { asObject, versionOf, type Preconditions, type ScimContext, type ScimResult } from './context.js';
 import { listResponse } from './list.js';
 import { URN } from '../urns.js';
-
-export const USER_TARGET: FilterTarget = { alias: 'u', resolve: resolveUserAttribute };
 
 type Json = Record<string, unknown>;
 
@@ -160,14 +158,15 @@ export async function listUsers(ctx: ScimContext, params: ListParams, projection
     };
   }
   let groups: ReadonlyMap<string, ReadonlyArray<{ id: string; displayName: string }>> | undefined;
-  return listResponse(ctx, params, {
-    target: USER_TARGET,
+  return listResponse(params, {
+    resolve: resolveUserFilter,
+    sort: userSort,
     search: async (q) => {
       const page = await ctx.users.search(ctx.scope, { ...q, withGroups });
       groups = page.groups;
       return page;
     },
-    count: (where) => ctx.users.count(ctx.scope, where),
+    count: (filter) => ctx.users.count(ctx.scope, filter),
     render: (rows) => renderUsers(ctx, rows, projection, groups),
   });
 }

@@ -7,7 +7,11 @@ import type { Knex } from 'knex';
 import { foldCase, type DirectoryGroup } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
-import { countRows, inOrder, pageIds, type Condition, type PageQuery, type ScopedTable } from './listing.js';
+import type { GroupFilter, GroupSortKey } from '../../domain/directory-filter.js';
+import type { Scans } from '../scans.js';
+import { GROUP_FILTERS, groupSortTerm } from './filter-sql.js';
+import { countRows, inOrder, pageIds, type DirectorySearch, type ScopedTable } from './listing.js';
+import { planSearch } from './search-plan.js';
 import { returnedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 
@@ -47,8 +51,13 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
+export type GroupSearch = DirectorySearch<GroupFilter, GroupSortKey>;
+
 export class DirectoryGroupRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly scans: Scans,
+  ) {}
 
   async insert(group: DirectoryGroup): Promise<void> {
     try {
@@ -212,14 +221,29 @@ export class DirectoryGroupRepository {
   async search(
     orgId: string,
     connectionId: string,
-    q: PageQuery,
+    q: GroupSearch,
   ): Promise<{ rows: DirectoryGroup[]; total: number | undefined }> {
-    const page = await pageIds(this.db, GROUPS, orgId, connectionId, q);
+    const plan = planSearch(this.db, this.scans, orgId, q.filter, GROUP_FILTERS);
+    const page = await pageIds(
+      this.db,
+      GROUPS,
+      orgId,
+      connectionId,
+      {
+        ...(plan.where ? { where: plan.where } : {}),
+        order: q.sort ? [groupSortTerm(q.sort)] : [],
+        ...(q.offset !== undefined ? { offset: q.offset } : {}),
+        ...(q.after ? { after: q.after } : {}),
+        limit: q.limit,
+      },
+      plan.run,
+    );
     return { rows: await this.getMany(orgId, page.ids), total: page.total };
   }
 
-  async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {
-    return countRows(this.db, GROUPS, orgId, connectionId, where);
+  async countMatching(orgId: string, connectionId: string, filter?: GroupFilter): Promise<number> {
+    const plan = planSearch(this.db, this.scans, orgId, filter, GROUP_FILTERS);
+    return countRows(this.db, GROUPS, orgId, connectionId, plan.where, plan.run);
   }
 
   /** The group, its row locked for the rest of the transaction (PostgreSQL; SQLite has a single writer). */

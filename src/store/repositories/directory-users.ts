@@ -13,7 +13,11 @@ import {
 } from '../../domain/directory.js';
 import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
-import { countRows, inOrder, pageSubquery, type Condition, type PageQuery, type ScopedTable } from './listing.js';
+import type { UserFilter, UserSortKey } from '../../domain/directory-filter.js';
+import type { Scans } from '../scans.js';
+import { USER_FILTERS, userSortTerm } from './filter-sql.js';
+import { countRows, inOrder, pageSubquery, type DirectorySearch, type ScopedTable } from './listing.js';
+import { planSearch } from './search-plan.js';
 import { returnedRows, fromJson, isUniqueViolation, toBool, toIso, toJson, violatedConstraint } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 import { AuditEventRepository, type AuditEvent } from './audit-events.js';
@@ -180,8 +184,13 @@ function valueRows(user: DirectoryUser): Row[] {
   return rows;
 }
 
+export type UserSearch = DirectorySearch<UserFilter, UserSortKey>;
+
 export class DirectoryUserRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly scans: Scans,
+  ) {}
 
   /**
    * A new user, its multi-valued attributes and its audit event. On PostgreSQL this is one
@@ -192,7 +201,7 @@ export class DirectoryUserRepository {
   async insertWithAudit(user: DirectoryUser, event: AuditEvent): Promise<void> {
     if (dialectOf(this.db) !== 'pg') {
       await this.db.transaction(async (trx) => {
-        await new DirectoryUserRepository(trx).insert(user);
+        await new DirectoryUserRepository(trx, this.scans).insert(user);
         await new AuditEventRepository(trx).append(event);
       });
       return;
@@ -353,12 +362,20 @@ export class DirectoryUserRepository {
    * attributes and group memberships aggregated as JSON (per dialect). A lookup by userName
    * is one round trip.
    */
-  async search(orgId: string, connectionId: string, q: PageQuery): Promise<UserPageResult> {
+  async search(orgId: string, connectionId: string, q: UserSearch): Promise<UserPageResult> {
     const pg = dialectOf(this.db) === 'pg';
     const values = valuesJsonSql(pg);
     const groups = groupsJsonSql(pg);
+    const plan = planSearch(this.db, this.scans, orgId, q.filter, USER_FILTERS);
+    const page = pageSubquery(this.db, USERS, orgId, connectionId, {
+      ...(plan.where ? { where: plan.where } : {}),
+      order: q.sort ? [userSortTerm(this.db, q.sort)] : [],
+      ...(q.offset !== undefined ? { offset: q.offset } : {}),
+      ...(q.after ? { after: q.after } : {}),
+      limit: q.limit,
+    });
     const query = this.db
-      .with('page', pageSubquery(this.db, USERS, orgId, connectionId, q))
+      .with('page', page)
       .from('page')
       .join('directory_users as u', 'u.id', 'page.id')
       .select('u.*', 'page.rn', q.after ? this.db.raw('NULL as total') : 'page.total', this.db.raw(`${values} as mv`))
@@ -366,7 +383,7 @@ export class DirectoryUserRepository {
         if (q.withGroups) qb.select(this.db.raw(`${groups} as grp`));
       })
       .orderBy('page.rn');
-    const rows: Row[] = await prepared(this.db, query);
+    const rows = await plan.run<Row>(query);
     const groupsByUser = new Map<string, Array<{ id: string; displayName: string }>>();
     const users = rows.map((r) => {
       if (q.withGroups)
@@ -409,8 +426,9 @@ export class DirectoryUserRepository {
     };
   }
 
-  async countMatching(orgId: string, connectionId: string, where?: Condition): Promise<number> {
-    return countRows(this.db, USERS, orgId, connectionId, where);
+  async countMatching(orgId: string, connectionId: string, filter?: UserFilter): Promise<number> {
+    const plan = planSearch(this.db, this.scans, orgId, filter, USER_FILTERS);
+    return countRows(this.db, USERS, orgId, connectionId, plan.where, plan.run);
   }
 
   /** Locks a user row for the rest of the transaction (PostgreSQL; SQLite has a single writer). */

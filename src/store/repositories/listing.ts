@@ -1,13 +1,29 @@
 /**
- * A page of rows of one connection, with a caller-supplied condition (the SCIM filter,
- * translated elsewhere), order and either an offset or a keyset position. Ids are paged
- * first (index-only where the index allows) and rows loaded by id, so a deep offset skips
- * index entries rather than whole rows.
+ * A page of rows of one connection, with a condition (a compiled directory filter,
+ * filter-sql.ts), order and either an offset or a keyset position. Ids are paged first
+ * (index-only where the index allows) and rows loaded by id, so a deep offset skips index
+ * entries rather than whole rows.
  */
 import type { Knex } from 'knex';
-import { prepared } from '../prepared-statements.js';
+import type { SortOrder } from '../../domain/directory-filter.js';
 
+/** Adds joins and a condition to a query on the aliased table. */
 export type Condition = (qb: Knex.QueryBuilder) => void;
+
+/** What a repository's search is asked: a directory filter, a sort, and a page. */
+export interface DirectorySearch<Filter, Key extends string> {
+  readonly filter?: Filter;
+  readonly sort?: SortOrder<Key>;
+  readonly offset?: number;
+  /** Keyset position in the default (created_at, id) order: rows strictly after it. */
+  readonly after?: { readonly createdAt: string; readonly id: string };
+  readonly limit: number;
+  /** Also load the direct group memberships of the page's rows (users). */
+  readonly withGroups?: boolean;
+}
+
+/** Runs a statement of a search (through the scan gate when it reads the whole connection). */
+export type RunQuery = <T>(query: Knex.QueryBuilder) => Promise<T[]>;
 
 export interface OrderTerm {
   /** A column of the aliased table, or a raw expression. */
@@ -41,7 +57,7 @@ export function scopedQuery(
   const qb = db(`${t.table} as ${t.alias}`)
     .where(`${t.alias}.org_id`, orgId)
     .andWhere(`${t.alias}.connection_id`, connectionId);
-  if (where) qb.andWhere((inner) => where(inner));
+  where?.(qb);
   return qb;
 }
 
@@ -103,11 +119,9 @@ export async function pageIds(
   orgId: string,
   connectionId: string,
   q: PageQuery,
+  run: RunQuery,
 ): Promise<IdPage> {
-  const rows: Array<{ id: string; total?: number | string }> = await prepared(
-    db,
-    pageSubquery(db, t, orgId, connectionId, q),
-  );
+  const rows = await run<{ id: string; total?: number | string }>(pageSubquery(db, t, orgId, connectionId, q));
   return { ids: rows.map((r) => r.id), total: rows[0]?.total === undefined ? undefined : Number(rows[0].total) };
 }
 export async function countRows(
@@ -115,12 +129,10 @@ export async function countRows(
   t: ScopedTable,
   orgId: string,
   connectionId: string,
-  where?: Condition,
+  where: Condition | undefined,
+  run: RunQuery,
 ): Promise<number> {
-  const [row] = await prepared(
-    db,
-    scopedQuery(db, t, orgId, connectionId, where).count<{ n: number | string }[]>({ n: '*' }),
-  );
+  const [row] = await run<{ n: number | string }>(scopedQuery(db, t, orgId, connectionId, where).count({ n: '*' }));
   return Number(row?.n ?? 0);
 }
 
