@@ -23,7 +23,8 @@ export async function openStore(config: DatabaseConfig, options: OpenStoreOption
   if (options.migrate && config.client === 'pg') {
     const migrator = openDatabase({ ...config, statementTimeoutMs: undefined, poolMax: 1 }, options.log);
     try {
-      options.onMigrated?.(await migrateLatest(migrator));
+      const applied = await migrateLatest(migrator);
+      options.onMigrated?.(applied);
     } finally {
       await migrator.destroy();
     }
@@ -31,7 +32,8 @@ export async function openStore(config: DatabaseConfig, options: OpenStoreOption
   const db = openDatabase(config, options.log);
   try {
     if (options.migrate && config.client === 'sqlite') {
-      options.onMigrated?.(await migrateLatest(db));
+      const applied = await migrateLatest(db);
+      options.onMigrated?.(applied);
     } else {
       await db.raw('select 1');
     }

@@ -46,19 +46,16 @@ export class Scans {
 const SQLITE_READERS = 2;
 
 /**
- * Turns for scans, sized to the database: on PostgreSQL at most half the pool scans (a
- * quarter for one organization); on SQLite one scan per organization, two in all.
+ * Turns for scans, sized to the database: one scan per organization at a time, and in all
+ * at most half of PostgreSQL's pool (the rest is for lookups and writes) or the two reader
+ * threads of SQLite.
  */
 export function scansFor(db: Knex, statementTimeoutMs = 25_000): Scans {
   const limits = { maxWaitMs: Math.min(statementTimeoutMs, 10_000), maxQueuedPerOrg: 32 };
   const config = db.client.config as { pool?: { max?: number }; connection?: { filename?: string } };
   if (dialectOf(db) === 'pg') {
     const poolMax = config.pool?.max ?? 10;
-    const gate = new ScanGate({
-      ...limits,
-      perOrg: Math.max(1, Math.floor(poolMax / 4)),
-      total: Math.max(1, Math.floor(poolMax / 2)),
-    });
+    const gate = new ScanGate({ ...limits, perOrg: 1, total: Math.max(1, Math.floor(poolMax / 2)) });
     return new Scans(gate, undefined);
   }
   const filename = config.connection?.filename;

@@ -80,6 +80,9 @@ describe('SCIM filter translation', () => {
     expect(cost('title co "x"')).toBe('scan');
     expect(cost('userName eq "a" or title co "x"')).toBe('scan');
     expect(cost('not (userName eq "a")')).toBe('scan');
+    expect(cost('groups.value eq "g1" or groups.value eq "g2"')).toBe('lookup');
+    // Read as grouped joins, many collection terms read all of the org's elements.
+    expect(cost(terms(10, (i) => `groups.value eq "g${i}"`))).toBe('scan');
   });
 
   it('refuses filters past the bounds with invalidFilter naming the bound', () => {

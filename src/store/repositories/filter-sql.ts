@@ -69,6 +69,8 @@ export interface CompileOptions {
    * the statement once its deadline has passed (the embedded database's reader threads).
    */
   readonly deadlineCheck?: string;
+  /** Collection terms compiled as EXISTS subqueries up to this many (default EXISTS_TERMS_LIMIT; benchmarks compare). */
+  readonly existsTermsLimit?: number;
 }
 
 interface ColumnSpec {
@@ -289,12 +291,17 @@ function collectionTerms<A extends string, C extends string>(f: Logical<Leaf<A, 
 }
 
 /** Whether an index narrows the filter to a few rows: an equality on an indexed attribute in every alternative. */
-function narrowed<A extends string, C extends string>(f: Logical<Leaf<A, C>>, lookups: ReadonlySet<string>): boolean {
+function narrowed<A extends string, C extends string>(
+  f: Logical<Leaf<A, C>>,
+  lookups: ReadonlySet<string>,
+  elementLookups: boolean,
+): boolean {
   const node = f as { kind: string } & Record<string, unknown>;
   switch (node.kind) {
     case 'compare':
       return node.op === 'eq' && lookups.has(node.attribute as string);
     case 'some': {
+      if (!elementLookups) return false;
       const where = node.where as ElementFilter;
       const valueEq = (w: ElementFilter): boolean =>
         (w.kind === 'compare' && w.attribute === 'value' && w.op === 'eq') ||
@@ -302,9 +309,9 @@ function narrowed<A extends string, C extends string>(f: Logical<Leaf<A, C>>, lo
       return valueEq(where);
     }
     case 'and':
-      return (node.filters as Array<Logical<Leaf<A, C>>>).some((inner) => narrowed(inner, lookups));
+      return (node.filters as Array<Logical<Leaf<A, C>>>).some((inner) => narrowed(inner, lookups, elementLookups));
     case 'or':
-      return (node.filters as Array<Logical<Leaf<A, C>>>).every((inner) => narrowed(inner, lookups));
+      return (node.filters as Array<Logical<Leaf<A, C>>>).every((inner) => narrowed(inner, lookups, elementLookups));
     case 'constant':
       return node.value === false;
     default:
@@ -334,7 +341,7 @@ function compileFor<A extends string, C extends string>(
       return compare({ sql: column.sql, type: spec.type, folded: column.folded }, c);
     });
 
-  const grouped = collectionTerms(filter) > EXISTS_TERMS_LIMIT;
+  const grouped = collectionTerms(filter) > (options.existsTermsLimit ?? EXISTS_TERMS_LIMIT);
   /** Per collection (grouped mode): its join alias and the flag expressions, in order. */
   const joins = new Map<C, { alias: string; flags: Fragment[] }>();
 
@@ -368,7 +375,7 @@ function compileFor<A extends string, C extends string>(
   });
   const where: Fragment = deadline ? { sql: `${deadline}${condition.sql}`, bindings: condition.bindings } : condition;
   return {
-    cost: narrowed(filter, target.lookups) ? 'lookup' : 'scan',
+    cost: costOf(filter, target.lookups),
     apply(qb) {
       for (const j of joinFragments) qb.joinRaw(j.sql, [...j.bindings]);
       qb.whereRaw(where.sql, [...where.bindings]);
@@ -378,12 +385,18 @@ function compileFor<A extends string, C extends string>(
 
 export type FilterCost = CompiledFilter['cost'];
 
+/** Grouped collections read all of the org's elements: only EXISTS terms (few of them) can use their index. */
+function costOf<A extends string, C extends string>(f: Logical<Leaf<A, C>>, lookups: ReadonlySet<string>): FilterCost {
+  const grouped = collectionTerms(f) > EXISTS_TERMS_LIMIT;
+  return narrowed(f, grouped ? new Set() : lookups, !grouped) ? 'lookup' : 'scan';
+}
+
 export function userFilterCost(filter: UserFilter): FilterCost {
-  return narrowed(filter, USER_LOOKUPS) ? 'lookup' : 'scan';
+  return costOf(filter, USER_LOOKUPS);
 }
 
 export function groupFilterCost(filter: GroupFilter): FilterCost {
-  return narrowed(filter, GROUP_LOOKUPS) ? 'lookup' : 'scan';
+  return costOf(filter, GROUP_LOOKUPS);
 }
 
 export function compileUserFilter(filter: UserFilter, orgId: string, options: CompileOptions = {}): CompiledFilter {
