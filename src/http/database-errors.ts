@@ -18,10 +18,13 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY',
 ]);
 
-/** PostgreSQL stopped the statement (statement_timeout, or a cancel): the request is answered 503, retryable. */
+/**
+ * The database stopped the statement at its deadline (PostgreSQL's statement_timeout, or a
+ * cancel; an embedded reader thread's deadline): answered 503, retryable.
+ */
 export function isStatementCancelled(error: unknown): boolean {
   const e = error as { code?: unknown } | null;
-  return e?.code === '57014';
+  return e?.code === '57014' || e?.code === 'SQLITE_INTERRUPT';
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -35,6 +35,8 @@ export function parseDateTime(text: string): number | undefined {
   if (Math.abs(year) > 270_000) return year > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, Math.floor(Number(`0${fraction ?? ''}`) * 1000));
+  // Whole milliseconds, truncated (instants here are milliseconds).
+  const milliseconds = Number(((fraction ?? '.').slice(1) + '000').slice(0, 3));
+  date.setUTCHours(hour, minute, second, milliseconds);
   return date.getTime() - offsetMinutes * 60_000;
 }
