@@ -316,6 +316,10 @@ describe('SCIM RFC behaviour', () => {
       [{ op: 'add', path: 'groups', value: [{ value: 'g' }] }, 'mutability'],
       [{ op: 'replace', path: 'nosuch', value: 'x' }, 'invalidPath'],
       [{ op: 'replace', path: 'emails[type eq "fax"]', value: { value: 'x' } }, 'noTarget'],
+      // RFC 7644 §3.5.2.3: a replace whose value filter matches nothing, whatever the value, is noTarget.
+      [{ op: 'replace', path: 'emails[type eq "fax"].value', value: 'x@example.com' }, 'noTarget'],
+      [{ op: 'replace', path: 'emails[type eq "fax"].value', value: { value: 'x' } }, 'noTarget'],
+      [{ op: 'replace', path: 'addresses[type eq "home"].locality', value: 'Lyon' }, 'noTarget'],
       [{ op: 'remove' }, 'noTarget'],
       [{ op: 'move', path: 'title', value: 'x' }, 'invalidSyntax'],
       [{ op: 'replace', path: 'active', value: 'perhaps' }, 'invalidValue'],

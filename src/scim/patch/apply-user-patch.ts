@@ -96,11 +96,10 @@ function applyWithFilter(resource: Json, op: PatchOperation, path: PatchPath): v
     return;
   }
   if (matching.length === 0) {
-    // Entra: Add (and Replace) on `emails[type eq "work"].value` creates the element it describes.
-    const described = elementFromFilter(filter);
-    if (!described || (subName === undefined && op.op === 'replace')) {
-      throw new ScimError(400, 'noTarget', `No element of ${shape.name} matches the filter`);
-    }
+    // RFC 7644 §3.5.2.3: a replace whose value filter matches no element fails with noTarget.
+    // Entra's Add on `emails[type eq "work"].value` creates the element it describes.
+    const described = op.op === 'add' ? elementFromFilter(filter) : undefined;
+    if (!described) throw new ScimError(400, 'noTarget', `No element of ${shape.name} matches the filter`);
     const created =
       subName !== undefined ? { ...described, [subName]: op.value } : mergeComplex(described, op.value, shape.name);
     parent[key] = [...list, created];
