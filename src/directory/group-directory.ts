@@ -15,6 +15,7 @@ import type { GroupSearch } from '../store/repositories/directory-groups.js';
 import { nowIso } from '../store/rows.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
+import { validateGroupInput } from './input-validation.js';
 import type { ConnectionScope } from './scope.js';
 import type { WriteOptions } from './user-directory.js';
 
@@ -103,6 +104,7 @@ export class GroupDirectory {
     memberIds: readonly string[],
     actor: Actor,
   ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
+    validateGroupInput(input);
     return this.store.transaction(async (repos) => {
       const at = nowIso();
       const group: DirectoryGroup = {
@@ -152,6 +154,7 @@ export class GroupDirectory {
     options: WriteOptions,
     actor: Actor,
   ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
+    if (change.attributes) validateGroupInput(change.attributes);
     return this.store.transaction(async (repos) => {
       const current = await lockForWrite(repos, scope, id, options);
       const at = nowIso();

@@ -14,6 +14,7 @@ import type { UserPageResult, UserSearch } from '../store/repositories/directory
 import { nowIso } from '../store/rows.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
+import { validateUserInput } from './input-validation.js';
 import type { ConnectionScope } from './scope.js';
 
 export type UserInput = Omit<DirectoryUser, 'id' | 'orgId' | 'connectionId' | 'version' | 'createdAt' | 'updatedAt'>;
@@ -51,6 +52,7 @@ export class UserDirectory {
   ) {}
 
   async create(scope: ConnectionScope, input: UserInput, actor: Actor): Promise<DirectoryUser> {
+    validateUserInput(input);
     const at = nowIso();
     const user: DirectoryUser = {
       ...input,
@@ -96,9 +98,11 @@ export class UserDirectory {
   ): Promise<DirectoryUser> {
     return this.store.transaction(async (repos) => {
       const current = await lockForWrite(repos, scope, id, options);
+      const input = change(current);
+      validateUserInput(input);
       const at = nowIso();
       const next: DirectoryUser = {
-        ...change(current),
+        ...input,
         id,
         orgId: scope.orgId,
         connectionId: scope.connectionId,

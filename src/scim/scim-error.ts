@@ -44,6 +44,9 @@ const SCIM_TYPE_BY_CODE: Record<string, ScimType> = {
   'request.invalid_json': 'invalidSyntax',
   'request.too_deep': 'invalidSyntax',
   'request.invalid_value': 'invalidValue',
+  'directory.value_too_long': 'invalidValue',
+  'directory.user_name_required': 'invalidValue',
+  'directory.group_name_required': 'invalidValue',
 };
 
 export function toScimError(error: unknown): ScimError {

@@ -12,8 +12,6 @@ import {
   type MultiValuedAttribute,
 } from '../domain/directory.js';
 import type { UserInput } from '../directory/user-directory.js';
-import { MULTI_VALUE_LIMITS, USER_LIMITS, firstTooLong } from '../domain/directory-limits.js';
-import { ScimError } from './scim-error.js';
 import type { CoercedResource } from './schemas.js';
 import { URN } from './urns.js';
 
@@ -125,45 +123,8 @@ function multiValues(raw: unknown): MultiValue[] {
     });
 }
 
-function checkLengths(input: UserInput): void {
-  const flat: Record<string, string | null> = {
-    userName: input.userName,
-    externalId: input.externalId,
-    displayName: input.displayName,
-    nickName: input.nickName,
-    profileUrl: input.profileUrl,
-    title: input.title,
-    userType: input.userType,
-    preferredLanguage: input.preferredLanguage,
-    locale: input.locale,
-    timezone: input.timezone,
-    'manager.value': input.enterprise.managerValue,
-    'manager.displayName': input.enterprise.managerDisplayName,
-    employeeNumber: input.enterprise.employeeNumber,
-    costCenter: input.enterprise.costCenter,
-    organization: input.enterprise.organization,
-    division: input.enterprise.division,
-    department: input.enterprise.department,
-  };
-  for (const key of NAME_KEYS) flat[`name.${key}`] = input.name[key];
-  const tooLong = firstTooLong(flat, USER_LIMITS);
-  if (tooLong) throw new ScimError(400, 'invalidValue', `${tooLong[0]} is longer than ${tooLong[1]} characters`);
-  for (const [attribute, values] of Object.entries(input.multiValued)) {
-    for (const v of values ?? []) {
-      const bad = firstTooLong({ type: v.type, value: v.value, display: v.display }, MULTI_VALUE_LIMITS);
-      if (bad) throw new ScimError(400, 'invalidValue', `${attribute}.${bad[0]} is longer than ${bad[1]} characters`);
-    }
-  }
-}
-
 /** A coerced SCIM User (see schemas.ts) as the directory's input. Attributes absent from it are cleared. */
 export function fromScimUser(resource: CoercedResource): UserInput {
-  const input = readScimUser(resource);
-  checkLengths(input);
-  return input;
-}
-
-function readScimUser(resource: CoercedResource): UserInput {
   const nameIn = (resource.name ?? {}) as Json;
   const ent = (resource[URN.enterpriseUser] ?? {}) as Json;
   const manager = (ent.manager ?? {}) as Json;

@@ -9,6 +9,7 @@
  */
 import type { Actor } from '../audit/actor.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
+import { GROUP_LIMITS } from '../domain/directory-limits.js';
 import type { Store } from '../store/store.js';
 
 export async function scimIsActive(store: Store, orgId: string, connectionId: string): Promise<boolean> {
@@ -25,7 +26,10 @@ export async function syncClaimedGroups(
   actor: Actor,
 ): Promise<void> {
   const repos = store.repos;
-  const wanted = new Set(claimed.map((g) => g.trim()).filter((g) => g.length > 0 && g.length <= 512));
+  // A name the directory would refuse is left out rather than failing the sign-in.
+  const wanted = new Set(
+    claimed.map((g) => g.trim()).filter((g) => g.length > 0 && g.length <= GROUP_LIMITS.displayName),
+  );
   const current = (await repos.groups.getMany(scope.orgId, await repos.groups.groupIdsOf(scope.orgId, userId))).filter(
     (g) => g.connectionId === scope.connectionId,
   );

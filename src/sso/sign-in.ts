@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { EMPTY_ENTERPRISE, EMPTY_NAME } from '../domain/directory.js';
-import { AppError } from '../domain/errors/index.js';
+import { AppError, InvalidInputError } from '../domain/errors/index.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
 import type { UserDirectory } from '../directory/user-directory.js';
 import { scimIsActive, syncClaimedGroups } from './claimed-groups.js';
@@ -73,33 +73,39 @@ export async function signInUser(
     const userName = identity.trustedEmail ?? identity.userName;
     if (!jit) return refuse('no provisioned user matches this identity (just-in-time provisioning is off)');
     if (!userName) return refuse('the identity names no userName or verified email to provision');
-    user = await users.create(
-      scope,
-      {
-        externalId: identity.subject,
-        userName,
-        active: true,
-        displayName: identity.displayName ?? null,
-        nickName: null,
-        profileUrl: null,
-        title: null,
-        userType: null,
-        preferredLanguage: null,
-        locale: null,
-        timezone: null,
-        name: EMPTY_NAME,
-        enterprise: EMPTY_ENTERPRISE,
-        multiValued: identity.trustedEmail
-          ? {
-              emails: [
-                { value: identity.trustedEmail, primary: true, type: 'work', display: null, subAttributes: null },
-              ],
-            }
-          : {},
-        extensions: null,
-      },
-      { ...actor, type: 'user' },
-    );
+    try {
+      user = await users.create(
+        scope,
+        {
+          externalId: identity.subject,
+          userName,
+          active: true,
+          displayName: identity.displayName ?? null,
+          nickName: null,
+          profileUrl: null,
+          title: null,
+          userType: null,
+          preferredLanguage: null,
+          locale: null,
+          timezone: null,
+          name: EMPTY_NAME,
+          enterprise: EMPTY_ENTERPRISE,
+          multiValued: identity.trustedEmail
+            ? {
+                emails: [
+                  { value: identity.trustedEmail, primary: true, type: 'work', display: null, subAttributes: null },
+                ],
+              }
+            : {},
+          extensions: null,
+        },
+        { ...actor, type: 'user' },
+      );
+    } catch (error) {
+      // The directory's own limits (a userName past 512 characters, say): refused and audited, like any refusal.
+      if (error instanceof InvalidInputError) return refuse(`the identity cannot be provisioned: ${error.message}`);
+      throw error;
+    }
   }
   if (
     jit &&

@@ -416,6 +416,22 @@ describe('SAML sign-in', () => {
       expect(me.scopes).toEqual(['ci:read']);
     });
 
+    it('refuses, and audits, an identity whose values break the directory limits, creating no one', async () => {
+      const c = google;
+      const { browser, requestId } = await startLogin(c);
+      const longName = `${'x'.repeat(600)}@newco.example`;
+      const xml = responseXml(
+        options(c, requestId, { nameId: 'g-long-name', sign: 'assertion', attributes: { email: [longName] } }),
+      );
+      expect(await post(browser, c, encode(xml))).toMatchObject({ status: 403, signedIn: false });
+      const s = server.running.services;
+      expect(await s.store.repos.users.findByExternalId(c.orgId, c.connectionId, 'g-long-name')).toBeUndefined();
+      const [refusal] = await s.store.repos.audit.list(c.orgId, { action: 'sso.refused', limit: 1 });
+      expect((refusal?.data as { reason?: string }).reason).toMatch(
+        /cannot be provisioned: userName is longer than 512 characters/,
+      );
+    });
+
     it('follows the groups attribute at the next sign-in, and treats an overage link as unknown', async () => {
       const fewer = await jitLogin({ groups: ['Everyone'] });
       expect(fewer.groups).toEqual(['Everyone']);

@@ -1,7 +1,6 @@
 /** /Groups: create, read, list, replace, patch (member deltas), delete, for the caller's connection only. */
 import type { DirectoryGroup } from '../../domain/directory.js';
 import type { GroupInput, MemberStep } from '../../directory/group-directory.js';
-import { GROUP_LIMITS, firstTooLong } from '../../domain/directory-limits.js';
 import { keyFor } from '../attribute-paths.js';
 import { normaliseGroupBody } from '../dialects/tolerant-input.js';
 import { resolveGroupFilter } from '../filter/resolve-filter.js';
@@ -39,16 +38,7 @@ function readGroupBody(rawBody: unknown): { input: GroupInput; memberIds: string
     displayName: String(coerced.displayName),
     externalId: typeof coerced.externalId === 'string' ? coerced.externalId : null,
   };
-  checkGroupLengths(input);
   return { input, memberIds };
-}
-
-export function checkGroupLengths(input: Partial<GroupInput>): void {
-  const bad = firstTooLong(
-    { displayName: input.displayName ?? null, externalId: input.externalId ?? null },
-    GROUP_LIMITS,
-  );
-  if (bad) throw new ScimError(400, 'invalidValue', `${bad[0]} is longer than ${bad[1]} characters`);
 }
 
 export async function renderGroups(
@@ -131,7 +121,6 @@ export async function patchGroup(
   projection?: Projection,
 ): Promise<ScimResult> {
   const change = groupPatchToChange(parsePatchRequest(rawBody));
-  if (change.attributes) checkGroupLengths(change.attributes);
   const ifMatch = versionOf(pre.ifMatch);
   const { group } = await ctx.groups.change(ctx.scope, id, change, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
   if (projection) return single(ctx, group, 200, projection);
