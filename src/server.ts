@@ -11,6 +11,8 @@ import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services.js';
 import { AccessTokenService } from './sso/access-tokens.js';
+import type { BlockList } from 'node:net';
+import { GuardedFetch, parseAllowedNetworks } from './outbound/guarded-fetch.js';
 import { OidcLogin } from './sso/oidc-login.js';
 import { SamlLogin } from './sso/saml-login.js';
 import { SecretBox } from './sso/secret-box.js';
@@ -69,7 +71,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   }
   const sessionSecret = await resolveSessionSecret(config, store, logger);
   const box = new SecretBox(sessionSecret);
-  const oidc = new OidcLogin(store, services, box, config.publicUrl);
+  const outbound = new GuardedFetch(parseAllowedNetworks(config.outboundAllowedNetworks) as BlockList);
+  const oidc = new OidcLogin(store, services, box, config.publicUrl, outbound);
   const accessTokens = new AccessTokenService(store, box, config.publicUrl, services.access);
   const saml = new SamlLogin(store, services, config.publicUrl);
   const app = buildApp({
@@ -80,6 +83,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     saml,
     accessTokens,
     box,
+    outbound,
     sessionSecret,
     consoleRoot: options.consoleRoot,
   });
@@ -116,7 +120,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       unwatchPool();
       await stopTracing?.();
       await feed?.stop();
-      await store.db.destroy();
+      await outbound.close();
+      await store.close();
     })());
 
   return { server, services, url, firstStart, setupLink, close };

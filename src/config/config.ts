@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowedNetworks } from '../outbound/guarded-fetch.js';
 
 export type DatabaseConfig =
   | {
@@ -49,6 +50,8 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** OTLP/HTTP collector base URL; traces are off without it. */
   readonly otelEndpoint: string | undefined;
+  /** Networks the service may fetch admin-typed URLs from though they are private (loopback for local trials). */
+  readonly outboundAllowedNetworks: readonly string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -117,6 +120,19 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be a URL' }).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1000).default(30_000),
   STATEMENT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).optional(),
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    )
+    .superRefine((networks, ctx) => {
+      const parsed = parseAllowedNetworks(networks);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    })
+    .default([]),
 });
 
 /** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
@@ -188,5 +204,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     statementTimeoutMs,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    outboundAllowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS,
   };
 }

@@ -20,6 +20,7 @@ import { adminApiRouter } from '../admin-api/router.js';
 import { consoleRouter } from './console-router.js';
 import { SharedRateLimiter } from '../limits/shared-rate-limiter.js';
 import type { SecretBox } from '../sso/secret-box.js';
+import type { GuardedFetch } from '../outbound/guarded-fetch.js';
 import { apiSecurityHeaders, requestLog } from './request-log.js';
 import { requestTimeout } from './request-timeout.js';
 import { boundedJson } from './bounded-json.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly saml: SamlLogin;
   readonly accessTokens: AccessTokenService;
   readonly box: SecretBox;
+  /** Fetches URLs an admin typed. */
+  readonly outbound: GuardedFetch;
   /** Keys CSRF tokens of console sessions. */
   readonly sessionSecret: string;
   /** The project folder holding console/static and dist/console; no console without it. */
@@ -42,7 +45,7 @@ export interface AppDeps {
 export const JSON_BODY_LIMIT = '1mb';
 
 export function buildApp(deps: AppDeps): Express {
-  const { config, logger, services, oidc, saml, accessTokens, box, sessionSecret } = deps;
+  const { config, logger, services, oidc, saml, accessTokens, box, sessionSecret, outbound } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -80,7 +83,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     '/admin/api',
     apiSecurityHeaders,
-    adminApiRouter({ services, box, publicUrl: config.publicUrl, csrfKey: sessionSecret }),
+    adminApiRouter({ services, box, publicUrl: config.publicUrl, csrfKey: sessionSecret, outbound }),
   );
 
   app.use(helmet());

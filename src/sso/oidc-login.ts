@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { SecretBox } from './secret-box.js';
 import { SignInRefused, signInUser, type Directories } from './sign-in.js';
 import type { DirectoryUser } from '../domain/directory.js';
+import { OutboundError, type GuardedFetch } from '../outbound/guarded-fetch.js';
 
 const REQUEST_TTL_MS = 10 * 60 * 1000;
 const DISCOVERY_TTL_MS = 10 * 60 * 1000;
@@ -55,6 +56,12 @@ function claimedGroups(claims: oidc.IDToken, name: string): string[] | undefined
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
 }
 
+/** A discovery that failed, in words that say what to fix and never what the far side answered. */
+function refusedFetch(error: unknown): SignInRefused {
+  if (error instanceof OutboundError) return new SignInRefused(`the identity provider's issuer URL ${error.message}`);
+  return new SignInRefused("the identity provider's OpenID configuration could not be read from its issuer URL");
+}
+
 export class OidcLogin {
   private readonly discovered = new Map<string, { config: oidc.Configuration; until: number }>();
 
@@ -63,6 +70,8 @@ export class OidcLogin {
     private readonly directories: Directories,
     private readonly box: SecretBox,
     private readonly publicUrl: string,
+    /** Every request to the IdP (discovery, JWKS, token) goes through it. */
+    private readonly outbound: GuardedFetch,
   ) {}
 
   redirectUri(connectionId: string): string {
@@ -81,13 +90,14 @@ export class OidcLogin {
     const cached = this.discovered.get(key);
     if (cached && cached.until > Date.now()) return cached.config;
     const issuer = new URL(settings.issuer);
-    const config = await oidc.discovery(
-      issuer,
-      settings.clientId,
-      this.box.open(settings.clientSecretSealed),
-      undefined,
-      issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined,
-    );
+    const config = await oidc
+      .discovery(issuer, settings.clientId, this.box.open(settings.clientSecretSealed), undefined, {
+        [oidc.customFetch]: this.outbound.fetch,
+        ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+      })
+      .catch((error: unknown) => {
+        throw refusedFetch(error);
+      });
     oidc.enableNonRepudiationChecks(config);
     this.discovered.set(key, { config, until: Date.now() + DISCOVERY_TTL_MS });
     return config;

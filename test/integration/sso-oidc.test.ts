@@ -51,7 +51,8 @@ describe('OpenID Connect sign-in', () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // The test's OpenID Provider listens on loopback, which only an operator setting lets the service reach.
+    server = await startTestServer({ OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1' });
     const s = server.running.services;
     okta = await newConnection(s, server.url, 'okta');
     op = await startOpenIdProvider(

@@ -29,7 +29,7 @@ function parseError(raw: string | null): z.infer<typeof ConnectionSummary>['stat
   }
 }
 
-export function connectionRoutes({ services, box, publicUrl }: AdminApiDeps): AdminRoute[] {
+export function connectionRoutes({ services, box, publicUrl, outbound }: AdminApiDeps): AdminRoute[] {
   const repos = services.store.repos;
 
   const summaries = async (orgId: string, list: readonly Connection[]) => {
@@ -229,7 +229,7 @@ export function connectionRoutes({ services, box, publicUrl }: AdminApiDeps): Ad
       handle: async ({ caller, params, body }) => {
         let idp: { entityId: string; ssoUrl: string; certificates: string[] };
         if (body.metadataXml || body.metadataUrl) {
-          idp = parseIdpMetadata(body.metadataXml ?? (await fetchIdpMetadata(body.metadataUrl!)));
+          idp = parseIdpMetadata(body.metadataXml ?? (await fetchIdpMetadata(outbound, body.metadataUrl!)));
         } else if (body.idpEntityId && body.idpSsoUrl && body.idpCerts?.length) {
           idp = { entityId: body.idpEntityId, ssoUrl: body.idpSsoUrl, certificates: body.idpCerts };
         } else {

@@ -29,7 +29,11 @@ describe('sign-in across two instances', () => {
   let op: TestOpenIdProvider;
 
   beforeAll(async () => {
-    a = await startTestServer({ SESSION_SECRET: 'shared-session-secret-of-the-whole-fleet-0123456789' });
+    // The test's OpenID Provider listens on loopback, which only an operator setting lets the service reach.
+    a = await startTestServer({
+      SESSION_SECRET: 'shared-session-secret-of-the-whole-fleet-0123456789',
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1',
+    });
     // B answers on its own port but names the same public URL, as behind a load balancer.
     const config = loadConfig({
       DATABASE_URL: a.database.url,
@@ -38,6 +42,7 @@ describe('sign-in across two instances', () => {
       PUBLIC_URL: a.config.publicUrl,
       LOG_LEVEL: 'silent',
       SESSION_SECRET: 'shared-session-secret-of-the-whole-fleet-0123456789',
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1',
     });
     b = await startServer(config, createLogger(config.logLevel));
   });
