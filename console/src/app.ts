@@ -9,6 +9,7 @@ import { mappingsPage } from './pages/mappings.js';
 import { policyPage } from './pages/policy.js';
 import { setupPage } from './pages/setup.js';
 import { teamPage, teamsPage } from './pages/teams.js';
+import { tokensPage } from './pages/tokens.js';
 import { userPage } from './pages/user.js';
 import type { Session } from './types.js';
 
@@ -32,6 +33,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; page: Page; nav: string }> = [
   { pattern: /^access$/, page: accessPage, nav: 'access' },
   { pattern: /^audit$/, page: auditPage, nav: 'audit' },
   { pattern: /^policy$/, page: policyPage, nav: 'policy' },
+  { pattern: /^tokens$/, page: tokensPage, nav: 'tokens' },
 ];
 
 const NAV: ReadonlyArray<[string, string, boolean]> = [
@@ -42,6 +44,7 @@ const NAV: ReadonlyArray<[string, string, boolean]> = [
   ['access', 'Access checker', false],
   ['audit', 'Audit log', false],
   ['policy', 'Policy', true],
+  ['tokens', 'Tokens', false],
 ];
 
 function signedOut(root: HTMLElement, message: string): void {

@@ -14,6 +14,7 @@ export interface ScimToken {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  expiresAt: string | null;
 }
 
 export interface ConnectionSummary {

@@ -19,6 +19,7 @@ import { mappingRoutes } from './routes/mappings.js';
 import { policyAndAccessRoutes } from './routes/policy-and-access.js';
 import { sessionRoutes } from './routes/session.js';
 import { teamRoutes } from './routes/teams.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
   return [
@@ -29,6 +30,7 @@ export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
     ...mappingRoutes(deps),
     ...policyAndAccessRoutes(deps),
     ...auditRoutes(deps),
+    ...tokenRoutes(deps),
   ];
 }
 

@@ -18,11 +18,33 @@ export const ScimTokenView = z.object({
   createdAt: Timestamp,
   lastUsedAt: Timestamp.nullable(),
   revokedAt: Timestamp.nullable(),
+  expiresAt: Timestamp.nullable().describe('null: never expires'),
 });
 
 export const IssuedToken = z.object({
   id: z.string(),
   token: z.string().describe('shown once: only its hash is stored'),
+  expiresAt: Timestamp.nullable().describe('null: never expires'),
+});
+
+/** `expiresIn` of a token to issue: 30m, 12h, 90d, 52w (at most ten years); absent: never expires. */
+export const ExpiresIn = z
+  .string()
+  .max(16)
+  .regex(/^\s*\d{1,6}\s*[mhdw]\s*$/, 'a duration such as 30m, 12h, 90d or 52w')
+  .optional()
+  .describe('expire after 30m, 12h, 90d, 52w, …; absent: never');
+
+export const AdminTokenView = z.object({
+  id: z.string(),
+  kind: z.enum(['admin', 'api']).describe('admin: the admin API; api: the decision API'),
+  prefix: z.string().describe('the public start of the token (ibadm_… or ibapi_…), to recognise it'),
+  role: z.enum(['Owner', 'Admin', 'User']),
+  description: z.string().nullable(),
+  createdAt: Timestamp,
+  expiresAt: Timestamp.nullable(),
+  lastUsedAt: Timestamp.nullable(),
+  revokedAt: Timestamp.nullable(),
 });
 
 export const SamlEndpoints = z.object({

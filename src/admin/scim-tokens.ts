@@ -7,14 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../audit/actor.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
-import { issueToken, tokenMatches, tokenPrefix } from '../domain/secret-token.js';
+import { issueToken, tokenPrefix } from '../domain/secret-token.js';
 import { nowIso } from '../store/rows.js';
 import type { ScimTokenRecord } from '../store/repositories/credentials.js';
 import type { Repositories, Store } from '../store/store.js';
+import { isLive, recordUse } from './credential-use.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
-
-/** Stored last-used times are refreshed at most this often, so a busy token costs no write per request. */
-const LAST_USED_GRANULARITY_MS = 60_000;
 
 export interface ScimPrincipal {
   readonly orgId: string;
@@ -30,6 +28,7 @@ export interface ScimTokenView {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
+  readonly expiresAt: string | null;
 }
 
 function view(t: ScimTokenRecord): ScimTokenView {
@@ -41,6 +40,7 @@ function view(t: ScimTokenRecord): ScimTokenView {
     createdAt: t.createdAt,
     lastUsedAt: t.lastUsedAt,
     revokedAt: t.revokedAt,
+    expiresAt: t.expiresAt,
   };
 }
 
@@ -54,16 +54,21 @@ export class ScimTokenService {
     connectionId: string,
     actor: Actor,
     description: string | null = null,
-  ): Promise<{ id: string; token: string }> {
-    return this.store.transaction((repos) => insertToken(repos, orgId, connectionId, actor, description));
+    expiresAt: string | null = null,
+  ): Promise<{ id: string; token: string; expiresAt: string | null }> {
+    return this.store.transaction((repos) => insertToken(repos, orgId, connectionId, actor, description, expiresAt));
   }
 
   /** A new token for the same connection, and the old one revoked, at once: update the IdP right away. */
-  async rotate(orgId: string, id: string, actor: Actor): Promise<{ id: string; token: string; revoked: string }> {
+  async rotate(
+    orgId: string,
+    id: string,
+    actor: Actor,
+  ): Promise<{ id: string; token: string; expiresAt: string | null; revoked: string }> {
     return this.store.transaction(async (repos) => {
       const old = await repos.scimTokens.get(orgId, id);
       if (!old || old.revokedAt !== null) throw new NotFoundError('scim_token', id);
-      const issued = await insertToken(repos, orgId, old.connectionId, actor, old.description);
+      const issued = await insertToken(repos, orgId, old.connectionId, actor, old.description, null);
       this.verified.forget((p) => p.tokenId === id);
       await repos.scimTokens.revoke(orgId, id, nowIso());
       await recordAudit(repos, orgId, actor, {
@@ -113,20 +118,11 @@ export class ScimTokenService {
     const cached = this.verified.get(token);
     if (cached) return cached;
     const stored = await this.store.repos.scimTokens.findByPrefix(prefix);
-    if (!stored || !tokenMatches(token, stored.tokenHash) || stored.revokedAt !== null) {
-      throw new UnauthenticatedError();
-    }
     const now = Date.now();
-    if (stored.lastUsedAt === null || now - Date.parse(stored.lastUsedAt) >= LAST_USED_GRANULARITY_MS) {
-      await this.store.repos.scimTokens.touch(
-        stored.orgId,
-        stored.id,
-        new Date(now).toISOString(),
-        new Date(now - LAST_USED_GRANULARITY_MS).toISOString(),
-      );
-    }
+    if (!isLive(stored, token, now)) throw new UnauthenticatedError();
+    await recordUse(this.store.repos.scimTokens, stored, now);
     const principal = { orgId: stored.orgId, connectionId: stored.connectionId, tokenId: stored.id };
-    this.verified.remember(token, principal);
+    this.verified.remember(token, principal, stored.expiresAt);
     return principal;
   }
 }
@@ -137,7 +133,8 @@ async function insertToken(
   connectionId: string,
   actor: Actor,
   description: string | null,
-): Promise<{ id: string; token: string }> {
+  expiresAt: string | null,
+): Promise<{ id: string; token: string; expiresAt: string | null }> {
   const connection = await repos.connections.get(orgId, connectionId);
   if (!connection) throw new NotFoundError('connection', connectionId);
   const issued = issueToken('ibscim');
@@ -152,11 +149,12 @@ async function insertToken(
     createdAt: nowIso(),
     lastUsedAt: null,
     revokedAt: null,
+    expiresAt,
   });
   await recordAudit(repos, orgId, actor, {
     action: 'scim_token.issued',
     target: { type: 'scim_token', id, label: issued.prefix },
-    data: { connectionId },
+    data: { connectionId, expiresAt },
   });
-  return { id, token: issued.token };
+  return { id, token: issued.token, expiresAt };
 }

@@ -2,7 +2,7 @@
  * Recently verified bearer tokens, keyed by the token's hash: a busy caller (an IdP, a
  * factory service asking for decisions) costs no database read per request. A revocation
  * through this process forgets at once; one made by another instance takes effect within
- * AUTHENTICATION_CACHE_MS.
+ * AUTHENTICATION_CACHE_MS. An entry never outlives its credential's expiry.
  */
 import { hashToken } from '../domain/secret-token.js';
 
@@ -17,9 +17,13 @@ export class VerifiedTokenCache<P> {
     return hit && hit.until > Date.now() ? hit.principal : undefined;
   }
 
-  remember(token: string, principal: P): void {
+  remember(token: string, principal: P, expiresAt: string | null = null): void {
     if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
-    this.entries.set(hashToken(token), { principal, until: Date.now() + AUTHENTICATION_CACHE_MS });
+    const until = Date.now() + AUTHENTICATION_CACHE_MS;
+    this.entries.set(hashToken(token), {
+      principal,
+      until: expiresAt === null ? until : Math.min(until, Date.parse(expiresAt)),
+    });
   }
 
   forget(matches: (principal: P) => boolean): void {

@@ -1,5 +1,5 @@
 /**
- * CLI commands of the access model: `team`, `map`, `policy`, `access`, `audit`, `api-token`.
+ * CLI commands of the access model: `team`, `map`, `policy`, `access`, `audit`, `session`.
  * Each takes `--org` (id or slug) and `--json`.
  */
 import { Option, type Command } from 'commander';
@@ -440,15 +440,5 @@ export function registerAccessCommands(program: Command, io: CliIo, config: () =
         return { userId: found.id, ended: await s.sessions.revokeUser(orgId, found.id, CLI_ACTOR) };
       });
       printResult(io, opts.json, result, () => `ended ${result.ended} session(s)`);
-    });
-
-  const apiToken = program.command('api-token').description('org API tokens for factory services (decisions)');
-  withOrg(apiToken.command('issue').description('issue a token for the decision API (shown once, only here)'))
-    .option('--description <text>', 'which service uses it')
-    .action(async (opts: OrgOptions & { description?: string }) => {
-      const issued = await inOrg(opts, (s, orgId) =>
-        s.adminTokens.issue(orgId, CLI_ACTOR, { role: 'User', description: opts.description ?? 'decision API' }),
-      );
-      printResult(io, opts.json, issued, () => [`API token ${issued.id} (shown once):`, issued.token].join('\n'));
     });
 }

@@ -9,7 +9,6 @@ import { CLI_ACTOR } from '../audit/actor.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { CONNECTION_KINDS } from '../domain/connection.js';
 import { AppError } from '../domain/errors/index.js';
-import type { Role } from '../domain/role.js';
 import {
   migrateLatest,
   migrateRollback,
@@ -23,6 +22,8 @@ import { parseIdpMetadata } from '../sso/idp-metadata.js';
 import { SecretBox } from '../sso/secret-box.js';
 import { resolveSessionSecret } from '../sso/session-secret.js';
 import { registerAccessCommands } from './access-commands.js';
+import { expiresInOption, registerTokenCommands } from './token-commands.js';
+import { expiresAtFor } from '../domain/secret-token.js';
 import { CliFailure, withServices } from './context.js';
 import { printResult, table, type CliIo } from './io.js';
 
@@ -284,11 +285,13 @@ function buildProgram(io: CliIo, config: () => Config): Command {
     .description('issue a SCIM bearer token (shown once, only here)')
     .requiredOption('--connection <id>', 'connection id')
     .option('--description <text>', 'what the token is for')
+    .addOption(expiresInOption())
     .addOption(jsonOption())
-    .action(async (opts: JsonOption & { connection: string; description?: string }) => {
+    .action(async (opts: JsonOption & { connection: string; description?: string; expiresIn?: string }) => {
+      const expiresAt = expiresAtFor(opts.expiresIn);
       const issued = await withServices(config(), async (s) => {
         const orgId = await s.connections.ownerOf(opts.connection);
-        return s.scimTokens.issue(orgId, opts.connection, CLI_ACTOR, opts.description ?? null);
+        return s.scimTokens.issue(orgId, opts.connection, CLI_ACTOR, opts.description ?? null, expiresAt);
       });
       printResult(io, opts.json, issued, () =>
         [`SCIM token ${issued.id} (shown once; store it in the identity provider now):`, issued.token].join('\n'),
@@ -303,7 +306,9 @@ function buildProgram(io: CliIo, config: () => Config): Command {
       const tokens = await withServices(config(), async (s) =>
         s.scimTokens.list(await s.connections.ownerOf(opts.connection), opts.connection),
       );
-      printResult(io, opts.json, tokens, () => table(tokens, ['id', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt']));
+      printResult(io, opts.json, tokens, () =>
+        table(tokens, ['id', 'prefix', 'description', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt']),
+      );
     });
   scimToken
     .command('revoke')
@@ -328,22 +333,6 @@ function buildProgram(io: CliIo, config: () => Config): Command {
       printResult(io, opts.json, rotated, () =>
         [`SCIM token ${rotated.id} replaces ${rotated.revoked} (shown once):`, rotated.token].join('\n'),
       );
-    });
-
-  const adminToken = program.command('admin-token').description('admin API tokens of an organization');
-  adminToken
-    .command('issue')
-    .description('issue an admin API token (shown once, only here)')
-    .requiredOption('--org <org>', 'organization id or slug')
-    .addOption(new Option('--role <role>', 'role the token acts with').choices(['Owner', 'Admin']).default('Admin'))
-    .option('--description <text>', 'what the token is for')
-    .addOption(jsonOption())
-    .action(async (opts: JsonOption & { org: string; role: Role; description?: string }) => {
-      const issued = await withServices(config(), async (s) => {
-        const o = await s.organizations.resolve(opts.org);
-        return s.adminTokens.issue(o.id, CLI_ACTOR, { role: opts.role, description: opts.description ?? null });
-      });
-      printResult(io, opts.json, issued, () => [`admin token ${issued.id} (shown once):`, issued.token].join('\n'));
     });
 
   program
@@ -374,6 +363,7 @@ function buildProgram(io: CliIo, config: () => Config): Command {
     });
 
   registerAccessCommands(program, io, config);
+  registerTokenCommands(program, io, config);
   return program;
 }
 

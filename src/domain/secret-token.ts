@@ -7,8 +7,10 @@
  * A plain SHA-256 suffices (no slow KDF): the secret is random, not a password.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { InvalidInputError } from './errors/index.js';
 
-export type TokenKind = 'ibscim' | 'ibadm';
+/** SCIM tokens (an IdP), admin API tokens (automation), decision API tokens (a factory service). */
+export type TokenKind = 'ibscim' | 'ibadm' | 'ibapi';
 
 export interface IssuedToken {
   /** The whole token: give it to the caller once, never store it. */
@@ -17,7 +19,7 @@ export interface IssuedToken {
   readonly hash: string;
 }
 
-const TOKEN_PATTERN = /^(ibscim|ibadm)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+const TOKEN_PATTERN = /^(ibscim|ibadm|ibapi)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -29,10 +31,39 @@ export function issueToken(kind: TokenKind): IssuedToken {
   return { token, prefix, hash: hashToken(token) };
 }
 
-/** The lookup prefix of a well-formed token of the given kind, else undefined. */
-export function tokenPrefix(token: string, kind: TokenKind): string | undefined {
+/** The lookup prefix of a well-formed token of one of the given kinds, else undefined. */
+export function tokenPrefix(token: string, ...kinds: TokenKind[]): string | undefined {
   const m = TOKEN_PATTERN.exec(token);
-  return m && m[1] === kind ? `${m[1]}_${m[2]}` : undefined;
+  return m && kinds.includes(m[1] as TokenKind) ? `${m[1]}_${m[2]}` : undefined;
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+/** The longest a credential may be issued for. */
+export const MAX_TOKEN_LIFETIME_DAYS = 3650;
+
+/**
+ * When a credential issued now for `expiresIn` (`30m`, `12h`, `90d`, `52w`) expires, as an
+ * ISO-8601 instant; undefined when the text is not such a duration.
+ */
+export function expiryAfter(expiresIn: string, now = Date.now()): string | undefined {
+  const m = /^\s*(\d{1,6})\s*([mhdw])\s*$/.exec(expiresIn);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * UNITS[m[2]!]!;
+  if (ms <= 0 || ms > MAX_TOKEN_LIFETIME_DAYS * 86_400_000) return undefined;
+  return new Date(now + ms).toISOString();
+}
+
+/** The expiry a request names as `expiresIn` (null: never expires); 400 for anything but a duration. */
+export function expiresAtFor(expiresIn: string | undefined, now = Date.now()): string | null {
+  if (expiresIn === undefined) return null;
+  const at = expiryAfter(expiresIn, now);
+  if (!at) {
+    throw new InvalidInputError(
+      'token.invalid_expiry',
+      `The expiry must be a duration such as 30m, 12h, 90d or 52w, at most ${MAX_TOKEN_LIFETIME_DAYS} days: ${JSON.stringify(expiresIn)} is not`,
+    );
+  }
+  return at;
 }
 
 /** Constant-time comparison of a presented token with a stored hash. */

@@ -9,6 +9,7 @@ import * as scimListingIndexes from '../../migrations/20261123200000-scim-listin
 import * as accessModel from '../../migrations/20261124120000-access-model.js';
 import * as adminConsole from '../../migrations/20261201120000-admin-console.js';
 import * as rateLimits from '../../migrations/20261201180000-rate-limits.js';
+import * as credentialLifecycle from '../../migrations/20261204120000-credential-lifecycle.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module:
   { name: '20261124120000-access-model', module: accessModel },
   { name: '20261201120000-admin-console', module: adminConsole },
   { name: '20261201180000-rate-limits', module: rateLimits },
+  { name: '20261204120000-credential-lifecycle', module: credentialLifecycle },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

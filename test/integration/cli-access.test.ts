@@ -144,14 +144,18 @@ describe('CLI for teams, mappings and access', () => {
     expect(groupId).toBeDefined();
   });
 
-  it('issues an API token for the decision API, stored as a hash', async () => {
+  it('issues an API token for the decision API, recognisable by its prefix and stored as a hash', async () => {
     const issued = await cli(env, 'api-token', 'issue', '--org', org, '--json');
     expect(issued.code).toBe(0);
     const { id, token } = issued.json<{ id: string; token: string }>();
-    expect(token).toMatch(/^ibadm_/);
-    const row = (await store.db('admin_tokens').where({ id }).first()) as { token_hash: string; role: string };
+    expect(token).toMatch(/^ibapi_/);
+    const row = (await store.db('admin_tokens').where({ id }).first()) as {
+      token_hash: string;
+      role: string;
+      kind: string;
+    };
     expect(row.token_hash).not.toContain(token);
-    expect(row.role).toBe('User');
+    expect(row).toMatchObject({ role: 'User', kind: 'api' });
   });
 
   it('rotates the access-token signing key, keeping the previous one for verification', async () => {

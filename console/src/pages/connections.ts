@@ -136,7 +136,13 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
             t.description ?? '',
             when(t.createdAt),
             when(t.lastUsedAt),
-            t.revokedAt ? `revoked ${when(t.revokedAt)}` : 'active',
+            t.revokedAt
+              ? `revoked ${when(t.revokedAt)}`
+              : t.expiresAt && Date.parse(t.expiresAt) <= Date.now()
+                ? `expired ${when(t.expiresAt)}`
+                : t.expiresAt
+                  ? `active until ${when(t.expiresAt)}`
+                  : 'active',
             owner && !t.revokedAt
               ? h(
                   'span',

@@ -5,12 +5,14 @@ import { InvalidInputError, NotFoundError } from '../../domain/errors/index.js';
 import { fetchIdpMetadata } from '../../admin/idp-metadata-fetch.js';
 import { parseIdpMetadata } from '../../sso/idp-metadata.js';
 import type { AdminApiDeps } from '../deps.js';
+import { expiresAtFor } from '../../domain/secret-token.js';
 import { PageQuery, page, pageOf, route, type AdminRoute } from '../route-table.js';
 import {
   ConnectionDetail,
   ConnectionKind,
   ConnectionSummary,
   Id,
+  ExpiresIn,
   IssuedToken,
   OidcEndpoints,
   SamlEndpoints,
@@ -167,11 +169,17 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
       tag: 'connections',
       role: 'Owner',
       params: ConnectionParams,
-      body: z.object({ description: z.string().trim().max(200).optional() }),
+      body: z.object({ description: z.string().trim().max(200).optional(), expiresIn: ExpiresIn }),
       response: IssuedToken,
       status: 201,
       handle: ({ caller, params, body }) =>
-        services.scimTokens.issue(caller.orgId, params.connectionId, caller.actor, body.description || null),
+        services.scimTokens.issue(
+          caller.orgId,
+          params.connectionId,
+          caller.actor,
+          body.description || null,
+          expiresAtFor(body.expiresIn),
+        ),
     }),
     route({
       method: 'post',

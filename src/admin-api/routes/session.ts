@@ -1,6 +1,6 @@
 /**
  * The console's own routes: who is signed in (with the CSRF token to echo), logging out,
- * redeeming a setup link (no credentials yet: the link is the credential), and admin tokens.
+ * redeeming a setup link (no credentials yet: the link is the credential).
  */
 import { z } from 'zod';
 import { CONSOLE_COOKIE, CONSOLE_SESSION_TTL_MS } from '../../admin/console-access.js';
@@ -8,7 +8,7 @@ import { NotFoundError } from '../../domain/errors/index.js';
 import { clearCookie, cookieOf, setCookie } from '../../http/cookies.js';
 import type { AdminApiDeps } from '../deps.js';
 import { route, type AdminRoute } from '../route-table.js';
-import { IssuedToken, Role } from '../schemas.js';
+import { Role } from '../schemas.js';
 
 const Secret = z.string().min(16).max(100);
 
@@ -83,25 +83,6 @@ export function sessionRoutes({ services, publicUrl }: AdminApiDeps): AdminRoute
         });
         return { orgId: s.orgId, expiresAt: s.expiresAt };
       },
-    }),
-    route({
-      method: 'post',
-      path: '/admin-tokens',
-      operationId: 'issueAdminToken',
-      summary: 'Issue an admin API token for automation (shown once)',
-      tag: 'session',
-      role: 'Owner',
-      body: z.object({
-        role: z.enum(['Owner', 'Admin']).default('Admin'),
-        description: z.string().max(200).optional(),
-      }),
-      response: IssuedToken,
-      status: 201,
-      handle: ({ caller, body }) =>
-        services.adminTokens.issue(caller.orgId, caller.actor, {
-          role: body.role,
-          ...(body.description ? { description: body.description } : {}),
-        }),
     }),
   ];
 }

@@ -11,15 +11,19 @@ export interface StoredCredential {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
+  readonly expiresAt: string | null;
 }
 
 export interface ScimTokenRecord extends StoredCredential {
   readonly connectionId: string;
 }
 
+/** `admin`: the admin API, with a role; `api`: the decision API (role User). */
+export type ApiTokenKind = 'admin' | 'api';
+
 export interface AdminTokenRecord extends StoredCredential {
+  readonly kind: ApiTokenKind;
   readonly role: string;
-  readonly expiresAt: string | null;
 }
 
 type Row = Record<string, unknown>;
@@ -34,6 +38,7 @@ function toStored(row: Row): StoredCredential {
     createdAt: toIso(row.created_at),
     lastUsedAt: toIsoOrNull(row.last_used_at),
     revokedAt: toIsoOrNull(row.revoked_at),
+    expiresAt: toIsoOrNull(row.expires_at),
   };
 }
 
@@ -94,6 +99,7 @@ export class ScimTokenRepository extends CredentialRepository<ScimTokenRecord> {
       token_hash: token.tokenHash,
       description: token.description,
       created_at: token.createdAt,
+      expires_at: token.expiresAt,
     });
   }
 
@@ -110,7 +116,7 @@ export class AdminTokenRepository extends CredentialRepository<AdminTokenRecord>
   protected readonly table = 'admin_tokens';
 
   protected toRecord(row: Row): AdminTokenRecord {
-    return { ...toStored(row), role: row.role as string, expiresAt: toIsoOrNull(row.expires_at) };
+    return { ...toStored(row), kind: row.kind === 'api' ? 'api' : 'admin', role: row.role as string };
   }
 
   async insert(token: AdminTokenRecord): Promise<void> {
@@ -120,14 +126,15 @@ export class AdminTokenRepository extends CredentialRepository<AdminTokenRecord>
       prefix: token.prefix,
       token_hash: token.tokenHash,
       description: token.description,
+      kind: token.kind,
       role: token.role,
       created_at: token.createdAt,
       expires_at: token.expiresAt,
     });
   }
 
-  async list(orgId: string): Promise<AdminTokenRecord[]> {
-    const rows = await this.db<Row>(this.table).where({ org_id: orgId }).orderBy('created_at').orderBy('id');
+  async list(orgId: string, kind: ApiTokenKind): Promise<AdminTokenRecord[]> {
+    const rows = await this.db<Row>(this.table).where({ org_id: orgId, kind }).orderBy('created_at').orderBy('id');
     return rows.map((r) => this.toRecord(r));
   }
 }
