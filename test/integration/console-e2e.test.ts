@@ -152,6 +152,44 @@ describe('admin console in Chromium', () => {
     expect(connectionId).toEqual(expect.any(String));
   }, 90_000);
 
+  it('lets the Owner issue a decision API token, see it used, and revoke it after confirming', async () => {
+    await page.goto(`${server.url}/admin#/tokens`);
+    await page.getByTestId('api-tokens').waitFor();
+    await page.getByTestId('api-tokens').getByLabel('Description').fill('ci-runner');
+    await page.getByTestId('api-tokens').getByRole('button', { name: 'Issue token' }).click();
+    const token = (await page.getByTestId('api-token-value').textContent())!;
+    expect(token).toMatch(/^ibapi_/);
+    expect(await page.getByTestId('api-token-list').textContent()).toMatch(/ci-runner.*active until/);
+    const decision = await fetch(`${server.url}/v1/access/check`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'nobody@acme.example', scope: 'ci:read' }),
+    });
+    expect(decision.status).toBe(404);
+    await page.reload();
+    await page.getByTestId('api-token-list').waitFor();
+    expect(await page.getByTestId('api-token-list').textContent()).not.toMatch(/never used/);
+    expect(await page.getByTestId('admin-tokens').count()).toBe(1);
+    await screenshot(page, 'tokens');
+
+    // Dismissing the confirmation keeps the token; accepting it revokes the token at once.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByRole('button', { name: /^Revoke ibapi_/ }).click();
+    expect(await page.getByTestId('api-token-list').textContent()).not.toMatch(/revoked/);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: /^Revoke ibapi_/ }).click();
+    await page
+      .getByTestId('api-token-list')
+      .getByText(/revoked/)
+      .waitFor();
+    const refused = await fetch(`${server.url}/v1/access/check`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'nobody@acme.example', scope: 'ci:read' }),
+    });
+    expect(refused.status).toBe(401);
+  }, 60_000);
+
   it('keeps an Admin out of the policy', async () => {
     const s = server.running.services;
     const org = await s.organizations.resolve('acme-factory');

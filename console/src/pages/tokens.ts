@@ -40,7 +40,7 @@ async function tokenSection(kind: 'api' | 'admin', title: string, explanation: s
     const description = h('input', {
       name: 'description',
       'aria-label': 'Description',
-      placeholder: 'which service uses it',
+      placeholder: kind === 'api' ? 'which service uses it' : 'what it is for',
     });
     const expiry = h(
       'select',
@@ -131,6 +131,7 @@ async function tokenSection(kind: 'api' | 'admin', title: string, explanation: s
             rows,
             `${kind}-token-list`,
           ),
+      h('h3', {}, 'Issue a token'),
       form,
       error,
       issued,
