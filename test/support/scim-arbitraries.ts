@@ -123,3 +123,51 @@ export const patchBody = fc.oneof(
   },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
+
+const TERM_ATTRIBUTES = [
+  'emails.value',
+  'groups.value',
+  'groups.display',
+  'members.value',
+  'phoneNumbers.value',
+  'userName',
+  'title',
+  'meta.created',
+  'name.familyName',
+];
+
+/** Filters of up to 80 comparisons and 12 levels: within the bounds they answer, past them they are refused. */
+export const manyTermFilter: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.array(
+      fc
+        .tuple(
+          fc.constantFrom(...TERM_ATTRIBUTES),
+          fc.constantFrom('eq', 'co', 'ne', 'sw', 'gt', 'pr'),
+          fc.string({ maxLength: 8 }),
+        )
+        .map(([a, op, v]) =>
+          op === 'pr'
+            ? `${a} pr`
+            : a === 'meta.created'
+              ? `${a} ${op === 'co' || op === 'sw' ? 'gt' : op} "2026-01-01T00:00:00Z"`
+              : `${a} ${op} ${JSON.stringify(v)}`,
+        ),
+      { minLength: 1, maxLength: 80 },
+    ),
+    fc.array(fc.constantFrom('and', 'or'), { minLength: 80, maxLength: 80 }),
+    fc.nat(12),
+    fc.boolean(),
+  )
+  .map(([terms, joins, depth, valuePath]) => {
+    const body = terms.map((t, i) => (i === 0 ? t : `${joins[i]} ${t}`)).join(' ');
+    const inner = valuePath ? `emails[type eq "work" and value co "x"] or ${body}` : body;
+    return Array.from({ length: depth }).reduce<string>((f, _, i) => (i % 2 ? `not (${f})` : `(${f})`), inner);
+  });
+
+/** A JSON value nested `depth` levels deep (objects and arrays in turn). */
+export const nestedValue: fc.Arbitrary<{ depth: number; text: string }> = fc.nat({ max: 60 }).map((depth) => {
+  let text = '"leaf"';
+  for (let i = 0; i < depth; i++) text = i % 2 ? `[${text}]` : `{"k":${text}}`;
+  return { depth, text };
+});
