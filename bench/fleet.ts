@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './scratch-postgres.js';
 
 const ROOT = process.cwd();
 const MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -30,14 +31,6 @@ export function ensurePackages(): void {
     throw new Error(`install ${missing.join(' and ')} first: sudo apt-get install -y ${missing.join(' ')}`);
   }
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'ignore' });
-}
-
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {

@@ -1,9 +1,9 @@
 /** The service under benchmark as a child process, on a database of its own. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './scratch-postgres.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -17,14 +17,6 @@ export async function recreateDatabase(databaseUrl: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
   await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   await client.end();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The built service (node dist/src/main.js) as its own process on a free loopback port, once ready. */
