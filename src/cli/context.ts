@@ -31,6 +31,6 @@ export async function withServices<T>(config: Config, work: (services: Services)
     }
     return await work(createServices(store, undefined, config.publicUrl));
   } finally {
-    await store.db.destroy();
+    await store.close();
   }
 }
