@@ -11,6 +11,10 @@
  *   sleep, for up to BUSY_WAIT_MS. SQLite's own busy timeout would sleep inside the
  *   statement and stall the whole event loop while another process writes; it is 0 here.
  *   A statement that got SQLITE_BUSY did nothing, so running it again is safe.
+ *
+ * And each statement first lets the event loop turn: better-sqlite3 runs statements
+ * synchronously, so a transaction of many statements would otherwise hold the loop from
+ * its first to its last. The loop is held for one statement at most.
  */
 import type { Knex } from 'knex';
 import Client_BetterSQLite3, { type QueryObject } from 'knex/lib/dialects/better-sqlite3/index.js';
@@ -41,6 +45,7 @@ export class SqliteClient extends Client_BetterSQLite3 {
   }
 
   override async _query(connection: unknown, obj: QueryObject): Promise<QueryObject> {
+    await new Promise((resolve) => setImmediate(resolve));
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
