@@ -38,11 +38,6 @@ export class ScanGate {
     }
   }
 
-  /** Scans running now (for tests and metrics). */
-  get inFlight(): number {
-    return this.total;
-  }
-
   private canStart(orgId: string): boolean {
     return this.total < this.limits.total && (this.running.get(orgId) ?? 0) < this.limits.perOrg;
   }

@@ -12,7 +12,7 @@
  *
  * `cost` tells callers what running the filter reads: 'lookup' when an index narrows it to
  * a few rows (an equality on an indexed attribute, at the top), 'scan' when it reads the
- * whole connection; scans are the ones to bound and share fairly (scan-limiter.ts).
+ * whole connection; scans are the ones to bound and share fairly (scan-gate.ts).
  */
 import type { Knex } from 'knex';
 import { foldCase } from '../../domain/directory.js';
