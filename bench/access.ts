@@ -12,14 +12,14 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI_ACTOR } from '../src/audit/actor.js';
-import { createServices, type Services } from '../src/services.js';
+import { CLI_ACTOR } from '../src/domain/actor.js';
+import type { Services } from '../src/services.js';
 import { AccessChangeFeed } from '../src/store/access-change-feed.js';
 import { openStore } from '../src/store/open-store.js';
 import { refreshPlannerStatistics } from '../src/store/planner-statistics.js';
 import type { Store } from '../src/store/store.js';
 import { HttpClient, percentile, runConcurrent } from './http-load.js';
-import { peakRssMb, recreateDatabase, startService } from './service-process.js';
+import { benchServices, peakRssMb, recreateDatabase, startService } from './service-process.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000);
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   );
   await recreateDatabase(DATABASE_URL);
   const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 4 }, { migrate: true });
-  const services = createServices(store);
+  const services = benchServices(store);
   const loaded = await load(store, services);
 
   // A new mapping over a group holding every user.
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
 async function createTeamAndMap(loaded: Loaded, groupId: string): Promise<string> {
   const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 1 }, { migrate: false });
   try {
-    const services = createServices(store);
+    const services = benchServices(store);
     const team = await services.teams.create(loaded.orgId, { name: 'small', scopes: ['targets:create'] }, CLI_ACTOR);
     await services.mappings.create(
       loaded.orgId,

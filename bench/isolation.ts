@@ -15,18 +15,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { CLI_ACTOR } from '../src/audit/actor.js';
+import { CLI_ACTOR } from '../src/domain/actor.js';
 import type { DatabaseConfig } from '../src/config/config.js';
 import type { DirectoryGroup, DirectoryUser } from '../src/domain/directory.js';
 import { parseFilter } from '../src/scim/filter/parse-filter.js';
 import { resolveUserFilter } from '../src/scim/filter/resolve-filter.js';
-import { createServices } from '../src/services.js';
 import { openStore } from '../src/store/open-store.js';
 import { compileUserFilter } from '../src/store/repositories/filter-sql.js';
 import { scopedQuery } from '../src/store/repositories/listing.js';
 import type { Store } from '../src/store/store.js';
 import { HttpClient, percentile, type HttpResult } from './http-load.js';
-import { recreateDatabase, startService } from './service-process.js';
+import { benchServices, recreateDatabase, startService } from './service-process.js';
 
 const DIALECTS = (process.env.BENCH_DIALECTS ?? 'pg,sqlite').split(',').map((d) => d.trim());
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ib_bench_isolation';
@@ -111,7 +110,7 @@ interface Tenant {
 
 /** An org with a connection, `users` users and GROUPS groups of about five memberships per user, written through the repositories. */
 async function seedTenant(store: Store, name: string, users: number): Promise<Tenant> {
-  const services = createServices(store);
+  const services = benchServices(store);
   const org = await services.organizations.create(name, CLI_ACTOR);
   const connection = await services.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
   const { token } = await services.scimTokens.issue(org.id, connection.id, CLI_ACTOR);

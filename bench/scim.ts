@@ -11,11 +11,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { CLI_ACTOR } from '../src/audit/actor.js';
-import { createServices } from '../src/services.js';
+import { CLI_ACTOR } from '../src/domain/actor.js';
 import { openStore } from '../src/store/open-store.js';
 import { HttpClient, percentile, runConcurrent, type RunStats } from './http-load.js';
-import { peakRssMb, recreateDatabase, startService } from './service-process.js';
+import { benchServices, peakRssMb, recreateDatabase, startService } from './service-process.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000);
@@ -45,7 +44,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
   await recreateDatabase(DATABASE_URL);
   const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 2 }, { migrate: true });
-  const services = createServices(store);
+  const services = benchServices(store);
   const org = await services.organizations.create('Bench Corp', CLI_ACTOR);
   const connection = await services.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
   const { token } = await services.scimTokens.issue(org.id, connection.id, CLI_ACTOR);

@@ -3,7 +3,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { createServices, type Services } from '../src/services.js';
+import type { Store } from '../src/store/store.js';
 import { freePort } from './scratch-postgres.js';
+
+/** The session secret of the benchmarked service (and of the services a benchmark seeds data with). */
+export const BENCH_SESSION_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+
+/** The services on a store the benchmark seeds, as the service builds them. */
+export function benchServices(store: Store): Services {
+  return createServices(store, { publicUrl: 'http://127.0.0.1', sessionSecret: BENCH_SESSION_SECRET });
+}
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -33,7 +43,7 @@ export async function startService(databaseUrl: string): Promise<{ child: ChildP
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
       LOG_LEVEL: 'warn',
-      SESSION_SECRET: 'bench-secret-that-is-long-enough-0123456789abcdef',
+      SESSION_SECRET: BENCH_SESSION_SECRET,
       // An IdP's initial sync at full speed: the limiter runs (and is measured) but never refuses.
       SCIM_RATE_LIMIT: '100000000',
     },

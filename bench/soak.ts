@@ -6,12 +6,11 @@
  * and errors, and each instance's RSS at the start and the end.
  */
 import fs from 'node:fs';
-import { CLI_ACTOR } from '../src/audit/actor.js';
-import { createServices } from '../src/services.js';
+import { CLI_ACTOR } from '../src/domain/actor.js';
 import { openStore } from '../src/store/open-store.js';
 import { startFleet } from './fleet.js';
 import { percentile } from './http-load.js';
-import { recreateDatabase } from './service-process.js';
+import { benchServices, recreateDatabase } from './service-process.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 8);
@@ -36,7 +35,7 @@ async function main(): Promise<void> {
     env: { SCIM_RATE_LIMIT: '100000000', SIGN_IN_RATE_LIMIT: '0' },
   });
   const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 4 }, { migrate: false });
-  const s = createServices(store);
+  const s = benchServices(store);
   const org = await s.organizations.create('Soak Corp', CLI_ACTOR);
   const connection = await s.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
   const scimToken = (await s.scimTokens.issue(org.id, connection.id, CLI_ACTOR)).token;

@@ -6,27 +6,21 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IssuedSetupLink } from './admin/console-access.js';
-import { SYSTEM_ACTOR } from './audit/actor.js';
+import { buildApp } from './app.js';
 import type { Config } from './config/config.js';
-import { buildApp } from './http/app.js';
-import { createServices, type Services } from './services.js';
-import { AccessTokenService } from './sso/access-tokens.js';
-import type { BlockList } from 'node:net';
-import { GuardedFetch, parseAllowedNetworks } from './outbound/guarded-fetch.js';
-import { OidcLogin } from './sso/oidc-login.js';
-import { SamlLogin } from './sso/saml-login.js';
-import { SecretBox } from './sso/secret-box.js';
-import { resolveSessionSecret } from './sso/session-secret.js';
+import { SYSTEM_ACTOR } from './domain/actor.js';
+import { servicesFor, type Services } from './services.js';
 import { AccessChangeFeed } from './store/access-change-feed.js';
 import { openStore } from './store/open-store.js';
-import { startPlannerStatistics } from './store/planner-statistics.js';
+import type { Store } from './store/store.js';
 import type { Logger } from './telemetry/logger.js';
-import { watchPool, type PoolLike } from './telemetry/metrics.js';
-import { startOtlpTracing, traceQueries } from './telemetry/tracing.js';
+import { startOtlpTracing } from './telemetry/tracing.js';
 
 export interface RunningServer {
   readonly server: Server;
   readonly services: Services;
+  /** The database the services run on (operators' tools and tests look into it). */
+  readonly store: Store;
   readonly url: string;
   /** True when the database holds no organization yet (a first start). */
   readonly firstStart: boolean;
@@ -51,11 +45,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
     },
   });
-  const services = createServices(store, undefined, config.publicUrl);
-  const stopStatistics = startPlannerStatistics(store.db, dbLogger);
-  const unwatchPool = watchPool((store.db.client as { pool: PoolLike }).pool);
+  const services = await servicesFor(config, store, logger);
+  const stopStatistics = store.keepStatisticsFresh(dbLogger);
+  const uninstrument = store.instrument();
   const stopTracing = config.otelEndpoint ? startOtlpTracing(config.otelEndpoint) : undefined;
-  traceQueries(store.db);
   const feed =
     config.database.client === 'pg'
       ? new AccessChangeFeed(config.database.listenUrl ?? config.database.url, {
@@ -69,24 +62,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     await feed.start();
     services.access.useChangeFeed(feed);
   }
-  const sessionSecret = await resolveSessionSecret(config, store, logger);
-  const box = new SecretBox(sessionSecret);
-  const outbound = new GuardedFetch(parseAllowedNetworks(config.outboundAllowedNetworks) as BlockList);
-  const oidc = new OidcLogin(store, services, box, config.publicUrl, outbound);
-  const accessTokens = new AccessTokenService(store, box, config.publicUrl, services.access);
-  const saml = new SamlLogin(store, services, config.publicUrl);
-  const app = buildApp({
-    config,
-    logger,
-    services,
-    oidc,
-    saml,
-    accessTokens,
-    box,
-    outbound,
-    sessionSecret,
-    consoleRoot: options.consoleRoot,
-  });
+  const app = buildApp({ config, logger, services, consoleRoot: options.consoleRoot });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
@@ -96,7 +72,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, publicUrl: config.publicUrl, database: config.database.client }, 'identity-bridge listening');
 
-  const firstStart = (await store.repos.organizations.count()) === 0;
+  const firstStart = await services.organizations.none();
   // The first Owner signs in with a one-time link and connects the IdP from the console.
   const setupLink = firstStart ? await services.consoleAccess.issueLink(null, SYSTEM_ACTOR) : undefined;
   if (firstStart) logger.info({ next: FIRST_START_STEPS }, 'no organization yet');
@@ -117,14 +93,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         server.closeIdleConnections();
       });
       stopStatistics();
-      unwatchPool();
+      uninstrument();
       await stopTracing?.();
       await feed?.stop();
-      await outbound.close();
+      await services.close();
       await store.close();
     })());
 
-  return { server, services, url, firstStart, setupLink, close };
+  return { server, services, store, url, firstStart, setupLink, close };
 }
 
 /** The same first steps with the CLI: create an org, connect its IdP, issue the IdP a SCIM token. */

@@ -1,58 +1,137 @@
-/** Builds every service from the store: shared by the HTTP server and the CLI. */
+/**
+ * The one place services are built, for the HTTP server and the CLI alike: every service,
+ * sign-in flow, read model and shared limiter, from the store and a few settings. Routes
+ * and commands get these and nothing else: the store itself is not handed out.
+ */
 import { ConsoleAccessService } from './admin/console-access.js';
 import { AdminTokenService } from './admin/admin-tokens.js';
 import { ConnectionService } from './admin/connections.js';
+import { CsrfTokens } from './admin/csrf-tokens.js';
 import { MappingService } from './admin/mappings.js';
 import { OrganizationService } from './admin/organizations.js';
 import { PolicyService } from './admin/policy.js';
 import { ScimTokenService } from './admin/scim-tokens.js';
 import { TeamService } from './admin/teams.js';
 import { SsoSettingsService } from './admin/sso-settings.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import type { Config } from './config/config.js';
 import { AccessService } from './decisions/access-service.js';
-import { SessionService } from './sso/sessions.js';
 import { GroupDirectory } from './directory/group-directory.js';
 import type { DirectoryHooks } from './directory/hooks.js';
 import { TEAM_SYNC_HOOKS } from './directory/team-sync.js';
 import { UserDirectory } from './directory/user-directory.js';
+import { SharedRateLimiter } from './limits/shared-rate-limiter.js';
+import { GuardedFetch, parseAllowedNetworks } from './outbound/guarded-fetch.js';
+import { AccessTokenService } from './sso/access-tokens.js';
+import { AccountService } from './sso/accounts.js';
+import { OidcLogin } from './sso/oidc-login.js';
+import { SamlLogin } from './sso/saml-login.js';
+import { SecretBox } from './sso/secret-box.js';
+import { resolveSessionSecret } from './sso/session-secret.js';
+import { SessionService } from './sso/sessions.js';
+import { SignInRefusals } from './sso/sign-in-refusals.js';
+import type { DirectoryBrowseReadModel } from './store/read-models/directory-browse.js';
 import type { Store } from './store/store.js';
+import type { Logger } from './telemetry/logger.js';
+
+export interface ServiceSettings {
+  /** The URL clients reach the service at (SCIM locations, SSO endpoints, links). */
+  readonly publicUrl: string;
+  /** Seals stored secrets (OIDC client secrets, signing keys) and keys CSRF tokens. */
+  readonly sessionSecret: string;
+  /** Networks admin-typed URLs may reach although private or loopback (default: none). */
+  readonly outboundAllowedNetworks?: readonly string[];
+  /** Requests per minute per SCIM token, shared by every instance (default 0: off). */
+  readonly scimRateLimit?: number;
+  /** Sign-in requests per minute per client IP, shared by every instance (default 0: off). */
+  readonly signInRateLimit?: number;
+  /** What a directory change brings in step (default: team memberships). */
+  readonly hooks?: DirectoryHooks;
+}
 
 export interface Services {
-  readonly store: Store;
   readonly organizations: OrganizationService;
   readonly connections: ConnectionService;
   readonly scimTokens: ScimTokenService;
   readonly adminTokens: AdminTokenService;
+  readonly ssoSettings: SsoSettingsService;
   readonly users: UserDirectory;
   readonly groups: GroupDirectory;
+  /** The directory as the console browses it (read model). */
+  readonly directoryViews: DirectoryBrowseReadModel;
   readonly teams: TeamService;
   readonly mappings: MappingService;
   readonly policies: PolicyService;
   readonly access: AccessService;
+  readonly auditTrail: AuditTrail;
+  readonly saml: SamlLogin;
+  readonly oidc: OidcLogin;
+  readonly signInRefusals: SignInRefusals;
   readonly sessions: SessionService;
-  readonly ssoSettings: SsoSettingsService;
+  readonly accounts: AccountService;
+  readonly accessTokens: AccessTokenService;
   readonly consoleAccess: ConsoleAccessService;
+  /** CSRF tokens of the admin API's cookie callers. */
+  readonly csrf: CsrfTokens;
+  readonly limits: { readonly scim: SharedRateLimiter; readonly signIn: SharedRateLimiter };
+  /** Readiness: the migrations not applied yet (throws when the database does not answer). */
+  pendingMigrations(): Promise<string[]>;
+  /** Releases what the services hold beyond the store (outbound connections). */
+  close(): Promise<void>;
 }
 
-export function createServices(
-  store: Store,
-  hooks: DirectoryHooks = TEAM_SYNC_HOOKS,
-  publicUrl = 'http://localhost:8080',
-): Services {
+export function createServices(store: Store, settings: ServiceSettings): Services {
+  const { publicUrl, sessionSecret } = settings;
+  const hooks = settings.hooks ?? TEAM_SYNC_HOOKS;
+  const allowed = parseAllowedNetworks(settings.outboundAllowedNetworks ?? []);
+  if (typeof allowed === 'string') throw new Error(allowed);
+  const outbound = new GuardedFetch(allowed);
+  const box = new SecretBox(sessionSecret);
+  const users = new UserDirectory(store, hooks);
+  const groups = new GroupDirectory(store, hooks);
+  const directories = { users, groups };
   const organizations = new OrganizationService(store);
+  const access = new AccessService(store);
+  const sessions = new SessionService(store);
+  const accessTokens = new AccessTokenService(store, box, publicUrl, access);
   return {
-    users: new UserDirectory(store, hooks),
-    groups: new GroupDirectory(store, hooks),
-    store,
     organizations,
-    connections: new ConnectionService(store),
+    connections: new ConnectionService(store, publicUrl),
     scimTokens: new ScimTokenService(store),
     adminTokens: new AdminTokenService(store),
+    ssoSettings: new SsoSettingsService(store, publicUrl, box, outbound),
+    users,
+    groups,
+    directoryViews: store.readModels.directory,
     teams: new TeamService(store),
     mappings: new MappingService(store),
     policies: new PolicyService(store),
-    access: new AccessService(store),
-    sessions: new SessionService(store),
-    ssoSettings: new SsoSettingsService(store, publicUrl),
+    access,
+    auditTrail: new AuditTrail(store),
+    saml: new SamlLogin(store, directories, publicUrl),
+    oidc: new OidcLogin(store, directories, box, publicUrl, outbound),
+    signInRefusals: new SignInRefusals(store),
+    sessions,
+    accounts: new AccountService(store, sessions, access, accessTokens),
+    accessTokens,
     consoleAccess: new ConsoleAccessService(store, organizations, publicUrl),
+    csrf: new CsrfTokens(sessionSecret),
+    limits: {
+      scim: new SharedRateLimiter(store.repos.rateLimits, settings.scimRateLimit ?? 0),
+      signIn: new SharedRateLimiter(store.repos.rateLimits, settings.signInRateLimit ?? 0),
+    },
+    pendingMigrations: () => store.pendingMigrations(),
+    close: () => outbound.close(),
   };
+}
+
+/** The services as the configuration says, with the session secret from SESSION_SECRET or the database. */
+export async function servicesFor(config: Config, store: Store, logger?: Logger): Promise<Services> {
+  return createServices(store, {
+    publicUrl: config.publicUrl,
+    sessionSecret: await resolveSessionSecret(config, store, logger),
+    outboundAllowedNetworks: config.outboundAllowedNetworks,
+    scimRateLimit: config.scimRateLimit,
+    signInRateLimit: config.signInRateLimit,
+  });
 }

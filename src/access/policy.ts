@@ -5,7 +5,8 @@
  * and grants that a later, tighter policy excludes are suppressed when access is evaluated.
  */
 import { InvalidInputError } from '../domain/errors/index.js';
-import { expandGrant, satisfies, type ScopeCatalog } from './scope.js';
+import type { OrgPolicy } from '../domain/org-policy.js';
+import { catalogOf, expandGrant, satisfies, type ScopeCatalog } from './scope.js';
 
 export type MembershipMode = 'mapped' | 'all_provisioned';
 
@@ -19,6 +20,17 @@ export interface AccessPolicy {
   readonly allowedScopes: readonly string[] | null;
   /** Scopes never granted (nor anything that would pass a check for them). */
   readonly deniedScopes: readonly string[];
+}
+
+/** The policy a stored one (or none: the defaults) means for evaluation. */
+export function accessPolicyOf(stored: OrgPolicy | undefined): AccessPolicy {
+  return {
+    membership: stored?.membership ?? 'mapped',
+    catalog: catalogOf(stored?.scopeCatalog ?? null),
+    defaultUserScopes: stored?.defaultUserScopes ?? null,
+    allowedScopes: stored?.allowedScopes ?? null,
+    deniedScopes: stored?.deniedScopes ?? [],
+  };
 }
 
 export type PolicyVerdict = { readonly permitted: true } | { readonly permitted: false; readonly reason: string };

@@ -7,10 +7,10 @@
  * Cookie callers must send `X-CSRF-Token` (from GET /session) on every state-changing request,
  * and a cross-site `Origin` is refused outright. Users (and non-members) get 403.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminTokenService } from '../admin/admin-tokens.js';
 import { CONSOLE_COOKIE, type ConsoleAccessService } from '../admin/console-access.js';
+import type { CsrfTokens } from '../admin/csrf-tokens.js';
 import type { AccessService } from '../decisions/access-service.js';
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors/index.js';
 import { cookieOf } from '../http/cookies.js';
@@ -30,23 +30,11 @@ export interface CallerDeps {
   readonly consoleAccess: ConsoleAccessService;
   readonly sessions: SessionService;
   readonly access: AccessService;
-  /** Keys the CSRF tokens (the session secret). */
-  readonly csrfKey: string;
+  readonly csrf: CsrfTokens;
   readonly publicUrl: string;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export function csrfTokenFor(key: string, cookieValue: string): string {
-  const sessionHash = createHash('sha256').update(cookieValue).digest('hex');
-  return createHmac('sha256', key).update(`csrf:${sessionHash}`).digest('base64url');
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 async function identify(req: Request, res: Response, deps: CallerDeps): Promise<AdminCaller> {
   const requestId = req.id ? String(req.id) : null;
@@ -65,7 +53,7 @@ async function identify(req: Request, res: Response, deps: CallerDeps): Promise<
   const consoleCookie = cookieOf(req, CONSOLE_COOKIE);
   const setup = await deps.consoleAccess.authenticate(consoleCookie);
   if (setup && consoleCookie) {
-    res.locals.csrfToken = csrfTokenFor(deps.csrfKey, consoleCookie);
+    res.locals.csrfToken = deps.csrf.tokenFor(consoleCookie);
     return {
       orgId: setup.orgId,
       role: setup.role,
@@ -76,7 +64,7 @@ async function identify(req: Request, res: Response, deps: CallerDeps): Promise<
   const ssoCookie = cookieOf(req, SESSION_COOKIE);
   const session = await deps.sessions.authenticate(ssoCookie);
   if (session && ssoCookie) {
-    res.locals.csrfToken = csrfTokenFor(deps.csrfKey, ssoCookie);
+    res.locals.csrfToken = deps.csrf.tokenFor(ssoCookie);
     res.locals.session = telemetryIdsOf(session);
     const access = await deps.access.effectiveAccess(session.orgId, session.userId);
     if (!access.member) throw new ForbiddenError('You are not a member of this organization');
@@ -90,14 +78,14 @@ async function identify(req: Request, res: Response, deps: CallerDeps): Promise<
   throw new UnauthenticatedError();
 }
 
-function checkCsrf(req: Request, res: Response, publicUrl: string): void {
+function checkCsrf(req: Request, res: Response, deps: CallerDeps): void {
   const origin = req.get('origin');
-  if (origin !== undefined && origin !== new URL(publicUrl).origin) {
+  if (origin !== undefined && origin !== new URL(deps.publicUrl).origin) {
     throw new ForbiddenError('Cross-site request refused', 'auth.csrf');
   }
   if (SAFE_METHODS.has(req.method)) return;
   const sent = req.get('x-csrf-token');
-  if (!sent || !res.locals.csrfToken || !sameToken(sent, res.locals.csrfToken)) {
+  if (!sent || !res.locals.csrfToken || !deps.csrf.matches(sent, res.locals.csrfToken)) {
     throw new ForbiddenError('Send the X-CSRF-Token header the console session gave you', 'auth.csrf');
   }
 }
@@ -107,7 +95,7 @@ export function adminCaller(deps: CallerDeps) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const caller = await identify(req, res, deps);
-      if (caller.via === 'console') checkCsrf(req, res, deps.publicUrl);
+      if (caller.via === 'console') checkCsrf(req, res, deps);
       if (caller.role === 'User') {
         throw new ForbiddenError('The admin API is for Owners and Admins of the organization', 'auth.role');
       }

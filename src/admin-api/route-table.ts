@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { InvalidInputError } from '../domain/errors/index.js';
 import type { Role } from '../domain/role.js';
 

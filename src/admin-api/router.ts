@@ -34,7 +34,7 @@ export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
   ];
 }
 
-export function adminApiRouter(deps: AdminApiDeps & { csrfKey: string }): Router {
+export function adminApiRouter(deps: AdminApiDeps): Router {
   const routes = adminRoutes(deps);
   const document = openApiDocument(routes, deps.publicUrl);
   const callerDeps: CallerDeps = {
@@ -42,7 +42,7 @@ export function adminApiRouter(deps: AdminApiDeps & { csrfKey: string }): Router
     consoleAccess: deps.services.consoleAccess,
     sessions: deps.services.sessions,
     access: deps.services.access,
-    csrfKey: deps.csrfKey,
+    csrf: deps.services.csrf,
     publicUrl: deps.publicUrl,
   };
   const router = Router();

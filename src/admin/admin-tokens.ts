@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
 import type { Role } from '../domain/role.js';
 import { issueToken, tokenPrefix } from '../domain/secret-token.js';
 import type { AdminTokenRecord, ApiTokenKind } from '../store/repositories/credentials.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import { isLive, recordUse } from './credential-use.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';

@@ -1,14 +1,26 @@
-/** Creating and listing an org's IdP connections. */
+/** An org's IdP connections: creating them, their sign-in domains, and what the console shows of them. */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { CONNECTION_KINDS, isConnectionKind, type Connection } from '../domain/connection.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors/index.js';
-import { isUniqueViolation, nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
+import { oidcEndpoints, samlEndpoints, type OidcEndpoints, type SamlEndpoints } from '../domain/sso-endpoints.js';
+import type { ConnectionSettingsView, ConnectionStatus } from '../store/read-models/connection-status.js';
 import type { Store } from '../store/store.js';
 
+/** One connection as the console shows it: status, settings, and what to enter at the IdP. */
+export interface ConnectionDetail extends ConnectionStatus, ConnectionSettingsView {
+  readonly scimBaseUrl: string;
+  readonly samlEndpoints: SamlEndpoints;
+  readonly oidcEndpoints: OidcEndpoints;
+}
+
 export class ConnectionService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly publicUrl: string,
+  ) {}
 
   async create(orgId: string, input: { kind: string; name: string }, actor: Actor): Promise<Connection> {
     const kind = input.kind.trim().toLowerCase();
@@ -32,14 +44,7 @@ export class ConnectionService {
         createdAt: at,
         updatedAt: at,
       };
-      try {
-        await repos.connections.insert(connection);
-      } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new ConflictError('connection.name_taken', `A connection named ${JSON.stringify(name)} already exists`);
-        }
-        throw error;
-      }
+      await repos.connections.insert(connection);
       await recordAudit(repos, orgId, actor, {
         action: 'connection.created',
         target: { type: 'connection', id: connection.id, label: name },
@@ -57,6 +62,39 @@ export class ConnectionService {
 
   list(orgId: string): Promise<Connection[]> {
     return this.store.repos.connections.list(orgId);
+  }
+
+  /** The live status of each connection given (last SCIM request and error, counts, sign-in). */
+  statuses(orgId: string, connections: readonly Connection[]): Promise<ConnectionStatus[]> {
+    return this.store.readModels.connectionStatus.statuses(orgId, connections);
+  }
+
+  async detail(orgId: string, connectionId: string): Promise<ConnectionDetail> {
+    const connection = await this.get(orgId, connectionId);
+    const view = this.store.readModels.connectionStatus;
+    const [[status], settings] = await Promise.all([
+      view.statuses(orgId, [connection]),
+      view.settings(orgId, connectionId),
+    ]);
+    return {
+      ...status!,
+      scimBaseUrl: `${this.publicUrl}/scim/v2`,
+      saml: settings.saml,
+      oidc: settings.oidc,
+      samlEndpoints: samlEndpoints(this.publicUrl, connectionId),
+      oidcEndpoints: oidcEndpoints(this.publicUrl, connectionId),
+      domains: settings.domains,
+      tokens: settings.tokens,
+    };
+  }
+
+  /** Remembers the last error answered to a connection's IdP (shown in its status). */
+  recordScimError(
+    orgId: string,
+    connectionId: string,
+    error: { at: string; status: number; method: string; path: string; detail: string },
+  ): Promise<void> {
+    return this.store.repos.connections.recordScimError(orgId, connectionId, error);
   }
 
   /** Operator-level: the org that owns a connection named by id alone (CLI). */

@@ -8,10 +8,10 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { InvalidInputError, UnauthenticatedError } from '../domain/errors/index.js';
 import type { Role } from '../domain/role.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { ConsoleSession, SetupLink } from '../store/repositories/console-access.js';
 import type { Store } from '../store/store.js';
 import type { OrganizationService } from './organizations.js';

@@ -4,13 +4,19 @@
  * evaluated before and after with the same code that serves decisions, and the transaction
  * is rolled back. So the preview is exactly what saving produces (barring concurrent edits).
  */
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { evaluateAccess, type EffectiveAccess } from '../access/effective-access.js';
 import { readAccessConfig } from '../decisions/access-service.js';
 import { NotFoundError } from '../domain/errors/index.js';
 import type { MappingMatch } from '../domain/team.js';
 import type { Repositories, Store } from '../store/store.js';
-import { createMapping, deleteMapping, updateMapping, type MappingChange, type MappingInput } from './mappings.js';
+import {
+  createMapping,
+  deleteMapping,
+  updateMapping,
+  type MappingChange,
+  type MappingInput,
+} from './mapping-changes.js';
 
 export type PreviewedChange =
   | { readonly operation: 'create'; readonly mapping: MappingInput }

@@ -1,10 +1,10 @@
 /** Creating and finding organizations (the tenants). */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors/index.js';
+import type { Actor } from '../domain/actor.js';
+import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
 import { slugify, type Organization } from '../domain/organization.js';
-import { isUniqueViolation, nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 
 export class OrganizationService {
@@ -22,15 +22,8 @@ export class OrganizationService {
       for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
       const at = nowIso();
       const org: Organization = { id: randomUUID(), slug, name, createdAt: at, updatedAt: at };
-      try {
-        await repos.organizations.insert(org);
-      } catch (error) {
-        // Another organization took the same slug at the same moment.
-        if (isUniqueViolation(error)) {
-          throw new ConflictError('org.slug_taken', `The slug ${JSON.stringify(slug)} was just taken; try again`);
-        }
-        throw error;
-      }
+      // Another organization may take the same slug at the same moment: a ConflictError.
+      await repos.organizations.insert(org);
       await repos.policies.upsert({
         orgId: org.id,
         membership: 'mapped',
@@ -55,6 +48,17 @@ export class OrganizationService {
     const org = await this.store.repos.organizations.findByIdOrSlug(idOrSlug.trim());
     if (!org) throw new NotFoundError('org', idOrSlug);
     return org;
+  }
+
+  async get(orgId: string): Promise<Organization> {
+    const org = await this.store.repos.organizations.findById(orgId);
+    if (!org) throw new NotFoundError('org', orgId);
+    return org;
+  }
+
+  /** True before the first organization is created (a first start). */
+  async none(): Promise<boolean> {
+    return (await this.store.repos.organizations.count()) === 0;
   }
 
   list(): Promise<Organization[]> {

@@ -5,12 +5,12 @@
  * made: the excess is suppressed at evaluation (and shown as suppressed).
  */
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
-import type { AccessPolicy, MembershipMode } from '../access/policy.js';
+import type { Actor } from '../domain/actor.js';
+import { accessPolicyOf, type AccessPolicy, type MembershipMode } from '../access/policy.js';
 import { catalogOf, validateCatalogNames, validateGrant, type CatalogExtension } from '../access/scope.js';
 import { InvalidInputError } from '../domain/errors/index.js';
-import type { OrgPolicy } from '../store/repositories/org-policies.js';
-import { nowIso } from '../store/rows.js';
+import type { OrgPolicy } from '../domain/org-policy.js';
+import { nowIso } from '../domain/clock.js';
 import type { Repositories, Store } from '../store/store.js';
 
 export interface PolicyChange {
@@ -19,16 +19,6 @@ export interface PolicyChange {
   readonly defaultUserScopes?: readonly string[] | null;
   readonly allowedScopes?: readonly string[] | null;
   readonly deniedScopes?: readonly string[] | null;
-}
-
-export function accessPolicyOf(stored: OrgPolicy | undefined): AccessPolicy {
-  return {
-    membership: stored?.membership ?? 'mapped',
-    catalog: catalogOf(stored?.scopeCatalog ?? null),
-    defaultUserScopes: stored?.defaultUserScopes ?? null,
-    allowedScopes: stored?.allowedScopes ?? null,
-    deniedScopes: stored?.deniedScopes ?? [],
-  };
 }
 
 export async function loadPolicy(repos: Repositories, orgId: string): Promise<AccessPolicy> {

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
 import { issueToken, tokenPrefix } from '../domain/secret-token.js';
-import { nowIso } from '../store/rows.js';
-import type { ScimTokenRecord } from '../store/repositories/credentials.js';
+import { nowIso } from '../domain/clock.js';
+import { scimTokenView as view, type ScimTokenView } from '../store/read-models/connection-status.js';
 import type { Repositories, Store } from '../store/store.js';
 import { isLive, recordUse } from './credential-use.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -18,30 +18,6 @@ export interface ScimPrincipal {
   readonly orgId: string;
   readonly connectionId: string;
   readonly tokenId: string;
-}
-
-export interface ScimTokenView {
-  readonly id: string;
-  readonly connectionId: string;
-  readonly prefix: string;
-  readonly description: string | null;
-  readonly createdAt: string;
-  readonly lastUsedAt: string | null;
-  readonly revokedAt: string | null;
-  readonly expiresAt: string | null;
-}
-
-function view(t: ScimTokenRecord): ScimTokenView {
-  return {
-    id: t.id,
-    connectionId: t.connectionId,
-    prefix: t.prefix,
-    description: t.description,
-    createdAt: t.createdAt,
-    lastUsedAt: t.lastUsedAt,
-    revokedAt: t.revokedAt,
-    expiresAt: t.expiresAt,
-  };
 }
 
 export class ScimTokenService {
@@ -102,6 +78,11 @@ export class ScimTokenService {
       }
       return view(token);
     });
+  }
+
+  /** The connection a token of the org belongs to; undefined when the org has no such token. */
+  async connectionOf(orgId: string, id: string): Promise<string | undefined> {
+    return (await this.store.repos.scimTokens.get(orgId, id))?.connectionId;
   }
 
   /** Operator-level: the org that owns a token named by id alone (CLI). */

@@ -1,10 +1,11 @@
 /**
- * Sign-in settings of a connection, as the IdP admin configures them (CLI now, admin API
- * later). Returns what the IdP admin enters on their side. The client secret is sealed
- * before it is stored and never returned.
+ * Sign-in settings of a connection, as an admin configures them (console, admin API, CLI).
+ * SAML settings come from the IdP's metadata (its XML, or a URL fetched through the
+ * outbound guard) or from its values typed one by one. Returns what the IdP admin enters
+ * on their side. The client secret is sealed before it is stored and never returned.
  */
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
 import {
   SAML_ATTRIBUTE_DEFAULTS,
@@ -13,9 +14,13 @@ import {
   type SamlAttributeNames,
   type SamlSettings,
 } from '../domain/sso-settings.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
+import { oidcEndpoints, samlEndpoints, type OidcEndpoints, type SamlEndpoints } from '../domain/sso-endpoints.js';
+import type { GuardedFetch } from '../outbound/guarded-fetch.js';
 import type { Store } from '../store/store.js';
+import { parseIdpMetadata, type IdpMetadata } from '../sso/idp-metadata.js';
 import type { SecretBox } from '../sso/secret-box.js';
+import { fetchIdpMetadata } from './idp-metadata-fetch.js';
 
 export interface OidcInput {
   readonly issuer: string;
@@ -25,29 +30,23 @@ export interface OidcInput {
   readonly jit?: boolean;
 }
 
-export interface OidcEndpoints {
-  readonly redirectUri: string;
-  readonly loginUrl: string;
+/** Where the IdP's own SAML settings come from: its metadata (XML or URL), or its values. */
+export interface SamlIdpSource {
+  readonly metadataXml?: string;
+  readonly metadataUrl?: string;
+  readonly idpEntityId?: string;
+  readonly idpSsoUrl?: string;
+  /** PEM or bare base64 certificates. */
+  readonly idpCerts?: readonly string[];
 }
 
-export interface SamlInput {
-  readonly idpEntityId: string;
-  readonly idpSsoUrl: string;
-  /** PEM or bare base64 certificates. */
-  readonly idpCerts: readonly string[];
+export interface SamlInput extends SamlIdpSource {
   readonly wantResponseSigned?: boolean;
   readonly allowIdpInitiated?: boolean;
   readonly jit?: boolean;
   readonly idpLogoutUrl?: string;
   /** Attribute names that differ from the kind's defaults (Google's groups attribute is the admin's choice). */
   readonly attributes?: Partial<SamlAttributeNames>;
-}
-
-export interface SamlEndpoints {
-  readonly entityId: string;
-  readonly acsUrl: string;
-  readonly metadataUrl: string;
-  readonly loginUrl: string;
 }
 
 /** A certificate as PEM, from PEM or the bare base64 that IdP metadata carries. */
@@ -66,22 +65,20 @@ export class SsoSettingsService {
   constructor(
     private readonly store: Store,
     private readonly publicUrl: string,
+    /** Seals the OIDC client secret. */
+    private readonly box: SecretBox,
+    /** Fetches a metadata URL an admin typed. */
+    private readonly outbound: GuardedFetch,
   ) {}
 
-  async configureOidc(
-    orgId: string,
-    connectionId: string,
-    input: OidcInput,
-    box: SecretBox,
-    actor: Actor,
-  ): Promise<OidcEndpoints> {
+  async configureOidc(orgId: string, connectionId: string, input: OidcInput, actor: Actor): Promise<OidcEndpoints> {
     const issuer = checkIssuer(input.issuer.trim());
     if (!input.clientId.trim()) throw new InvalidInputError('sso.invalid_client', 'The client id is required');
     if (!input.clientSecret) throw new InvalidInputError('sso.invalid_client', 'The client secret is required');
     const settings: OidcSettings = {
       issuer,
       clientId: input.clientId.trim(),
-      clientSecretSealed: box.seal(input.clientSecret),
+      clientSecretSealed: this.box.seal(input.clientSecret),
       scopes: ['openid', 'email', 'profile'],
       groupsClaim: input.groupsClaim?.trim() || 'groups',
       jit: input.jit ?? false,
@@ -100,10 +97,11 @@ export class SsoSettingsService {
   }
 
   async configureSaml(orgId: string, connectionId: string, input: SamlInput, actor: Actor): Promise<SamlEndpoints> {
-    const ssoUrl = checkIssuer(input.idpSsoUrl.trim());
-    const entityId = input.idpEntityId.trim();
+    const idp = await this.idpOf(input);
+    const ssoUrl = checkIssuer(idp.ssoUrl.trim());
+    const entityId = idp.entityId.trim();
     if (!entityId) throw new InvalidInputError('sso.invalid_entity_id', "The IdP's entity ID is required");
-    if (input.idpCerts.length === 0) {
+    if (idp.certificates.length === 0) {
       throw new InvalidInputError(
         'sso.invalid_certificate',
         "At least one of the IdP's signing certificates is required",
@@ -115,7 +113,7 @@ export class SsoSettingsService {
       const settings: SamlSettings = {
         idpEntityId: entityId,
         idpSsoUrl: ssoUrl,
-        idpCerts: input.idpCerts.map(toPem),
+        idpCerts: idp.certificates.map(toPem),
         // Okta signs the Response by default; Entra and Google sign only the assertion.
         wantResponseSigned: input.wantResponseSigned ?? connection.kind === 'okta',
         allowIdpInitiated: input.allowIdpInitiated ?? false,
@@ -146,19 +144,24 @@ export class SsoSettingsService {
   }
 
   samlEndpoints(connectionId: string): SamlEndpoints {
-    const base = `${this.publicUrl}/sso/${connectionId}/saml`;
-    return {
-      entityId: `${base}/metadata`,
-      acsUrl: `${base}/acs`,
-      metadataUrl: `${base}/metadata`,
-      loginUrl: `${base}/login`,
-    };
+    return samlEndpoints(this.publicUrl, connectionId);
   }
 
   oidcEndpoints(connectionId: string): OidcEndpoints {
-    return {
-      redirectUri: `${this.publicUrl}/sso/${connectionId}/oidc/callback`,
-      loginUrl: `${this.publicUrl}/sso/${connectionId}/oidc/login`,
-    };
+    return oidcEndpoints(this.publicUrl, connectionId);
+  }
+
+  /** The IdP's entity ID, SSO URL and certificates: from its metadata when given, else from the values. */
+  private async idpOf(source: SamlIdpSource): Promise<IdpMetadata> {
+    if (source.metadataXml || source.metadataUrl) {
+      return parseIdpMetadata(source.metadataXml ?? (await fetchIdpMetadata(this.outbound, source.metadataUrl!)));
+    }
+    if (source.idpEntityId && source.idpSsoUrl && source.idpCerts?.length) {
+      return { entityId: source.idpEntityId, ssoUrl: source.idpSsoUrl, certificates: [...source.idpCerts] };
+    }
+    throw new InvalidInputError(
+      'sso.saml_settings_required',
+      "Paste the IdP's metadata XML or URL, or give idpEntityId, idpSsoUrl and idpCerts",
+    );
   }
 }

@@ -6,12 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { assertWithinPolicy } from '../access/policy.js';
 import { validateGrant } from '../access/scope.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
-import type { Team } from '../domain/team.js';
-import { nowIso } from '../store/rows.js';
+import type { MembershipSource, Team } from '../domain/team.js';
+import { nowIso } from '../domain/clock.js';
 import type { Repositories, Store } from '../store/store.js';
 import { loadPolicy } from './policy.js';
 
@@ -70,6 +70,16 @@ export class TeamService {
     const repos = this.store.repos;
     const team = await resolveTeam(repos, orgId, idOrName);
     return this.detail(repos, team, (await repos.teams.memberCounts(orgId)).get(team.id));
+  }
+
+  /** The team with its members (the first `limit` by userName), as the console shows it. */
+  async withMembers(
+    orgId: string,
+    idOrName: string,
+    limit: number,
+  ): Promise<TeamDetail & { memberList: Array<{ userId: string; userName: string; source: MembershipSource }> }> {
+    const team = await this.get(orgId, idOrName);
+    return { ...team, memberList: await this.store.repos.teams.members(orgId, team.id, limit) };
   }
 
   private async detail(

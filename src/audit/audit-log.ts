@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../store/repositories/audit-events.js';
 import type { Repositories } from '../store/store.js';
-import { nowIso } from '../store/rows.js';
-import type { Actor } from './actor.js';
+import { nowIso } from '../domain/clock.js';
+import type { Actor } from '../domain/actor.js';
 
 export interface AuditEntry {
   readonly action: string;

@@ -14,7 +14,7 @@
 import { decide, type AccessDecision, type AccessQuestion } from '../access/decision.js';
 import { evaluateAccess, type EffectiveAccess, type OrgAccessConfig } from '../access/effective-access.js';
 import { explainAccess } from '../access/explanation.js';
-import { accessPolicyOf } from '../admin/policy.js';
+import { accessPolicyOf } from '../access/policy.js';
 import { foldCase } from '../domain/directory.js';
 import { NotFoundError } from '../domain/errors/index.js';
 import type { AccessChange, AccessChangeFeed } from '../store/access-change-feed.js';

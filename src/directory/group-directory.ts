@@ -6,13 +6,13 @@
  * group of 100 or 100,000. Members are cleared only by an explicit full replacement.
  */
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { DirectoryGroup } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { GroupFilter } from '../domain/directory-filter.js';
 import type { GroupSearch } from '../store/repositories/directory-groups.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
 import { validateGroupInput } from './input-validation.js';

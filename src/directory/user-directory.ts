@@ -5,13 +5,13 @@
  * sessions (foreign keys cascade).
  */
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { auditEvent, recordAudit } from '../audit/audit-log.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { UserFilter } from '../domain/directory-filter.js';
 import type { UserPageResult, UserSearch } from '../store/repositories/directory-users.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
 import { validateUserInput } from './input-validation.js';

@@ -16,3 +16,8 @@ export interface Connection {
   readonly createdAt: string;
   readonly updatedAt: string;
 }
+
+/** Whether a path segment can name a connection (its id is a UUID); anything else is refused before a lookup. */
+export function isConnectionId(value: string): boolean {
+  return /^[0-9a-f-]{36}$/.test(value);
+}

@@ -1,17 +1,15 @@
 /** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers and is migrated). */
 import { Router } from 'express';
-import type { Knex } from 'knex';
-import { migrationStatus } from '../store/database.js';
 
-export function healthRouter(db: Knex): Router {
+/** `pendingMigrations` names the migrations not applied yet, and throws when the database does not answer. */
+export function healthRouter(pendingMigrations: () => Promise<string[]>): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
     try {
-      await db.raw('select 1');
-      const { pending } = await migrationStatus(db);
+      const pending = await pendingMigrations();
       if (pending.length > 0) {
         res.status(503).json({ status: 'unavailable', reason: 'migrations pending', pending });
         return;

@@ -5,7 +5,8 @@
  */
 import { AppError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { normaliseError } from '../http/error-handler.js';
-import { URN } from './urns.js';
+import type { TimeoutAnswer } from '../http/request-timeout.js';
+import { SCIM_CONTENT_TYPE, URN } from './urns.js';
 
 export type ScimType =
   | 'invalidFilter'
@@ -70,3 +71,8 @@ export function scimErrorBody(error: ScimError): ScimErrorBody {
 export function retryAfterOf(error: unknown): number | undefined {
   return retryAfterSecondsOf(error) ?? retryAfterSecondsOf(normaliseError(error));
 }
+
+/** A SCIM request that had no answer in time: a 503 error body (status and Retry-After are set). */
+export const scimTimeoutAnswer: TimeoutAnswer = (res, detail) => {
+  res.type(SCIM_CONTENT_TYPE).send(JSON.stringify({ schemas: [URN.error], status: '503', detail }));
+};

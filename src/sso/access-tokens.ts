@@ -8,7 +8,7 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import type { AccessService } from '../decisions/access-service.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { SigningKeyRecord } from '../store/repositories/instance-keys.js';
 import type { Store } from '../store/store.js';
 import type { SecretBox } from './secret-box.js';

@@ -7,7 +7,7 @@
  * SCIM is the source of truth and claims change nothing. A missing claim (or Entra's
  * overage link instead of the list) means "unknown", never "no groups".
  */
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
 import { GROUP_LIMITS } from '../domain/directory-limits.js';
 import type { Store } from '../store/store.js';

@@ -13,9 +13,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { OidcSettings } from '../domain/sso-settings.js';
-import { nowIso } from '../store/rows.js';
+import { oidcEndpoints } from '../domain/sso-endpoints.js';
+import { nowIso } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import type { SecretBox } from './secret-box.js';
+import { safeReturnTo } from './return-to.js';
 import { SignInRefused, signInUser, type Directories } from './sign-in.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { OutboundError, type GuardedFetch } from '../outbound/guarded-fetch.js';
@@ -38,14 +40,6 @@ export interface OidcSignedIn {
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-/** Only a path on this service: never another origin (no open redirect). */
-export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
-    return '/';
-  }
-  return value.length > 512 ? '/' : value;
 }
 
 /** The groups claim; undefined when absent or when Entra points to Graph instead (overage). */
@@ -75,7 +69,15 @@ export class OidcLogin {
   ) {}
 
   redirectUri(connectionId: string): string {
-    return `${this.publicUrl}/sso/${connectionId}/oidc/callback`;
+    return oidcEndpoints(this.publicUrl, connectionId).redirectUri;
+  }
+
+  /** "Sign in with SSO": the connection an email domain names, when it has OpenID Connect sign-in. */
+  async connectionForDomain(domain: string): Promise<string | undefined> {
+    const found = await this.store.repos.connections.findByDomain(domain);
+    if (!found) return undefined;
+    const ready = await this.store.repos.connections.oidcSettings(found.orgId, found.connectionId);
+    return ready ? found.connectionId : undefined;
   }
 
   private async settingsOf(connectionId: string): Promise<{ orgId: string; settings: OidcSettings }> {

@@ -1,31 +1,27 @@
 /**
- * SAML 2.0 sign-in per connection with passport and @node-saml/passport-saml's
- * MultiSamlStrategy. Strict by configuration: signed assertions always (and signed
- * responses when the connection asks), InResponseTo required unless the connection allows
- * IdP-initiated login, the request-id cache in the database (shared by every instance,
- * expiring after 10 minutes), 30 s of clock skew, the audience checked. And strict by the
- * checks the library leaves out (saml-checks.ts): Destination, Recipient, Issuer; plus a
- * replay cache of assertion ids, a refusal of any DOCTYPE, and a RelayState honoured only
- * as a path on this service.
+ * SAML 2.0 sign-in per connection on @node-saml/node-saml, in two steps with no state kept
+ * between them but the database's: `start` builds the AuthnRequest redirect, `finish`
+ * validates the POSTed response and signs the user in. No Express or passport types here:
+ * the routes hand in the connection id and the form fields (ADR 0004).
+ *
+ * Strict by configuration: signed assertions always (and signed responses when the
+ * connection asks), InResponseTo required unless the connection allows IdP-initiated
+ * login, the request-id cache in the database (shared by every instance, expiring after 10
+ * minutes), 30 s of clock skew, the audience checked. And strict by the checks the library
+ * leaves out (saml-checks.ts): Destination, Recipient, Issuer; plus a replay cache of
+ * assertion ids, a refusal of any DOCTYPE, and a RelayState honoured only as a path on
+ * this service.
  */
-import type { NextFunction, Request, Response } from 'express';
-import {
-  MultiSamlStrategy,
-  type Profile,
-  type VerifiedCallback,
-  type VerifyWithRequest,
-} from '@node-saml/passport-saml';
-import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
-import { Passport, type Strategy as PassportStrategy } from 'passport';
+import { SAML, ValidateInResponseTo, type CacheProvider, type Profile, type SamlConfig } from '@node-saml/node-saml';
+import { nowIso } from '../domain/clock.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { SamlSettings } from '../domain/sso-settings.js';
-import { nowIso } from '../store/rows.js';
+import { samlEndpoints } from '../domain/sso-endpoints.js';
 import type { Store } from '../store/store.js';
-import { checkResponse } from './saml-checks.js';
-import { safeReturnTo } from './oidc-login.js';
+import { safeReturnTo } from './return-to.js';
+import { checkResponse, type AssertionFacts } from './saml-checks.js';
 import { SignInRefused, signInUser, type Directories } from './sign-in.js';
 
-const STRATEGY = 'saml';
 const REQUEST_TTL_MS = 10 * 60 * 1000;
 const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -39,21 +35,17 @@ export interface SamlSignedIn {
   readonly sessionIndex: string | undefined;
 }
 
+/** The form fields the IdP POSTs to the ACS (HTTP-POST binding). */
+export interface SamlPost {
+  readonly SAMLResponse?: unknown;
+  readonly RelayState?: unknown;
+}
+
 interface Loaded {
   readonly orgId: string;
   readonly connectionId: string;
   readonly settings: SamlSettings;
 }
-
-/** The connection each request in flight is for (set by `load`, read by the strategy's callbacks). */
-const connectionOf = new WeakMap<object, Loaded>();
-
-/**
- * passport-saml's type declarations are written against Express 4's; at run time it is
- * handed Express 5 requests, which it reads the same way. The one cast is here.
- */
-type AnyRequest = object;
-type Verify = (req: AnyRequest, profile: Profile | null, done: VerifiedCallback) => void;
 
 function attribute(profile: Profile, name: string): string | undefined {
   const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
@@ -74,133 +66,74 @@ function claimedGroups(profile: Profile, name: string): string[] | undefined {
 }
 
 export class SamlLogin {
-  private readonly passport = new Passport();
-  private readonly strategy: MultiSamlStrategy;
-
   constructor(
     private readonly store: Store,
     private readonly directories: Directories,
     private readonly publicUrl: string,
-  ) {
-    const signon: Verify = (req, profile, done) => {
-      this.verify(req, profile).then(
-        (signedIn) => done(null, signedIn as unknown as Record<string, unknown>),
-        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
-      );
-    };
-    const logout: Verify = (_req, _profile, done) => done(null, undefined);
-    const strategy = new MultiSamlStrategy(
-      {
-        passReqToCallback: true,
-        getSamlOptions: (req, done) => {
-          const loaded = connectionOf.get(req);
-          if (!loaded) {
-            done(new SignInRefused('the connection has no SAML settings'));
-            return;
-          }
-          done(null, this.optionsFor(loaded));
-        },
-      },
-      signon as unknown as VerifyWithRequest,
-      logout as unknown as VerifyWithRequest,
-    );
-    this.strategy = strategy;
-    this.passport.use(STRATEGY, strategy as unknown as PassportStrategy);
-  }
+  ) {}
 
   entityId(connectionId: string): string {
-    return `${this.publicUrl}/sso/${connectionId}/saml/metadata`;
+    return samlEndpoints(this.publicUrl, connectionId).entityId;
   }
 
   acsUrl(connectionId: string): string {
-    return `${this.publicUrl}/sso/${connectionId}/saml/acs`;
+    return samlEndpoints(this.publicUrl, connectionId).acsUrl;
   }
 
-  private cacheFor(orgId: string, connectionId: string): CacheProvider {
-    const requests = this.store.repos.ssoRequests;
+  /** SP-initiated login (HTTP-Redirect binding): where to send the browser; the RelayState carries where to land. */
+  async start(connectionId: string, returnTo: unknown): Promise<{ readonly redirectTo: string }> {
+    const saml = this.samlFor(await this.load(connectionId));
+    // The ACS URL is absolute, so the library needs no Host header.
+    return { redirectTo: await saml.getAuthorizeUrlAsync(safeReturnTo(returnTo), undefined, {}) };
+  }
+
+  /** The ACS: the signed-in user, or a SignInRefused saying why not. */
+  async finish(connectionId: string, post: SamlPost): Promise<SamlSignedIn> {
+    const loaded = await this.load(connectionId);
+    const raw = post.SAMLResponse;
+    if (typeof raw !== 'string') throw new SignInRefused('no SAMLResponse in the request');
+    if (/<!DOCTYPE/i.test(Buffer.from(raw, 'base64').toString('utf8'))) {
+      throw new SignInRefused('the response carries a DOCTYPE');
+    }
+    const profile = await this.validate(loaded, raw);
+    const facts = this.checkedFacts(loaded, profile);
+    const { orgId, settings } = loaded;
+    const expiresAt = facts.notOnOrAfter ?? new Date(Date.now() + REPLAY_TTL_MS).toISOString();
+    if (!(await this.store.repos.samlReplay.remember(orgId, connectionId, facts.id, expiresAt))) {
+      throw new SignInRefused('the assertion was already used (replay)');
+    }
+    const email = attribute(profile, settings.attributes.email);
+    const domains = await this.store.repos.connections.domains(orgId, connectionId);
+    const trusted =
+      email && domains.includes(email.slice(email.lastIndexOf('@') + 1).toLowerCase()) ? email : undefined;
+    const user = await signInUser(
+      this.store,
+      this.directories,
+      { orgId, connectionId },
+      {
+        protocol: 'saml',
+        subject: profile.nameID,
+        userName: profile.nameID,
+        trustedEmail: trusted,
+        displayName: attribute(profile, settings.attributes.name),
+        groups: claimedGroups(profile, settings.attributes.groups),
+      },
+      settings.jit,
+    );
     return {
-      saveAsync: async (key, value) => {
-        const now = Date.now();
-        await requests.insert({
-          id: key,
-          orgId,
-          connectionId,
-          protocol: 'saml',
-          data: { issued: value },
-          createdAt: new Date(now).toISOString(),
-          expiresAt: new Date(now + REQUEST_TTL_MS).toISOString(),
-        });
-        return { value, createdAt: now };
-      },
-      getAsync: async (key) => {
-        const found = await requests.peek(orgId, connectionId, key, nowIso());
-        return found && found.protocol === 'saml' ? String((found.data as { issued: string }).issued) : null;
-      },
-      removeAsync: async (key) => (key !== null && (await requests.remove(orgId, connectionId, key)) ? key : null),
+      user,
+      orgId,
+      connectionId,
+      returnTo: safeReturnTo(post.RelayState),
+      nameId: profile.nameID,
+      nameIdFormat: typeof profile.nameIDFormat === 'string' ? profile.nameIDFormat : undefined,
+      sessionIndex: typeof profile.sessionIndex === 'string' ? profile.sessionIndex : undefined,
     };
   }
 
-  private optionsFor(loaded: Loaded): SamlConfig {
-    const { settings, orgId, connectionId } = loaded;
-    return {
-      callbackUrl: this.acsUrl(connectionId),
-      entryPoint: settings.idpSsoUrl,
-      issuer: this.entityId(connectionId),
-      audience: this.entityId(connectionId),
-      idpCert: [...settings.idpCerts],
-      wantAssertionsSigned: true,
-      wantAuthnResponseSigned: settings.wantResponseSigned,
-      validateInResponseTo: settings.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
-      requestIdExpirationPeriodMs: REQUEST_TTL_MS,
-      acceptedClockSkewMs: 30_000,
-      cacheProvider: this.cacheFor(orgId, connectionId),
-      disableRequestedAuthnContext: true,
-      identifierFormat: null,
-      signatureAlgorithm: 'sha256',
-    };
-  }
-
-  /** Loads the connection named in the path; a refusal when it has no SAML settings. */
-  async load(req: Request): Promise<void> {
-    const connectionId = String(req.params.connection);
-    const orgId = await this.store.repos.connections.ownerOf(connectionId);
-    const settings = orgId ? await this.store.repos.connections.samlSettings(orgId, connectionId) : undefined;
-    if (!orgId || !settings) throw new SignInRefused('the connection has no SAML settings');
-    connectionOf.set(req, { orgId, connectionId, settings });
-  }
-
-  /** SP-initiated login (HTTP-Redirect binding); the RelayState carries where to land. */
-  login(req: Request, res: Response, next: NextFunction): void {
-    req.body = { RelayState: safeReturnTo(req.query.returnTo) };
-    this.passport.authenticate(STRATEGY, { session: false })(req, res, next);
-  }
-
-  /** The ACS: resolves to the signed-in user, or rejects with a SignInRefused. */
-  acs(req: Request, res: Response): Promise<SamlSignedIn> {
-    return new Promise((resolve, reject) => {
-      const raw = (req.body as { SAMLResponse?: unknown } | undefined)?.SAMLResponse;
-      if (typeof raw !== 'string') {
-        reject(new SignInRefused('no SAMLResponse in the request'));
-        return;
-      }
-      if (/<!DOCTYPE/i.test(Buffer.from(raw, 'base64').toString('utf8'))) {
-        reject(new SignInRefused('the response carries a DOCTYPE'));
-        return;
-      }
-      this.passport.authenticate(STRATEGY, { session: false }, (error: unknown, result: unknown) => {
-        if (error) {
-          reject(
-            error instanceof SignInRefused
-              ? error
-              : new SignInRefused(`the response failed validation: ${String((error as Error).message ?? error)}`),
-          );
-        } else if (!result) {
-          reject(new SignInRefused('the response named no user'));
-        } else {
-          resolve(result as SamlSignedIn);
-        }
-      })(req, res, () => reject(new SignInRefused('the response was not handled')));
-    });
+  /** The SP metadata the IdP admin uploads; a SignInRefused when the connection has no SAML settings. */
+  async metadata(connectionId: string): Promise<string> {
+    return this.samlFor(await this.load(connectionId)).generateServiceProviderMetadata(null, null);
   }
 
   /**
@@ -230,62 +163,86 @@ export class SamlLogin {
     );
   }
 
-  metadata(req: Request): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.strategy.generateServiceProviderMetadata(req as unknown as SamlRequest, null, null, (error, xml) =>
-        error || !xml ? reject(error ?? new Error('no metadata')) : resolve(xml),
-      );
-    });
+  /** The connection named in the path with its SAML settings; a refusal when it has none. */
+  private async load(connectionId: string): Promise<Loaded> {
+    const orgId = await this.store.repos.connections.ownerOf(connectionId);
+    const settings = orgId ? await this.store.repos.connections.samlSettings(orgId, connectionId) : undefined;
+    if (!orgId || !settings) throw new SignInRefused('the connection has no SAML settings');
+    return { orgId, connectionId, settings };
   }
 
-  private async verify(req: AnyRequest, profile: Profile | null): Promise<SamlSignedIn> {
-    const loaded = connectionOf.get(req);
-    if (!loaded) throw new SignInRefused('the connection has no SAML settings');
-    const { orgId, connectionId, settings } = loaded;
-    if (!profile) throw new SignInRefused('the response named no user');
-    const facts = (() => {
-      try {
-        return checkResponse(profile.getSamlResponseXml?.() ?? '', profile.getAssertionXml?.() ?? '', {
-          acsUrl: this.acsUrl(connectionId),
-          idpEntityId: settings.idpEntityId,
-        });
-      } catch (error) {
-        throw new SignInRefused((error as Error).message);
-      }
-    })();
-    const expiresAt = facts.notOnOrAfter ?? new Date(Date.now() + REPLAY_TTL_MS).toISOString();
-    if (!(await this.store.repos.samlReplay.remember(orgId, connectionId, facts.id, expiresAt))) {
-      throw new SignInRefused('the assertion was already used (replay)');
+  /** The library's checks: signatures, audience, time window, InResponseTo. */
+  private async validate(loaded: Loaded, samlResponse: string): Promise<Profile> {
+    let result: { profile: Profile | null; loggedOut: boolean };
+    try {
+      result = await this.samlFor(loaded).validatePostResponseAsync({ SAMLResponse: samlResponse });
+    } catch (error) {
+      throw new SignInRefused(`the response failed validation: ${String((error as Error).message ?? error)}`);
     }
-    const email = attribute(profile, settings.attributes.email);
-    const domains = await this.store.repos.connections.domains(orgId, connectionId);
-    const trusted =
-      email && domains.includes(email.slice(email.lastIndexOf('@') + 1).toLowerCase()) ? email : undefined;
-    const user = await signInUser(
-      this.store,
-      this.directories,
-      { orgId, connectionId },
-      {
-        protocol: 'saml',
-        subject: profile.nameID,
-        userName: profile.nameID,
-        trustedEmail: trusted,
-        displayName: attribute(profile, settings.attributes.name),
-        groups: claimedGroups(profile, settings.attributes.groups),
-      },
-      settings.jit,
-    );
-    const relayState = (req as { body?: { RelayState?: unknown } }).body?.RelayState;
+    // A LogoutResponse posted to the ACS signs nobody in.
+    if (result.loggedOut) throw new SignInRefused('the response was not handled');
+    if (!result.profile) throw new SignInRefused('the response named no user');
+    return result.profile;
+  }
+
+  /** The checks the library leaves out, on the XML it validated. */
+  private checkedFacts(loaded: Loaded, profile: Profile): AssertionFacts {
+    try {
+      return checkResponse(profile.getSamlResponseXml?.() ?? '', profile.getAssertionXml?.() ?? '', {
+        acsUrl: this.acsUrl(loaded.connectionId),
+        idpEntityId: loaded.settings.idpEntityId,
+      });
+    } catch (error) {
+      throw new SignInRefused((error as Error).message);
+    }
+  }
+
+  private samlFor(loaded: Loaded): SAML {
+    return new SAML(this.optionsFor(loaded));
+  }
+
+  private optionsFor(loaded: Loaded): SamlConfig {
+    const { settings, orgId, connectionId } = loaded;
     return {
-      user,
-      orgId,
-      connectionId,
-      returnTo: safeReturnTo(relayState),
-      nameId: profile.nameID,
-      nameIdFormat: typeof profile.nameIDFormat === 'string' ? profile.nameIDFormat : undefined,
-      sessionIndex: typeof profile.sessionIndex === 'string' ? profile.sessionIndex : undefined,
+      callbackUrl: this.acsUrl(connectionId),
+      entryPoint: settings.idpSsoUrl,
+      issuer: this.entityId(connectionId),
+      audience: this.entityId(connectionId),
+      idpCert: [...settings.idpCerts],
+      wantAssertionsSigned: true,
+      wantAuthnResponseSigned: settings.wantResponseSigned,
+      validateInResponseTo: settings.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: REQUEST_TTL_MS,
+      acceptedClockSkewMs: 30_000,
+      cacheProvider: this.cacheFor(orgId, connectionId),
+      disableRequestedAuthnContext: true,
+      identifierFormat: null,
+      signatureAlgorithm: 'sha256',
+    };
+  }
+
+  /** The AuthnRequest ids awaiting an answer, in the database (any instance may receive the response). */
+  private cacheFor(orgId: string, connectionId: string): CacheProvider {
+    const requests = this.store.repos.ssoRequests;
+    return {
+      saveAsync: async (key, value) => {
+        const now = Date.now();
+        await requests.insert({
+          id: key,
+          orgId,
+          connectionId,
+          protocol: 'saml',
+          data: { issued: value },
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + REQUEST_TTL_MS).toISOString(),
+        });
+        return { value, createdAt: now };
+      },
+      getAsync: async (key) => {
+        const found = await requests.peek(orgId, connectionId, key, nowIso());
+        return found && found.protocol === 'saml' ? String((found.data as { issued: string }).issued) : null;
+      },
+      removeAsync: async (key) => (key !== null && (await requests.remove(orgId, connectionId, key)) ? key : null),
     };
   }
 }
-
-type SamlRequest = Parameters<MultiSamlStrategy['generateServiceProviderMetadata']>[0];

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.js';
-import { nowIso } from '../store/rows.js';
+import { nowIso } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
 

@@ -5,8 +5,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
-import { nowIso } from '../store/rows.js';
+import type { Actor } from '../domain/actor.js';
+import { nowIso } from '../domain/clock.js';
+import { NotFoundError } from '../domain/errors/index.js';
 import type { SessionRecord } from '../store/repositories/sessions.js';
 import type { Store } from '../store/store.js';
 
@@ -68,6 +69,14 @@ export class SessionService {
     if (!token) return;
     const session = await this.store.repos.sessions.findLive(hashOf(token), nowIso());
     if (session) await this.store.repos.sessions.revoke(session.orgId, session.idHash, nowIso());
+  }
+
+  /** Ends every session of the user named by id or userName; returns their id and how many sessions were live. */
+  async revokeUserNamed(orgId: string, user: string, actor: Actor): Promise<{ userId: string; ended: number }> {
+    const repos = this.store.repos;
+    const found = (await repos.users.get(orgId, user)) ?? (await repos.users.findByUserName(orgId, user));
+    if (!found) throw new NotFoundError('user', user);
+    return { userId: found.id, ended: await this.revokeUser(orgId, found.id, actor) };
   }
 
   /** Ends every session of a user (an admin's revocation); returns how many were live. */

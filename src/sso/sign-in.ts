@@ -6,7 +6,7 @@
  * the token or assertion itself.
  */
 import { recordAudit } from '../audit/audit-log.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor } from '../domain/actor.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { EMPTY_ENTERPRISE, EMPTY_NAME } from '../domain/directory.js';
 import { AppError, InvalidInputError } from '../domain/errors/index.js';

@@ -3,11 +3,6 @@
  * the same shapes on PostgreSQL (native booleans, Date, jsonb) and SQLite (0/1, text).
  */
 
-/** The current time as written to timestamp columns: ISO-8601 UTC, millisecond precision. */
-export function nowIso(): string {
-  return new Date().toISOString();
-}
-
 export function toIso(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'string') return new Date(value).toISOString();

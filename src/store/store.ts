@@ -1,6 +1,7 @@
 /**
- * The repositories, bound either to the database or to one transaction. Services run a
- * change and its audit event in one `store.transaction(...)`.
+ * The repositories, bound either to the database or to one transaction, and the read
+ * models (what the console and the sign-in pages show, assembled from several tables).
+ * Services run a change and its audit event in one `store.transaction(...)`.
  */
 import { announceAccessChange } from './access-change-feed.js';
 import { AccessFactsRepository } from './repositories/access-facts.js';
@@ -9,7 +10,6 @@ import type { Knex } from 'knex';
 import { AuditEventRepository } from './repositories/audit-events.js';
 import { ConnectionRepository } from './repositories/connections.js';
 import { ConsoleAccessRepository } from './repositories/console-access.js';
-import { DirectoryBrowseRepository } from './repositories/directory-browse.js';
 import { RateLimitRepository } from './repositories/rate-limits.js';
 import { AdminTokenRepository, ScimTokenRepository } from './repositories/credentials.js';
 import { DirectoryGroupRepository } from './repositories/directory-groups.js';
@@ -21,6 +21,11 @@ import { OrgPolicyRepository } from './repositories/org-policies.js';
 import { SessionRepository } from './repositories/sessions.js';
 import { SamlReplayRepository, SsoRequestRepository } from './repositories/sso-state.js';
 import { TeamRepository } from './repositories/teams.js';
+import { ConnectionStatusReadModel } from './read-models/connection-status.js';
+import { DirectoryBrowseReadModel } from './read-models/directory-browse.js';
+import { migrationStatus } from './database.js';
+import { startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
+import { instrumentDatabase } from './query-telemetry.js';
 import { scansFor, type Scans } from './scans.js';
 
 export interface Repositories {
@@ -43,7 +48,6 @@ export interface Repositories {
   readonly instanceSecrets: InstanceSecretRepository;
   readonly audit: AuditEventRepository;
   readonly consoleAccess: ConsoleAccessRepository;
-  readonly browse: DirectoryBrowseRepository;
   readonly rateLimits: RateLimitRepository;
 }
 
@@ -68,13 +72,23 @@ export function createRepositories(db: Knex, scans: Scans): Repositories {
     instanceSecrets: new InstanceSecretRepository(db),
     audit: new AuditEventRepository(db),
     consoleAccess: new ConsoleAccessRepository(db),
-    browse: new DirectoryBrowseRepository(db),
     rateLimits: new RateLimitRepository(db),
   };
 }
 
+export interface ReadModels {
+  readonly directory: DirectoryBrowseReadModel;
+  readonly connectionStatus: ConnectionStatusReadModel;
+}
+
+function createReadModels(db: Knex, repos: Repositories): ReadModels {
+  const directory = new DirectoryBrowseReadModel(db, repos);
+  return { directory, connectionStatus: new ConnectionStatusReadModel(repos, directory) };
+}
+
 export class Store {
   readonly repos: Repositories;
+  readonly readModels: ReadModels;
   /** Turns (and, on SQLite, reader threads) for searches that read a whole connection. */
   readonly scans: Scans;
 
@@ -84,11 +98,28 @@ export class Store {
   ) {
     this.scans = scansFor(db, options.statementTimeoutMs);
     this.repos = createRepositories(db, this.scans);
+    this.readModels = createReadModels(db, this.repos);
   }
 
   /** Runs `work` in one transaction; everything it wrote is rolled back if it throws. */
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     return this.db.transaction((trx) => work(createRepositories(trx, this.scans)));
+  }
+
+  /** The migrations not applied yet; throws when the database does not answer (readiness). */
+  async pendingMigrations(): Promise<string[]> {
+    await this.db.raw('select 1');
+    return (await migrationStatus(this.db)).pending;
+  }
+
+  /** Spans per statement and the pool's gauges, until the returned function is called. */
+  instrument(): () => void {
+    return instrumentDatabase(this.db);
+  }
+
+  /** On PostgreSQL, analyses the directory tables as they grow (planner-statistics.ts), until stopped. */
+  keepStatisticsFresh(log: StatisticsLog): () => void {
+    return startPlannerStatistics(this.db, log);
   }
 
   /** Stops the reader threads and closes the connections. */

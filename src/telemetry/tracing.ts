@@ -1,15 +1,15 @@
 /**
  * OpenTelemetry traces, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set. The spans are made
- * here rather than by monkey-patching instrumentations (which need loader hooks for an ES
- * module service): one per HTTP request (request-log middleware), one per SQL query (Knex's
- * query events), one per access recomputation and one per decision, each carrying org.id,
- * user.id, team.id and session.id where known (ATTR). Spans nest through AsyncLocalStorage.
+ * by the service rather than by monkey-patching instrumentations (which need loader hooks
+ * for an ES module service): one per HTTP request (request-log middleware), one per SQL
+ * statement (store/query-telemetry.ts), one per access recomputation and one per decision,
+ * each carrying org.id, user.id, team.id and session.id where known (ATTR). Spans nest
+ * through AsyncLocalStorage.
  */
 import { INVALID_SPAN_CONTEXT, context, trace, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import type { Knex } from 'knex';
 
 export const tracer = trace.getTracer('identity-bridge');
 
@@ -56,30 +56,4 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: (spa
       span.end();
     }
   });
-}
-
-/** A span per SQL query of this Knex instance (statement text only, never the bound values). */
-export function traceQueries(db: Knex): void {
-  const open = new Map<string, Span>();
-  db.on('query', (q: { __knexQueryUid?: string; sql?: string }) => {
-    if (!enabled || !q.__knexQueryUid) return;
-    open.set(
-      q.__knexQueryUid,
-      tracer.startSpan('db.query', {
-        attributes: {
-          'db.system': db.client.config.client === 'pg' ? 'postgresql' : 'sqlite',
-          'db.statement': (q.sql ?? '').slice(0, 2000),
-        },
-      }),
-    );
-  });
-  const end = (failed: boolean) => (_r: unknown, q: { __knexQueryUid?: string }) => {
-    const span = q.__knexQueryUid ? open.get(q.__knexQueryUid) : undefined;
-    if (!span) return;
-    open.delete(q.__knexQueryUid!);
-    if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
-  };
-  db.on('query-response', end(false));
-  db.on('query-error', end(true));
 }

@@ -10,8 +10,8 @@
 import pg from 'pg';
 import { startFleet, type Fleet } from '../../bench/fleet.js';
 import { startScratchPostgres, type ScratchPostgres } from '../../bench/scratch-postgres.js';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
-import { createServices } from '../../src/services.js';
+import { benchServices } from '../../bench/service-process.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { openStore } from '../../src/store/open-store.js';
 
 type Json = Record<string, unknown>;
@@ -98,7 +98,7 @@ describe('fleet drill', () => {
     fleet = await startFleet({ databaseUrl: postgres.url, env: { SCIM_RATE_LIMIT: '0' } });
     const store = await openStore({ client: 'pg', url: postgres.url, poolMax: 2 }, { migrate: false });
     try {
-      const s = createServices(store);
+      const s = benchServices(store);
       orgId = (await s.organizations.create('Fleet Corp', CLI_ACTOR)).id;
       connectionId = (await s.connections.create(orgId, { kind: 'okta', name: 'IdP' }, CLI_ACTOR)).id;
       oktaToken = (await s.scimTokens.issue(orgId, connectionId, CLI_ACTOR, 'okta-shaped')).token;
@@ -117,7 +117,7 @@ describe('fleet drill', () => {
     }
     const store2 = await openStore({ client: 'pg', url: postgres.url, poolMax: 2 }, { migrate: false });
     try {
-      await createServices(store2).mappings.create(
+      await benchServices(store2).mappings.create(
         orgId,
         { connectionId, group: groupIds[0]!, teams: ['builders'] },
         CLI_ACTOR,

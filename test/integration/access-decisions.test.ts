@@ -3,7 +3,7 @@
  * then SCIM changes (member removed, user deactivated, group renamed, user deleted) and
  * admin changes (team edit, mapping delete, policy) flip the very next decision.
  */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -266,7 +266,7 @@ describe('access decisions over HTTP', () => {
   });
 
   it('writes an audit event with actor, request id and before/after for SCIM, team, mapping and policy changes', async () => {
-    const events = await server.running.services.store.repos.audit.list(okta.orgId, { limit: 500 });
+    const events = await server.running.store.repos.audit.list(okta.orgId, { limit: 500 });
     const actions = new Set(events.map((e) => e.action));
     for (const action of ['team.created', 'team.updated', 'mapping.created', 'mapping.deleted', 'policy.updated']) {
       expect(actions).toContain(action);

@@ -3,7 +3,7 @@
  * and every resource (connections, directory, teams, mappings with preview, policy,
  * access, audit). Runs on SQLite and on PostgreSQL.
  */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { createKeyPair, idpMetadataXml } from '../support/saml-idp.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';

@@ -3,7 +3,7 @@
  * CSRF protection of cookie sessions, and SSO-signed-in employees whose console role is
  * their current effective role.
  */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { adminClient } from '../support/admin-client.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -96,7 +96,7 @@ describe('console sessions', () => {
 
     it('refuses an expired link', async () => {
       const link = await server.running.services.consoleAccess.issueLink(okta.orgId, CLI_ACTOR);
-      await server.running.services.store
+      await server.running.store
         .db('setup_links')
         .where({ id: link.id })
         .update({

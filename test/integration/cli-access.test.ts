@@ -1,10 +1,10 @@
 /** The access-model CLI: team, map, access, policy, audit and api-token commands, as deployment scripts use them. */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
-import { createServices } from '../../src/services.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { aGroup, aUser } from '../support/factories.js';
 import { cli } from '../support/run-cli.js';
+import { testServices } from '../support/test-services.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe('CLI for teams, mappings and access', () => {
@@ -19,7 +19,7 @@ describe('CLI for teams, mappings and access', () => {
     database = await createTestDatabase();
     env = { DATABASE_URL: database.url };
     store = await openStore(database.config, { migrate: false });
-    const s = createServices(store);
+    const s = testServices(store);
     const o = await s.organizations.create('Lab Corp', CLI_ACTOR);
     org = o.slug;
     const c = await s.connections.create(o.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);

@@ -1,10 +1,11 @@
 /** The CLI's console operations: map preview and update, audit export, setup-link. */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
-import { createServices, type Services } from '../../src/services.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
+import type { Services } from '../../src/services.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { aGroup, aUser } from '../support/factories.js';
 import { cli } from '../support/run-cli.js';
+import { testServices } from '../support/test-services.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 type Json = Record<string, unknown>;
@@ -22,7 +23,7 @@ describe('CLI for console operations', () => {
     database = await createTestDatabase();
     env = { DATABASE_URL: database.url };
     store = await openStore(database.config, { migrate: false });
-    services = createServices(store);
+    services = testServices(store);
     const o = await services.organizations.create('Preview Corp', CLI_ACTOR);
     orgId = o.id;
     const c = await services.connections.create(o.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { artifactDir, launchChromium } from '../support/chromium.js';
 import { testDialect } from '../support/test-database.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -194,8 +194,10 @@ describe('admin console in Chromium', () => {
     const s = server.running.services;
     const org = await s.organizations.resolve('acme-factory');
     const [connection] = await s.connections.list(org.id);
-    const user = await s.store.repos.users.findByUserName(org.id, 'eli@acme.example');
-    const group = (await s.store.repos.browse.groups(org.id, { q: 'lab developers', limit: 1 }))[0]!;
+    const user = await server.running.store.repos.users.findByUserName(org.id, 'eli@acme.example');
+    const group = (
+      await server.running.store.readModels.directory.groups(org.id, { q: 'lab developers', limit: 1 })
+    )[0]!;
     await s.mappings
       .create(org.id, { connectionId: connection!.id, group: group.id, role: 'Admin' }, CLI_ACTOR)
       .catch(async () => {

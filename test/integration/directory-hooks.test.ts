@@ -1,12 +1,15 @@
 /** Every directory write calls the access hook inside its own transaction: the hook sees the change, and a hook failure undoes it. */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import type { DirectoryChange, DirectoryHooks } from '../../src/directory/hooks.js';
-import { createServices, type Services } from '../../src/services.js';
+import type { Services } from '../../src/services.js';
+import type { Store } from '../../src/store/store.js';
 import { aUser } from '../support/factories.js';
 import { createTestStore } from '../support/test-database.js';
+import { testServices } from '../support/test-services.js';
 
 describe('directory access hook', () => {
   let services: Services;
+  let store: Store;
   let close: () => Promise<void>;
   let scope: { orgId: string; connectionId: string };
   const seen: Array<{ change: DirectoryChange; userCount: number }> = [];
@@ -24,7 +27,8 @@ describe('directory access hook', () => {
         }
       },
     };
-    services = createServices(t.store, hooks);
+    store = t.store;
+    services = testServices(store, { hooks });
     const org = await services.organizations.create('Hooks', CLI_ACTOR);
     const connection = await services.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
     scope = { orgId: org.id, connectionId: connection.id };
@@ -52,13 +56,13 @@ describe('directory access hook', () => {
   });
 
   it('undoes the write, its audit event and its side effects when the hook fails', async () => {
-    const before = await services.store.repos.users.count(scope.orgId);
-    const auditBefore = (await services.store.repos.audit.list(scope.orgId, { limit: 1000 })).length;
+    const before = await store.repos.users.count(scope.orgId);
+    const auditBefore = (await store.repos.audit.list(scope.orgId, { limit: 1000 })).length;
     failNext = true;
     await expect(services.users.create(scope, input('undone@example.com'), CLI_ACTOR)).rejects.toThrow(
       'recomputation failed',
     );
-    expect(await services.store.repos.users.count(scope.orgId)).toBe(before);
-    expect((await services.store.repos.audit.list(scope.orgId, { limit: 1000 })).length).toBe(auditBefore);
+    expect(await store.repos.users.count(scope.orgId)).toBe(before);
+    expect((await store.repos.audit.list(scope.orgId, { limit: 1000 })).length).toBe(auditBefore);
   });
 });

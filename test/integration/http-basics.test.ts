@@ -25,7 +25,7 @@ describe('HTTP basics', () => {
   });
 
   it('answers /readyz with 503 while a migration is pending', async () => {
-    const db = server.running.services.store.db;
+    const db = server.running.store.db;
     await migrateRollback(db, true);
     try {
       const res = await fetch(`${server.url}/readyz`);

@@ -2,7 +2,7 @@
  * Every JSON surface bounds what it parses: a body nested past the bound is a client error
  * (400; SCIM `invalidSyntax`), never a 500, and changes nothing; deep-but-legal bodies pass.
  */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { MAX_JSON_DEPTH } from '../../src/http/bounded-json.js';
 import { adminClient } from '../support/admin-client.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';
@@ -57,7 +57,7 @@ describe('JSON bodies past the nesting bound', () => {
     });
     expect((await scim.request<Json>('GET', `/Users/${userId}`)).body).toEqual(before.body);
     expect((await scim.request<Json>('GET', '/Users?filter=userName eq "x@example.com"')).body.totalResults).toBe(0);
-    const connection = await server.running.services.store.repos.connections.get(scim.orgId, scim.connectionId);
+    const connection = await server.running.store.repos.connections.get(scim.orgId, scim.connectionId);
     expect(JSON.parse(connection!.lastScimError!)).toMatchObject({ status: 400 });
   });
 

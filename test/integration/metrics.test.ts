@@ -1,5 +1,5 @@
 /** /metrics after traffic: the series of each surface, SCIM by connection, decisions, sign-ins, recomputation, pool, event loop. */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 

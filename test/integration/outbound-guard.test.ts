@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { GuardedFetch, OutboundError, parseAllowedNetworks } from '../../src/outbound/guarded-fetch.js';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { createKeyPair, idpMetadataXml } from '../support/saml-idp.js';

@@ -193,13 +193,13 @@ describe('a search past its deadline', () => {
       expect(res.body).toMatchObject({ status: '503' });
     }
     if (server.database.dialect === 'pg') {
-      const busy = await server.running.services.store.db.raw<{ rows: Array<{ n: number }> }>(
+      const busy = await server.running.store.db.raw<{ rows: Array<{ n: number }> }>(
         "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'identity-bridge' AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()",
       );
       expect(busy.rows[0]!.n).toBe(0);
     }
     // A connection that did nothing wrong keeps no error; the refusals are not faults of the IdP.
-    const connection = await server.running.services.store.repos.connections.get(attacker.orgId, attacker.connectionId);
+    const connection = await server.running.store.repos.connections.get(attacker.orgId, attacker.connectionId);
     expect(connection?.lastScimError ?? null).toBeNull();
   });
 });

@@ -6,9 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
-import { SecretBox } from '../../src/sso/secret-box.js';
-import { resolveSessionSecret } from '../../src/sso/session-secret.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { TestBrowser } from '../support/browser.js';
 import {
   startOidcForger,
@@ -60,12 +58,10 @@ describe('OpenID Connect sign-in', () => {
       clientSecret,
       `${server.url}/sso/${okta.connectionId}/oidc/callback`,
     );
-    const box = new SecretBox(await resolveSessionSecret(server.config, s.store));
     await s.ssoSettings.configureOidc(
       okta.orgId,
       okta.connectionId,
       { issuer: op.issuer, clientId: 'identity-bridge', clientSecret },
-      box,
       CLI_ACTOR,
     );
     await s.connections.addDomain(okta.orgId, okta.connectionId, 'example.com', CLI_ACTOR);
@@ -102,7 +98,7 @@ describe('OpenID Connect sign-in', () => {
       groups: ['CI Writers'],
     });
     const cookie = browser.cookie(serviceHost(), 'ib_session')!;
-    const stored = await server.running.services.store.db('sessions').select('id_hash');
+    const stored = await server.running.store.db('sessions').select('id_hash');
     expect(stored.map((r: { id_hash: string }) => r.id_hash)).not.toContain(cookie);
 
     expect((await browser.request(`${server.url}/auth/logout`, { method: 'POST' })).status).toBe(204);
@@ -141,7 +137,7 @@ describe('OpenID Connect sign-in', () => {
     const browser = new TestBrowser();
     expect((await signIn(browser)).status).toBe(403);
     expect((await me(browser)).status).toBe(401);
-    const refused = await server.running.services.store.repos.audit.list(okta.orgId, {
+    const refused = await server.running.store.repos.audit.list(okta.orgId, {
       action: 'sso.refused',
       limit: 10,
     });
@@ -245,13 +241,11 @@ describe('OpenID Connect sign-in', () => {
 
   it('refuses an http issuer that is not on a loopback address', async () => {
     const s = server.running.services;
-    const box = new SecretBox('x'.repeat(40));
     await expect(
       s.ssoSettings.configureOidc(
         okta.orgId,
         okta.connectionId,
         { issuer: 'http://idp.example.com', clientId: 'c', clientSecret: 's' },
-        box,
         CLI_ACTOR,
       ),
     ).rejects.toMatchObject({ code: 'sso.insecure_issuer' });
@@ -265,12 +259,10 @@ describe('OpenID Connect sign-in', () => {
       const s = server.running.services;
       entra = await newConnection(s, server.url, 'entra', okta.orgId);
       forger = await startOidcForger('forged-client', `${server.url}/sso/${entra.connectionId}/oidc/callback`);
-      const box = new SecretBox(await resolveSessionSecret(server.config, s.store));
       await s.ssoSettings.configureOidc(
         okta.orgId,
         entra.connectionId,
         { issuer: forger.issuer, clientId: 'forged-client', clientSecret: 'forged-secret' },
-        box,
         CLI_ACTOR,
       );
       await entra.request('POST', '/Users', { userName: 'walter@example.com', externalId: 'walter-sub' });

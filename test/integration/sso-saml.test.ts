@@ -3,7 +3,7 @@
  * session; every hostile or broken response gives none (and is audited).
  */
 import { inflateRawSync } from 'node:zlib';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { TestBrowser } from '../support/browser.js';
 import {
   assertionXml,
@@ -318,7 +318,7 @@ describe('SAML sign-in', () => {
       const result = await post(browser, okta(), build(requestId));
       expect(result.status).toBe(403);
       expect(result.signedIn).toBe(false);
-      const [latest] = await server.running.services.store.repos.audit.list(okta().orgId, {
+      const [latest] = await server.running.store.repos.audit.list(okta().orgId, {
         action: 'sso.refused',
         limit: 1,
       });
@@ -347,7 +347,7 @@ describe('SAML sign-in', () => {
       const xml = responseXml(options(okta(), requestId, { nameIdXml: 'dana@example.com<!---->.evil.test' }));
       const result = await post(browser, okta(), encode(xml));
       expect(result.signedIn).toBe(false);
-      const [latest] = await server.running.services.store.repos.audit.list(okta().orgId, {
+      const [latest] = await server.running.store.repos.audit.list(okta().orgId, {
         action: 'sso.refused',
         limit: 1,
       });
@@ -355,7 +355,7 @@ describe('SAML sign-in', () => {
     });
 
     it('and writes each refusal with its reason to the audit log', async () => {
-      const refused = await server.running.services.store.repos.audit.list(connections.okta.orgId, {
+      const refused = await server.running.store.repos.audit.list(connections.okta.orgId, {
         action: 'sso.refused',
         limit: 100,
       });
@@ -424,9 +424,10 @@ describe('SAML sign-in', () => {
         options(c, requestId, { nameId: 'g-long-name', sign: 'assertion', attributes: { email: [longName] } }),
       );
       expect(await post(browser, c, encode(xml))).toMatchObject({ status: 403, signedIn: false });
-      const s = server.running.services;
-      expect(await s.store.repos.users.findByExternalId(c.orgId, c.connectionId, 'g-long-name')).toBeUndefined();
-      const [refusal] = await s.store.repos.audit.list(c.orgId, { action: 'sso.refused', limit: 1 });
+      expect(
+        await server.running.store.repos.users.findByExternalId(c.orgId, c.connectionId, 'g-long-name'),
+      ).toBeUndefined();
+      const [refusal] = await server.running.store.repos.audit.list(c.orgId, { action: 'sso.refused', limit: 1 });
       expect((refusal?.data as { reason?: string }).reason).toMatch(
         /cannot be provisioned: userName is longer than 512 characters/,
       );
@@ -467,7 +468,9 @@ describe('SAML sign-in', () => {
       const me = (await (await browser.request(`${server.url}/auth/me`)).json()) as Me & { groups: string[] };
       expect(me.teams).not.toContain('admins-team');
       expect(me.groups).not.toContain('Admins');
-      expect(await s.store.repos.groups.findByDisplayName(c.orgId, c.connectionId, 'Admins')).toBeUndefined();
+      expect(
+        await server.running.store.repos.groups.findByDisplayName(c.orgId, c.connectionId, 'Admins'),
+      ).toBeUndefined();
     });
   });
 });

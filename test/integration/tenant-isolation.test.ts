@@ -1,9 +1,11 @@
 /** One org's ids never reach another org's rows through any org-scoped repository. */
 import { randomUUID } from 'node:crypto';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
-import { createServices, type Services } from '../../src/services.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
+import type { Services } from '../../src/services.js';
+import type { Store } from '../../src/store/store.js';
 import { aGroup, aTeam, aUser } from '../support/factories.js';
 import { createTestStore } from '../support/test-database.js';
+import { testServices } from '../support/test-services.js';
 
 interface Tenant {
   orgId: string;
@@ -18,6 +20,7 @@ interface Tenant {
 
 describe('tenant isolation of repositories', () => {
   let services: Services;
+  let store: Store;
   let close: () => Promise<void>;
   let a: Tenant;
   let b: Tenant;
@@ -26,7 +29,7 @@ describe('tenant isolation of repositories', () => {
     const org = await services.organizations.create(name, CLI_ACTOR);
     const connection = await services.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
     const token = await services.scimTokens.issue(org.id, connection.id, CLI_ACTOR);
-    const repos = services.store.repos;
+    const repos = store.repos;
     const at = new Date().toISOString();
     const user = aUser(org.id, { connectionId: connection.id, userName: 'dana@example.com', externalId: 'ext-1' });
     await repos.users.insert(user);
@@ -78,7 +81,8 @@ describe('tenant isolation of repositories', () => {
 
   beforeAll(async () => {
     const t = await createTestStore();
-    services = createServices(t.store);
+    store = t.store;
+    services = testServices(store);
     close = t.close;
     a = await tenant('Org A');
     b = await tenant('Org B');
@@ -89,7 +93,7 @@ describe('tenant isolation of repositories', () => {
   });
 
   it('reads nothing of another org by id', async () => {
-    const r = services.store.repos;
+    const r = store.repos;
     expect(await r.connections.get(a.orgId, b.connectionId)).toBeUndefined();
     expect(await r.scimTokens.get(a.orgId, b.tokenId)).toBeUndefined();
     expect(await r.users.get(a.orgId, b.userId)).toBeUndefined();
@@ -103,7 +107,7 @@ describe('tenant isolation of repositories', () => {
   });
 
   it('lists only the org own rows', async () => {
-    const r = services.store.repos;
+    const r = store.repos;
     expect((await r.connections.list(a.orgId)).map((c) => c.id)).toEqual([a.connectionId]);
     expect((await r.scimTokens.listForConnection(a.orgId, b.connectionId)).length).toBe(0);
     expect((await r.users.list(a.orgId, { offset: 0, limit: 100 })).map((u) => u.id)).toEqual([a.userId]);
@@ -117,13 +121,13 @@ describe('tenant isolation of repositories', () => {
   });
 
   it('finds a userName only within its own org (both orgs hold the same one)', async () => {
-    const r = services.store.repos;
+    const r = store.repos;
     expect((await r.users.findByUserName(a.orgId, 'DANA@example.com'))?.id).toBe(a.userId);
     expect((await r.users.findByUserName(b.orgId, 'dana@example.com'))?.id).toBe(b.userId);
   });
 
   it('changes nothing of another org', async () => {
-    const r = services.store.repos;
+    const r = store.repos;
     const at = new Date().toISOString();
     expect(await r.groups.addMembers(a.orgId, a.groupId, [b.userId], at)).toBe(0);
     expect(await r.groups.addMembers(a.orgId, b.groupId, [a.userId], at)).toBe(0);
@@ -146,7 +150,7 @@ describe('tenant isolation of repositories', () => {
   });
 
   it('keeps email domains to the connection that claimed them', async () => {
-    const r = services.store.repos;
+    const r = store.repos;
     const at = new Date().toISOString();
     expect(await r.connections.addDomain(a.orgId, a.connectionId, 'Org-A.example', at)).toBe(true);
     expect(await r.connections.addDomain(b.orgId, b.connectionId, 'org-a.example', at)).toBe(false);

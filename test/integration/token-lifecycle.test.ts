@@ -3,7 +3,7 @@
  * list and revoke in the CLI and the admin API. A revoked or expired token is refused at
  * once on the instance that revoked it.
  */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { adminClient } from '../support/admin-client.js';
 import { cli } from '../support/run-cli.js';
 import { newConnection, type ScimClient } from '../support/scim-client.js';
@@ -139,7 +139,7 @@ describe('the lifecycle of admin and API tokens', () => {
     expect(await decide(soon.token)).toBe(200);
     await new Promise((r) => setTimeout(r, 1600));
     expect(await decide(soon.token)).toBe(401);
-    const audit = await s.store.repos.audit.list(scim.orgId, { action: 'api_token.revoked', limit: 10 });
+    const audit = await server.running.store.repos.audit.list(scim.orgId, { action: 'api_token.revoked', limit: 10 });
     expect(audit.length).toBeGreaterThanOrEqual(1);
   });
 

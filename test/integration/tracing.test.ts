@@ -4,7 +4,7 @@
  * an access.recompute span.
  */
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { startTracing } from '../../src/telemetry/tracing.js';
 import { newConnection } from '../support/scim-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

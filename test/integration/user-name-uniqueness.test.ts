@@ -1,12 +1,15 @@
 /** userName is unique per org, compared case-insensitively, on both dialects. */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { ConflictError } from '../../src/domain/errors/index.js';
-import { createServices, type Services } from '../../src/services.js';
+import type { Services } from '../../src/services.js';
+import type { Store } from '../../src/store/store.js';
 import { aUser } from '../support/factories.js';
 import { createTestStore } from '../support/test-database.js';
+import { testServices } from '../support/test-services.js';
 
 describe('userName uniqueness', () => {
   let services: Services;
+  let store: Store;
   let close: () => Promise<void>;
   let orgId: string;
   let otherOrgId: string;
@@ -15,7 +18,8 @@ describe('userName uniqueness', () => {
 
   beforeAll(async () => {
     const t = await createTestStore();
-    services = createServices(t.store);
+    store = t.store;
+    services = testServices(store);
     close = t.close;
     orgId = (await services.organizations.create('Unique', CLI_ACTOR)).id;
     otherOrgId = (await services.organizations.create('Other', CLI_ACTOR)).id;
@@ -38,7 +42,7 @@ describe('userName uniqueness', () => {
   }
 
   it('rejects a userName differing only in case within one connection', async () => {
-    const users = services.store.repos.users;
+    const users = store.repos.users;
     await users.insert(aUser(orgId, { connectionId: okta, userName: 'Dana.Scully@Example.com' }));
     const error = await conflictOf(
       users.insert(aUser(orgId, { connectionId: okta, userName: 'dana.scully@example.COM' })),
@@ -48,14 +52,14 @@ describe('userName uniqueness', () => {
   });
 
   it('rejects a userName taken by another connection of the same org', async () => {
-    const users = services.store.repos.users;
+    const users = store.repos.users;
     await users.insert(aUser(orgId, { connectionId: okta, userName: 'fox@example.com' }));
     const error = await conflictOf(users.insert(aUser(orgId, { connectionId: entra, userName: 'FOX@example.com' })));
     expect(error.code).toBe('directory.user_name_taken');
   });
 
   it('folds non-ASCII case the same way on both dialects', async () => {
-    const users = services.store.repos.users;
+    const users = store.repos.users;
     await users.insert(aUser(orgId, { userName: 'ÉMILE@example.com' }));
     const error = await conflictOf(users.insert(aUser(orgId, { userName: 'émile@example.com' })));
     expect(error.code).toBe('directory.user_name_taken');
@@ -63,7 +67,7 @@ describe('userName uniqueness', () => {
   });
 
   it('rejects a rename onto a taken userName and keeps the user as it was', async () => {
-    const users = services.store.repos.users;
+    const users = store.repos.users;
     const walter = aUser(orgId, { userName: 'walter@example.com' });
     await users.insert(walter);
     await users.insert(aUser(orgId, { userName: 'skinner@example.com' }));
@@ -73,13 +77,13 @@ describe('userName uniqueness', () => {
   });
 
   it('allows the same userName in another org', async () => {
-    const users = services.store.repos.users;
+    const users = store.repos.users;
     await users.insert(aUser(otherOrgId, { userName: 'dana.scully@example.com' }));
     expect((await users.findByUserName(otherOrgId, 'DANA.SCULLY@example.com'))?.orgId).toBe(otherOrgId);
   });
 
   it('rejects a duplicate externalId within one connection but not across connections', async () => {
-    const users = services.store.repos.users;
+    const users = store.repos.users;
     await users.insert(aUser(orgId, { connectionId: okta, externalId: '00u1' }));
     const error = await conflictOf(users.insert(aUser(orgId, { connectionId: okta, externalId: '00u1' })));
     expect(error.code).toBe('directory.external_id_taken');
@@ -87,7 +91,6 @@ describe('userName uniqueness', () => {
   });
 
   it('keeps a failed insert out of a transaction that rolls back', async () => {
-    const store = services.store;
     const before = await store.repos.users.count(orgId);
     const error = await conflictOf(
       store.transaction(async (repos) => {

@@ -1,5 +1,5 @@
 /** A SCIM client for tests: real HTTP against the test server, with a connection's bearer token. */
-import { CLI_ACTOR } from '../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../src/domain/actor.js';
 import type { Services } from '../../src/services.js';
 
 export interface ScimResponse<T = Record<string, unknown>> {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { requestTimeout } from '../../src/http/request-timeout.js';
+import { scimTimeoutAnswer } from '../../src/scim/scim-error.js';
 
 describe('request timeout', () => {
   let url: string;
@@ -11,7 +12,7 @@ describe('request timeout', () => {
 
   beforeAll(async () => {
     const app = express();
-    app.use(requestTimeout(1000));
+    app.use(requestTimeout(1000, { '/scim/': scimTimeoutAnswer }));
     let answered: () => void = () => undefined;
     lateAnswerSent = new Promise((resolve) => (answered = resolve));
     const slow: express.RequestHandler = (_req, res) => {

@@ -27,7 +27,7 @@ function queryOf(f: Filter) {
 }
 
 export function auditRoutes({ services }: AdminApiDeps): AdminRoute[] {
-  const audit = services.store.repos.audit;
+  const audit = services.auditTrail;
   return [
     route({
       method: 'get',

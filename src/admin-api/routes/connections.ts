@@ -1,9 +1,6 @@
 /** Connections: create, status, SCIM tokens, SAML/OIDC settings, sign-in domains. Reads: Admins; changes: Owners. */
 import { z } from 'zod';
-import type { Connection } from '../../domain/connection.js';
-import { InvalidInputError, NotFoundError } from '../../domain/errors/index.js';
-import { fetchIdpMetadata } from '../../admin/idp-metadata-fetch.js';
-import { parseIdpMetadata } from '../../sso/idp-metadata.js';
+import { NotFoundError } from '../../domain/errors/index.js';
 import type { AdminApiDeps } from '../deps.js';
 import { expiresAtFor } from '../../domain/secret-token.js';
 import { PageQuery, page, pageOf, route, type AdminRoute } from '../route-table.js';
@@ -22,84 +19,7 @@ import {
 const ConnectionParams = z.object({ connectionId: Id });
 const TokenParams = z.object({ connectionId: Id, tokenId: Id });
 
-function parseError(raw: string | null): z.infer<typeof ConnectionSummary>['status']['lastScimError'] {
-  if (!raw) return null;
-  try {
-    return JSON.parse(raw) as z.infer<typeof ConnectionSummary>['status']['lastScimError'];
-  } catch {
-    return { at: '', status: 0, method: '', path: '', detail: raw };
-  }
-}
-
-export function connectionRoutes({ services, box, publicUrl, outbound }: AdminApiDeps): AdminRoute[] {
-  const repos = services.store.repos;
-
-  const summaries = async (orgId: string, list: readonly Connection[]) => {
-    const counts = await repos.browse.countsByConnection(orgId);
-    return Promise.all(
-      list.map(async (c) => {
-        const [tokens, saml, oidc] = await Promise.all([
-          repos.scimTokens.listForConnection(orgId, c.id),
-          repos.connections.samlSettings(orgId, c.id),
-          repos.connections.oidcSettings(orgId, c.id),
-        ]);
-        const lastUsed = tokens
-          .map((t) => t.lastUsedAt)
-          .concat(c.lastScimRequestAt)
-          .filter((t): t is string => t !== null)
-          .sort()
-          .pop();
-        return {
-          id: c.id,
-          kind: c.kind,
-          name: c.name,
-          createdAt: c.createdAt,
-          status: {
-            lastScimRequestAt: lastUsed ?? null,
-            lastScimError: parseError(c.lastScimError),
-            users: counts.get(c.id)?.users ?? 0,
-            groups: counts.get(c.id)?.groups ?? 0,
-          },
-          sso: { saml: saml !== undefined, oidc: oidc !== undefined },
-        };
-      }),
-    );
-  };
-
-  const detail = async (orgId: string, connectionId: string): Promise<z.infer<typeof ConnectionDetail>> => {
-    const connection = await services.connections.get(orgId, connectionId);
-    const [[summary], saml, oidc, domains, tokens] = await Promise.all([
-      summaries(orgId, [connection]),
-      repos.connections.samlSettings(orgId, connectionId),
-      repos.connections.oidcSettings(orgId, connectionId),
-      repos.connections.domains(orgId, connectionId),
-      services.scimTokens.list(orgId, connectionId),
-    ]);
-    return {
-      ...summary!,
-      scimBaseUrl: `${publicUrl}/scim/v2`,
-      saml: saml
-        ? {
-            idpEntityId: saml.idpEntityId,
-            idpSsoUrl: saml.idpSsoUrl,
-            certificates: saml.idpCerts.length,
-            wantResponseSigned: saml.wantResponseSigned,
-            allowIdpInitiated: saml.allowIdpInitiated,
-            jit: saml.jit,
-            attributes: saml.attributes,
-            idpLogoutUrl: saml.idpLogoutUrl ?? null,
-          }
-        : null,
-      oidc: oidc
-        ? { issuer: oidc.issuer, clientId: oidc.clientId, groupsClaim: oidc.groupsClaim, jit: oidc.jit }
-        : null,
-      samlEndpoints: services.ssoSettings.samlEndpoints(connectionId),
-      oidcEndpoints: services.ssoSettings.oidcEndpoints(connectionId),
-      domains,
-      tokens,
-    };
-  };
-
+export function connectionRoutes({ services }: AdminApiDeps): AdminRoute[] {
   return [
     route({
       method: 'get',
@@ -119,7 +39,10 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
           query.cursor,
           query.limit,
         );
-        return { items: await summaries(caller.orgId, chosen.items), nextCursor: chosen.nextCursor };
+        return {
+          items: await services.connections.statuses(caller.orgId, chosen.items),
+          nextCursor: chosen.nextCursor,
+        };
       },
     }),
     route({
@@ -134,7 +57,7 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
       status: 201,
       handle: async ({ caller, body }) => {
         const c = await services.connections.create(caller.orgId, body, caller.actor);
-        return detail(caller.orgId, c.id);
+        return services.connections.detail(caller.orgId, c.id);
       },
     }),
     route({
@@ -146,7 +69,7 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
       role: 'Admin',
       params: ConnectionParams,
       response: ConnectionDetail,
-      handle: ({ caller, params }) => detail(caller.orgId, params.connectionId),
+      handle: ({ caller, params }) => services.connections.detail(caller.orgId, params.connectionId),
     }),
     route({
       method: 'get',
@@ -234,34 +157,8 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
           .optional(),
       }),
       response: SamlEndpoints,
-      handle: async ({ caller, params, body }) => {
-        let idp: { entityId: string; ssoUrl: string; certificates: string[] };
-        if (body.metadataXml || body.metadataUrl) {
-          idp = parseIdpMetadata(body.metadataXml ?? (await fetchIdpMetadata(outbound, body.metadataUrl!)));
-        } else if (body.idpEntityId && body.idpSsoUrl && body.idpCerts?.length) {
-          idp = { entityId: body.idpEntityId, ssoUrl: body.idpSsoUrl, certificates: body.idpCerts };
-        } else {
-          throw new InvalidInputError(
-            'sso.saml_settings_required',
-            "Paste the IdP's metadata XML or URL, or give idpEntityId, idpSsoUrl and idpCerts",
-          );
-        }
-        return services.ssoSettings.configureSaml(
-          caller.orgId,
-          params.connectionId,
-          {
-            idpEntityId: idp.entityId,
-            idpSsoUrl: idp.ssoUrl,
-            idpCerts: idp.certificates,
-            ...(body.wantResponseSigned !== undefined ? { wantResponseSigned: body.wantResponseSigned } : {}),
-            ...(body.allowIdpInitiated !== undefined ? { allowIdpInitiated: body.allowIdpInitiated } : {}),
-            ...(body.jit !== undefined ? { jit: body.jit } : {}),
-            ...(body.idpLogoutUrl ? { idpLogoutUrl: body.idpLogoutUrl } : {}),
-            ...(body.attributes ? { attributes: body.attributes } : {}),
-          },
-          caller.actor,
-        );
-      },
+      handle: ({ caller, params, body }) =>
+        services.ssoSettings.configureSaml(caller.orgId, params.connectionId, body, caller.actor),
     }),
     route({
       method: 'put',
@@ -280,7 +177,7 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
       }),
       response: OidcEndpoints,
       handle: ({ caller, params, body }) =>
-        services.ssoSettings.configureOidc(caller.orgId, params.connectionId, body, box, caller.actor),
+        services.ssoSettings.configureOidc(caller.orgId, params.connectionId, body, caller.actor),
     }),
     route({
       method: 'post',
@@ -312,8 +209,7 @@ export function connectionRoutes({ services, box, publicUrl, outbound }: AdminAp
 
   /** A token named under a connection must belong to it (and to the caller's org). */
   async function checkTokenOf(orgId: string, params: { connectionId: string; tokenId: string }): Promise<void> {
-    const token = await repos.scimTokens.get(orgId, params.tokenId);
-    if (!token || token.connectionId !== params.connectionId) {
+    if ((await services.scimTokens.connectionOf(orgId, params.tokenId)) !== params.connectionId) {
       throw new NotFoundError('scim_token', params.tokenId);
     }
   }

@@ -38,7 +38,7 @@ function pageOf<T extends { key: string; id: string }>(rows: readonly T[], limit
 }
 
 export function directoryRoutes({ services }: AdminApiDeps): AdminRoute[] {
-  const repos = services.store.repos;
+  const directory = services.directoryViews;
   return [
     route({
       method: 'get',
@@ -51,7 +51,7 @@ export function directoryRoutes({ services }: AdminApiDeps): AdminRoute[] {
       response: page(UserRow),
       handle: async ({ caller, query }) => {
         const after = decodeCursor(query.cursor, ['name', 'id']);
-        const rows = await repos.browse.users(caller.orgId, {
+        const rows = await directory.users(caller.orgId, {
           ...(query.q ? { q: query.q } : {}),
           ...(query.status ? { status: query.status } : {}),
           ...(query.connectionId ? { connectionId: query.connectionId } : {}),
@@ -76,31 +76,9 @@ export function directoryRoutes({ services }: AdminApiDeps): AdminRoute[] {
         createdAt: Timestamp,
       }),
       handle: async ({ caller, params }) => {
-        const user =
-          (await repos.users.get(caller.orgId, params.userId)) ??
-          (await repos.users.findByUserName(caller.orgId, params.userId));
+        const user = await directory.user(caller.orgId, params.userId);
         if (!user) throw new NotFoundError('user', params.userId);
-        const [groups, memberships, teams] = await Promise.all([
-          repos.users.groupsOf(caller.orgId, [user.id]),
-          repos.teams.memberships(caller.orgId, user.id),
-          repos.teams.list(caller.orgId),
-        ]);
-        const names = new Map(teams.map((t) => [t.id, t.name]));
-        const emails = (user.multiValued.emails ?? []).map((e) => e.value).filter((v): v is string => !!v);
-        return {
-          id: user.id,
-          userName: user.userName,
-          displayName: user.displayName,
-          active: user.active,
-          connectionId: user.connectionId,
-          externalId: user.externalId,
-          email: emails[0] ?? null,
-          emails,
-          groups: groups.get(user.id) ?? [],
-          teams: memberships.map((m) => ({ id: m.teamId, name: names.get(m.teamId) ?? m.teamId, source: m.source })),
-          createdAt: user.createdAt,
-          updatedAt: user.updatedAt,
-        };
+        return user;
       },
     }),
     route({
@@ -114,7 +92,7 @@ export function directoryRoutes({ services }: AdminApiDeps): AdminRoute[] {
       response: page(GroupRow),
       handle: async ({ caller, query }) => {
         const after = decodeCursor(query.cursor, ['name', 'id']);
-        const rows = await repos.browse.groups(caller.orgId, {
+        const rows = await directory.groups(caller.orgId, {
           ...(query.q ? { q: query.q } : {}),
           ...(query.connectionId ? { connectionId: query.connectionId } : {}),
           ...(after ? { after } : {}),

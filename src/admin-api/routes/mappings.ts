@@ -3,8 +3,6 @@
  * a mapping that grants (or stops granting) the Owner role is an Owner's change.
  */
 import { z } from 'zod';
-import { DISPLAY_NAME_WARNING } from '../../admin/mappings.js';
-import { previewMappingChange } from '../../admin/mapping-preview.js';
 import { ForbiddenError } from '../../domain/errors/index.js';
 import type { GroupMapping } from '../../domain/team.js';
 import type { AdminApiDeps } from '../deps.js';
@@ -35,31 +33,9 @@ function ownerOnly(caller: AdminCaller, ...roles: Array<string | null | undefine
 }
 
 export function mappingRoutes({ services }: AdminApiDeps): AdminRoute[] {
-  const repos = services.store.repos;
-  const view = async (orgId: string, m: GroupMapping): Promise<z.infer<typeof Mapping>> => {
-    const [teams, group] = await Promise.all([repos.teams.list(orgId), repos.browse.matchedGroup(orgId, m)]);
-    const names = new Map(teams.map((t) => [t.id, t.name]));
-    return {
-      id: m.id,
-      connectionId: m.connectionId,
-      matchBy: m.matchBy,
-      matchValue: m.matchValue,
-      grantsMembership: m.grantsMembership,
-      role: m.role as z.infer<typeof Role> | null,
-      teamIds: [...m.teamIds],
-      teams: m.teamIds.map((id) => ({ id, name: names.get(id) ?? id })),
-      group: group ?? null,
-      warning:
-        m.matchBy === 'display_name' ? DISPLAY_NAME_WARNING : group ? null : 'no group of the connection matches yet',
-      version: m.version,
-      createdAt: m.createdAt,
-      updatedAt: m.updatedAt,
-    };
-  };
-  const existing = async (orgId: string, id: string) => {
-    const m = await repos.mappings.get(orgId, id);
-    return m?.role ?? null;
-  };
+  const view = (orgId: string, m: GroupMapping) => services.mappings.describe(orgId, m);
+  /** The role a mapping grants today (a missing mapping is a 404). */
+  const existing = async (orgId: string, id: string) => (await services.mappings.get(orgId, id)).role;
 
   return [
     route({
@@ -148,8 +124,7 @@ export function mappingRoutes({ services }: AdminApiDeps): AdminRoute[] {
       ]),
       query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
       response: MappingPreview,
-      handle: ({ caller, body, query }) =>
-        previewMappingChange(services.store, caller.orgId, body, caller.actor, query.limit),
+      handle: ({ caller, body, query }) => services.mappings.preview(caller.orgId, body, caller.actor, query.limit),
     }),
   ];
 }

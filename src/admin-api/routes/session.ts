@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { CONSOLE_COOKIE, CONSOLE_SESSION_TTL_MS } from '../../admin/console-access.js';
-import { NotFoundError } from '../../domain/errors/index.js';
 import { clearCookie, cookieOf, setCookie } from '../../http/cookies.js';
 import type { AdminApiDeps } from '../deps.js';
 import { route, type AdminRoute } from '../route-table.js';
@@ -30,8 +29,7 @@ export function sessionRoutes({ services, publicUrl }: AdminApiDeps): AdminRoute
         csrfToken: z.string().nullable(),
       }),
       handle: async ({ caller, res }) => {
-        const org = await services.store.repos.organizations.findByIdOrSlug(caller.orgId);
-        if (!org) throw new NotFoundError('org', caller.orgId);
+        const org = await services.organizations.get(caller.orgId);
         return {
           org: { id: org.id, name: org.name, slug: org.slug },
           role: caller.role,

@@ -73,11 +73,7 @@ export function teamRoutes({ services }: AdminApiDeps): AdminRoute[] {
       response: Team.extend({
         memberList: z.array(z.object({ userId: z.string(), userName: z.string(), source: z.enum(['idp', 'manual']) })),
       }),
-      handle: async ({ caller, params }) => {
-        const team = await teams.get(caller.orgId, params.team);
-        const memberList = await services.store.repos.teams.members(caller.orgId, team.id, 500);
-        return { ...team, memberList };
-      },
+      handle: ({ caller, params }) => teams.withMembers(caller.orgId, params.team, 500),
     }),
     route({
       method: 'patch',

@@ -1,5 +1,5 @@
 /** What every SCIM handler gets: the caller's connection scope, who to record as actor, URLs, services. */
-import type { Actor } from '../../audit/actor.js';
+import type { Actor } from '../../domain/actor.js';
 import type { GroupDirectory } from '../../directory/group-directory.js';
 import type { ConnectionScope } from '../../directory/scope.js';
 import type { UserDirectory } from '../../directory/user-directory.js';

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { fromJson, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 
-export type ActorType = 'scim' | 'admin' | 'user' | 'system' | 'cli';
+import type { ActorType } from '../../domain/actor.js';
 
 export interface AuditEvent {
   readonly id: string;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Connection, ConnectionKind } from '../../domain/connection.js';
+import { ConflictError } from '../../domain/errors/index.js';
 import type { OidcSettings, SamlSettings } from '../../domain/sso-settings.js';
 import { fromJson, isUniqueViolation, toIso, toIsoOrNull, toJson } from '../rows.js';
 
@@ -33,17 +34,28 @@ function toConnection(row: ConnectionRow): Connection {
 export class ConnectionRepository {
   constructor(private readonly db: Knex) {}
 
+  /** A new connection; a name the org already uses (case-insensitive) is a ConflictError. */
   async insert(connection: Connection): Promise<void> {
-    await this.db('connections').insert({
-      id: connection.id,
-      org_id: connection.orgId,
-      kind: connection.kind,
-      name: connection.name,
-      name_lower: connection.name.toLowerCase(),
-      version: connection.version,
-      created_at: connection.createdAt,
-      updated_at: connection.updatedAt,
-    });
+    try {
+      await this.db('connections').insert({
+        id: connection.id,
+        org_id: connection.orgId,
+        kind: connection.kind,
+        name: connection.name,
+        name_lower: connection.name.toLowerCase(),
+        version: connection.version,
+        created_at: connection.createdAt,
+        updated_at: connection.updatedAt,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(
+          'connection.name_taken',
+          `A connection named ${JSON.stringify(connection.name)} already exists`,
+        );
+      }
+      throw error;
+    }
   }
 
   async get(orgId: string, id: string): Promise<Connection | undefined> {

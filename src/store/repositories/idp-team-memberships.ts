@@ -7,7 +7,7 @@
  * `manual` memberships are never touched here.
  */
 import type { Knex } from 'knex';
-import { nowIso } from '../rows.js';
+import { nowIso } from '../../domain/clock.js';
 import { perMatchKind, perMatchKindBindings } from './access-facts.js';
 
 /** Which (team, user) pairs to bring in step; the parts given are combined with AND. */

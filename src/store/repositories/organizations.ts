@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Organization } from '../../domain/organization.js';
-import { toIso } from '../rows.js';
+import { ConflictError } from '../../domain/errors/index.js';
+import { isUniqueViolation, toIso } from '../rows.js';
 
 interface OrgRow {
   id: string;
@@ -24,14 +25,22 @@ function toOrganization(row: OrgRow): Organization {
 export class OrganizationRepository {
   constructor(private readonly db: Knex) {}
 
+  /** A new organization; a slug taken meanwhile (by a concurrent create) is a ConflictError. */
   async insert(org: Organization): Promise<void> {
-    await this.db('organizations').insert({
-      id: org.id,
-      slug: org.slug,
-      name: org.name,
-      created_at: org.createdAt,
-      updated_at: org.updatedAt,
-    });
+    try {
+      await this.db('organizations').insert({
+        id: org.id,
+        slug: org.slug,
+        name: org.name,
+        created_at: org.createdAt,
+        updated_at: org.updatedAt,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError('org.slug_taken', `The slug ${JSON.stringify(org.slug)} was just taken; try again`);
+      }
+      throw error;
+    }
   }
 
   async findById(orgId: string): Promise<Organization | undefined> {

@@ -2,7 +2,7 @@
  * Two instances on one PostgreSQL database: each caches the org's teams, mappings and
  * policy, yet a change made through one is used by the very next decision on the other.
  */
-import { CLI_ACTOR } from '../../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../../src/domain/actor.js';
 import type { RunningServer } from '../../../src/server.js';
 import { newConnection } from '../../support/scim-client.js';
 import { startInstanceOn, startTestServer, type TestServer } from '../../support/test-server.js';
@@ -88,22 +88,22 @@ describe('two instances on one database', () => {
     expect(b.services.access.isCached(okta.orgId, scully)).toBe(true);
 
     // A write that bypasses the services announces nothing: B keeps answering from its cache...
-    await a.running.services.store.db('directory_users').where({ id: scully }).update({ active: false });
+    await a.running.store.db('directory_users').where({ id: scully }).update({ active: false });
     expect(await decideOnB()).toBe(true);
     // ...until the change is announced, as every service write does at commit.
-    await a.running.services.store.repos.accessChanges.announce(okta.orgId, [scully]);
+    await a.running.store.repos.accessChanges.announce(okta.orgId, [scully]);
     expect(await decideOnB()).toBe(false);
 
     // With B's listening connection cut, B reads the database for every decision.
-    await a.running.services.store.db.raw(
+    await a.running.store.db.raw(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'identity-bridge access feed'",
     );
-    await a.running.services.store.db('directory_users').where({ id: scully }).update({ active: true });
+    await a.running.store.db('directory_users').where({ id: scully }).update({ active: true });
     for (let i = 0; i < 50 && (await decideOnB()) !== true; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await decideOnB()).toBe(true);
     // And once it listens again, announced changes still reach it.
     for (let i = 0; i < 100; i++) {
-      const live = await a.running.services.store.db.raw<{ rows: unknown[] }>(
+      const live = await a.running.store.db.raw<{ rows: unknown[] }>(
         "SELECT 1 FROM pg_stat_activity WHERE application_name = 'identity-bridge access feed'",
       );
       if (live.rows.length === 2) break;

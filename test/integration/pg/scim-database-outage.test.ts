@@ -1,5 +1,5 @@
 /** While PostgreSQL is unreachable, SCIM answers 503 with Retry-After and a SCIM body (never 404, never HTML), and recovers by itself. */
-import { CLI_ACTOR } from '../../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../../src/domain/actor.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { createLogger } from '../../../src/telemetry/logger.js';

@@ -3,11 +3,9 @@
  * instance A completes on instance B, and the session it makes is honoured by both.
  */
 import net from 'node:net';
-import { CLI_ACTOR } from '../../../src/audit/actor.js';
+import { CLI_ACTOR } from '../../../src/domain/actor.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { SecretBox } from '../../../src/sso/secret-box.js';
-import { resolveSessionSecret } from '../../../src/sso/session-secret.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { TestBrowser } from '../../support/browser.js';
 import { authnRequestId, createKeyPair, encode, responseXml } from '../../support/saml-idp.js';
@@ -65,7 +63,6 @@ describe('sign-in across two instances', () => {
       okta.orgId,
       okta.connectionId,
       { issuer: op.issuer, clientId: 'fleet', clientSecret: 'fleet-secret' },
-      new SecretBox(await resolveSessionSecret(a.config, s.store)),
       CLI_ACTOR,
     );
     await okta.request('POST', '/Users', { userName: 'mulder@example.com' });

@@ -56,7 +56,7 @@ describe('statement deadlines on PostgreSQL', () => {
       Operations: [{ op: 'replace', path: 'title', value: 'After' }],
     });
     expect(after.status).toBe(200);
-    const connection = await server.running.services.store.repos.connections.get(scim.orgId, scim.connectionId);
+    const connection = await server.running.store.repos.connections.get(scim.orgId, scim.connectionId);
     expect(connection?.lastScimError).toBeNull();
   });
 });

@@ -1,9 +1,14 @@
 /**
  * The directory as the admin console browses it: users and groups in name order, searched
- * by a substring of the name, paged by keyset cursor (cost per page independent of depth).
+ * by a substring of the name, paged by keyset cursor (cost per page independent of depth);
+ * one user with their groups and teams; each connection's counts; the group a mapping
+ * matches. Reads only.
  */
 import type { Knex } from 'knex';
 import { MAPPING_MATCHES, type MappingMatch } from '../../domain/team.js';
+import type { MembershipSource } from '../../domain/team.js';
+import type { DirectoryUserRepository } from '../repositories/directory-users.js';
+import type { TeamRepository } from '../repositories/teams.js';
 import { toBool, toIso } from '../rows.js';
 
 type Row = Record<string, unknown>;
@@ -40,12 +45,59 @@ export interface GroupRow {
   readonly updatedAt: string;
 }
 
+/** One user as the console shows them: profile, status, IdP groups and team memberships. */
+export interface UserDetail {
+  readonly id: string;
+  readonly userName: string;
+  readonly displayName: string | null;
+  readonly active: boolean;
+  readonly connectionId: string | null;
+  readonly externalId: string | null;
+  readonly email: string | null;
+  readonly emails: string[];
+  readonly groups: Array<{ id: string; displayName: string }>;
+  readonly teams: Array<{ id: string; name: string; source: MembershipSource }>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
 function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export class DirectoryBrowseRepository {
-  constructor(private readonly db: Knex) {}
+export class DirectoryBrowseReadModel {
+  constructor(
+    private readonly db: Knex,
+    private readonly repos: { readonly users: DirectoryUserRepository; readonly teams: TeamRepository },
+  ) {}
+
+  /** The user named by id or userName (case-insensitive), with their groups and teams; undefined when none. */
+  async user(orgId: string, ref: string): Promise<UserDetail | undefined> {
+    const { users, teams } = this.repos;
+    const user = (await users.get(orgId, ref)) ?? (await users.findByUserName(orgId, ref));
+    if (!user) return undefined;
+    const [groups, memberships, orgTeams] = await Promise.all([
+      users.groupsOf(orgId, [user.id]),
+      teams.memberships(orgId, user.id),
+      teams.list(orgId),
+    ]);
+    const names = new Map(orgTeams.map((t) => [t.id, t.name]));
+    const emails = (user.multiValued.emails ?? []).map((e) => e.value).filter((v): v is string => !!v);
+    return {
+      id: user.id,
+      userName: user.userName,
+      displayName: user.displayName,
+      active: user.active,
+      connectionId: user.connectionId,
+      externalId: user.externalId,
+      email: emails[0] ?? null,
+      emails,
+      groups: groups.get(user.id) ?? [],
+      teams: memberships.map((m) => ({ id: m.teamId, name: names.get(m.teamId) ?? m.teamId, source: m.source })),
+      createdAt: user.createdAt,
+      updatedAt: user.updatedAt,
+    };
+  }
 
   async users(orgId: string, query: BrowseQuery & { status?: 'active' | 'inactive' }): Promise<UserRow[]> {
     const q = this.db('directory_users as u').where('u.org_id', orgId);

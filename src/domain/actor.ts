@@ -1,6 +1,6 @@
-import type { ActorType } from '../store/repositories/audit-events.js';
-
 /** Who makes a change: recorded on every audit event. */
+export type ActorType = 'scim' | 'admin' | 'user' | 'system' | 'cli';
+
 export interface Actor {
   readonly type: ActorType;
   readonly id: string | null;

@@ -1,28 +1,22 @@
 /**
- * CLI commands for an org's automation tokens: `admin-token` (the admin API, with a role)
- * and `api-token` (the decision API, for factory services). Each can be issued (shown
- * once, optionally expiring), listed (never the token itself) and revoked.
+ * `admin-token` (the admin API, with a role) and `api-token` (the decision API, for
+ * factory services): an org's automation tokens. Each can be issued (shown once,
+ * optionally expiring), listed (never the token itself) and revoked.
  */
 import { Option, type Command } from 'commander';
-import { CLI_ACTOR } from '../audit/actor.js';
-import type { AdminTokenView } from '../admin/admin-tokens.js';
-import type { Config } from '../config/config.js';
-import type { Role } from '../domain/role.js';
-import { expiresAtFor } from '../domain/secret-token.js';
-import type { ApiTokenKind } from '../store/repositories/credentials.js';
-import { withServices } from './context.js';
-import { printResult, table, type CliIo } from './io.js';
+import type { AdminTokenView } from '../../admin/admin-tokens.js';
+import { CLI_ACTOR } from '../../domain/actor.js';
+import type { Role } from '../../domain/role.js';
+import { expiresAtFor } from '../../domain/secret-token.js';
+import type { ApiTokenKind } from '../../store/repositories/credentials.js';
+import type { CliCommands, CliContext } from '../context.js';
+import { printResult, table } from '../io.js';
+import { expiresInOption, jsonOption, type JsonOption } from '../options.js';
 
-interface TokenOptions {
-  json?: boolean;
+interface TokenOptions extends JsonOption {
   description?: string;
   expiresIn?: string;
 }
-
-export const expiresInOption = (): Option =>
-  new Option('--expires-in <duration>', 'expire after 30m, 12h, 90d, 52w, … (default: never)');
-
-const jsonOption = (): Option => new Option('--json', 'print machine-readable JSON');
 
 const listed = (tokens: readonly AdminTokenView[]): string =>
   table(
@@ -30,10 +24,9 @@ const listed = (tokens: readonly AdminTokenView[]): string =>
     ['id', 'prefix', 'role', 'description', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
   );
 
-function registerKind(
+function tokenCommands(
   program: Command,
-  io: CliIo,
-  config: () => Config,
+  { io, inOrg, withServices }: CliContext,
   kind: ApiTokenKind,
   what: { command: string; description: string; name: string },
 ): Command {
@@ -44,9 +37,7 @@ function registerKind(
     .requiredOption('--org <org>', 'organization id or slug')
     .addOption(jsonOption())
     .action(async (opts: TokenOptions & { org: string }) => {
-      const tokens = await withServices(config(), async (s) =>
-        s.adminTokens.list((await s.organizations.resolve(opts.org)).id, kind),
-      );
+      const tokens = await inOrg(opts.org, (s, orgId) => s.adminTokens.list(orgId, kind));
       printResult(io, opts.json, tokens, () => listed(tokens));
     });
   command
@@ -55,7 +46,7 @@ function registerKind(
     .argument('<id>', 'token id')
     .addOption(jsonOption())
     .action(async (id: string, opts: TokenOptions) => {
-      const revoked = await withServices(config(), async (s) =>
+      const revoked = await withServices(async (s) =>
         s.adminTokens.revoke(await s.adminTokens.ownerOf(id), id, CLI_ACTOR, kind),
       );
       printResult(io, opts.json, revoked, () => `revoked ${what.name} ${revoked.id} (${revoked.prefix})`);
@@ -63,8 +54,8 @@ function registerKind(
   return command;
 }
 
-export function registerTokenCommands(program: Command, io: CliIo, config: () => Config): void {
-  const adminToken = registerKind(program, io, config, 'admin', {
+export const adminTokenCommands: CliCommands = (program, cli) => {
+  const adminToken = tokenCommands(program, cli, 'admin', {
     command: 'admin-token',
     description: 'admin API tokens of an organization (automation)',
     name: 'admin token',
@@ -79,17 +70,19 @@ export function registerTokenCommands(program: Command, io: CliIo, config: () =>
     .addOption(jsonOption())
     .action(async (opts: TokenOptions & { org: string; role: Role }) => {
       const expiresAt = expiresAtFor(opts.expiresIn);
-      const issued = await withServices(config(), async (s) =>
-        s.adminTokens.issue((await s.organizations.resolve(opts.org)).id, CLI_ACTOR, {
+      const issued = await cli.inOrg(opts.org, (s, orgId) =>
+        s.adminTokens.issue(orgId, CLI_ACTOR, {
           role: opts.role,
           description: opts.description ?? null,
           expiresAt,
         }),
       );
-      printResult(io, opts.json, issued, () => [`admin token ${issued.id} (shown once):`, issued.token].join('\n'));
+      printResult(cli.io, opts.json, issued, () => [`admin token ${issued.id} (shown once):`, issued.token].join('\n'));
     });
+};
 
-  const apiToken = registerKind(program, io, config, 'api', {
+export const apiTokenCommands: CliCommands = (program, cli) => {
+  const apiToken = tokenCommands(program, cli, 'api', {
     command: 'api-token',
     description: 'decision API tokens of an organization (factory services)',
     name: 'API token',
@@ -103,12 +96,12 @@ export function registerTokenCommands(program: Command, io: CliIo, config: () =>
     .addOption(jsonOption())
     .action(async (opts: TokenOptions & { org: string }) => {
       const expiresAt = expiresAtFor(opts.expiresIn);
-      const issued = await withServices(config(), async (s) =>
-        s.adminTokens.issueApi((await s.organizations.resolve(opts.org)).id, CLI_ACTOR, {
+      const issued = await cli.inOrg(opts.org, (s, orgId) =>
+        s.adminTokens.issueApi(orgId, CLI_ACTOR, {
           description: opts.description ?? 'decision API',
           expiresAt,
         }),
       );
-      printResult(io, opts.json, issued, () => [`API token ${issued.id} (shown once):`, issued.token].join('\n'));
+      printResult(cli.io, opts.json, issued, () => [`API token ${issued.id} (shown once):`, issued.token].join('\n'));
     });
-}
+};

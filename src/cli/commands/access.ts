@@ -1,0 +1,37 @@
+/** `access explain|check`: a user's effective access with its explanation, and one decision. */
+import type { CliCommands } from '../context.js';
+import { printResult } from '../io.js';
+import { withOrg, type OrgOptions } from '../options.js';
+
+interface CheckOptions extends OrgOptions {
+  deviceGroup?: string;
+  owner?: string;
+  creator?: string;
+}
+
+export const accessCommands: CliCommands = (program, { io, inOrg }) => {
+  const access = program.command('access').description('effective access and decisions');
+  withOrg(access.command('explain').description("a user's effective access and where each part comes from"))
+    .argument('<user>', 'user id or userName')
+    .action(async (user: string, opts: OrgOptions) => {
+      const explained = await inOrg(opts.org, (s, orgId) => s.access.explain(orgId, user));
+      printResult(io, opts.json, explained, () => explained.explanation.join('\n'));
+    });
+  withOrg(access.command('check').description('may USER do SCOPE (on a device group)?'))
+    .argument('<user>', 'user id or userName')
+    .argument('<scope>', 'resource:action, e.g. devices:read')
+    .option('--device-group <name>', 'device group acted on')
+    .option('--owner <id>', 'owner of the device or group acted on')
+    .option('--creator <id>', 'who created the device group acted on')
+    .action(async (user: string, scope: string, opts: CheckOptions) => {
+      const decision = await inOrg(opts.org, (s, orgId) =>
+        s.access.check(orgId, user, {
+          scope,
+          deviceGroup: opts.deviceGroup,
+          ownerId: opts.owner,
+          creatorId: opts.creator,
+        }),
+      );
+      printResult(io, opts.json, decision, () => `${decision.allowed ? 'allowed' : 'denied'}: ${decision.reason}`);
+    });
+};
