@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/actor.js';
 import { recordAudit } from '../audit/audit-log.js';
-import type { DirectoryGroup } from '../domain/directory.js';
+import type { DirectoryGroup, GroupInput } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { GroupFilter } from '../domain/directory-filter.js';
 import type { GroupSearch } from '../store/repositories/directory-groups.js';
@@ -18,11 +18,6 @@ import type { DirectoryHooks } from './hooks.js';
 import { validateGroupInput } from './input-validation.js';
 import type { ConnectionScope } from './scope.js';
 import type { WriteOptions } from './user-directory.js';
-
-export interface GroupInput {
-  readonly displayName: string;
-  readonly externalId: string | null;
-}
 
 /** One membership step; steps apply in order, as the operations of a PATCH do. */
 export type MemberStep =

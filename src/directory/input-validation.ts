@@ -4,8 +4,7 @@
  * its column (domain/directory-limits.ts), so PostgreSQL and SQLite refuse the same inputs
  * with the same clear error before anything is written.
  */
-import type { GroupInput } from './group-directory.js';
-import type { UserInput } from './user-directory.js';
+import type { GroupInput, UserInput } from '../domain/directory.js';
 import { GROUP_LIMITS, MULTI_VALUE_LIMITS, USER_LIMITS, firstTooLong } from '../domain/directory-limits.js';
 import { InvalidInputError } from '../domain/errors/index.js';
 

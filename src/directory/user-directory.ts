@@ -7,17 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/actor.js';
 import { auditEvent, recordAudit } from '../audit/audit-log.js';
-import type { DirectoryUser } from '../domain/directory.js';
+import type { DirectoryUser, UserInput } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { UserFilter } from '../domain/directory-filter.js';
-import type { UserPageResult, UserSearch } from '../store/repositories/directory-users.js';
+import type { UserPageResult, UserSearch } from '../store/repositories/directory-user-reads.js';
 import { nowIso } from '../domain/clock.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { DirectoryHooks } from './hooks.js';
 import { validateUserInput } from './input-validation.js';
 import type { ConnectionScope } from './scope.js';
-
-export type UserInput = Omit<DirectoryUser, 'id' | 'orgId' | 'connectionId' | 'version' | 'createdAt' | 'updatedAt'>;
 
 export interface WriteOptions {
   /** The version the caller last saw (If-Match); the write is refused if the user has changed since. */
@@ -70,7 +68,7 @@ export class UserDirectory {
     };
     if (this.hooks.ignores?.has('users_created')) {
       // Nothing else to bring in step: the user, its values and its audit event in one write.
-      await this.store.repos.users.insertWithAudit(user, auditEvent(scope.orgId, actor, entry));
+      await this.store.insertUserWithAudit(user, auditEvent(scope.orgId, actor, entry));
       return user;
     }
     return this.store.transaction(async (repos) => {

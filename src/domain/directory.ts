@@ -104,3 +104,12 @@ export const EMPTY_ENTERPRISE: EnterpriseAttributes = {
 export function foldCase(value: string): string {
   return value.normalize('NFC').toLowerCase();
 }
+
+/** A user as a source (SCIM, a directory sync, just-in-time sign-in) hands it to the directory. */
+export type UserInput = Omit<DirectoryUser, 'id' | 'orgId' | 'connectionId' | 'version' | 'createdAt' | 'updatedAt'>;
+
+/** A group as a source hands it to the directory (its members travel separately). */
+export interface GroupInput {
+  readonly displayName: string;
+  readonly externalId: string | null;
+}

@@ -6,13 +6,10 @@
  */
 import SCIMMY from 'scimmy';
 import { ScimError } from './scim-error.js';
-import { compileUserCoercion } from './user-fast-coercion.js';
+import { compileUserCoercion, type CoercedResource } from './user-fast-coercion.js';
 
 SCIMMY.Resources.declare(SCIMMY.Resources.User, {}).declare(SCIMMY.Resources.Group, {});
 SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false);
-
-/** A resource as scimmy coerced it: known attributes only, read-only ones (id, meta, groups) dropped. */
-export type CoercedResource = Record<string, unknown>;
 
 function coerce(make: () => unknown): CoercedResource {
   let json: string;

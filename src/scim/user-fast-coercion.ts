@@ -10,7 +10,8 @@
  * URN-prefixed keys, dates or numbers), so that scimmy coerces it and words the error.
  * The definitions stay scimmy's; a property test checks both paths agree.
  */
-import type { CoercedResource } from './schemas.js';
+/** A resource as scimmy coerces it: known attributes only, read-only ones (id, meta, groups) dropped. */
+export type CoercedResource = Record<string, unknown>;
 
 interface Definition {
   readonly name: string;

@@ -10,9 +10,9 @@ import {
   type DirectoryUser,
   type MultiValue,
   type MultiValuedAttribute,
+  type UserInput,
 } from '../domain/directory.js';
-import type { UserInput } from '../directory/user-directory.js';
-import type { CoercedResource } from './schemas.js';
+import type { CoercedResource } from './user-fast-coercion.js';
 import { URN } from './urns.js';
 
 type Json = Record<string, unknown>;

@@ -23,7 +23,11 @@ import { SamlReplayRepository, SsoRequestRepository } from './repositories/sso-s
 import { TeamRepository } from './repositories/teams.js';
 import { ConnectionStatusReadModel } from './read-models/connection-status.js';
 import { DirectoryBrowseReadModel } from './read-models/directory-browse.js';
-import { migrationStatus } from './database.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import { dialectOf, migrationStatus } from './database.js';
+import { insertAsOneStatement } from './one-statement.js';
+import type { AuditEvent } from './repositories/audit-events.js';
+import { asUserConflict } from './repositories/directory-user-rows.js';
 import { startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
 import { instrumentDatabase } from './query-telemetry.js';
 import { scansFor, type Scans } from './scans.js';
@@ -104,6 +108,29 @@ export class Store {
   /** Runs `work` in one transaction; everything it wrote is rolled back if it throws. */
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     return this.db.transaction((trx) => work(createRepositories(trx, this.scans)));
+  }
+
+  /**
+   * A new user with its multi-valued attributes and its audit event: one statement on
+   * PostgreSQL (one-statement.ts), one transaction on SQLite. A taken userName or
+   * externalId is a ConflictError.
+   */
+  async insertUserWithAudit(user: DirectoryUser, event: AuditEvent): Promise<void> {
+    if (dialectOf(this.db) !== 'pg') {
+      await this.transaction(async (repos) => {
+        await repos.users.insert(user);
+        await repos.audit.append(event);
+      });
+      return;
+    }
+    try {
+      await insertAsOneStatement(this.db, [
+        ...this.repos.users.insertStatements(user),
+        this.repos.audit.insertQuery(event),
+      ]);
+    } catch (error) {
+      throw asUserConflict(error, user);
+    }
   }
 
   /** The migrations not applied yet; throws when the database does not answer (readiness). */

@@ -1,6 +1,6 @@
 /** /Groups: create, read, list, replace, patch (member deltas), delete, for the caller's connection only. */
-import type { DirectoryGroup } from '../../domain/directory.js';
-import type { GroupInput, MemberStep } from '../../directory/group-directory.js';
+import type { DirectoryGroup, GroupInput } from '../../domain/directory.js';
+import type { MemberStep } from '../../directory/group-directory.js';
 import { keyFor } from '../attribute-paths.js';
 import { normaliseGroupBody } from '../dialects/tolerant-input.js';
 import { resolveGroupFilter } from '../filter/resolve-filter.js';

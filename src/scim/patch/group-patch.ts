@@ -8,7 +8,8 @@
  * `members`; Entra's remove with a value list removes only the listed members. A remove
  * of `members` without a value clears the group: the only way to clear it by PATCH.
  */
-import type { GroupChange, GroupInput, MemberStep } from '../../directory/group-directory.js';
+import type { GroupInput } from '../../domain/directory.js';
+import type { GroupChange, MemberStep } from '../../directory/group-directory.js';
 import type { Filter } from '../filter/parse-filter.js';
 import { ScimError } from '../scim-error.js';
 import type { PatchOperation } from './patch-request.js';

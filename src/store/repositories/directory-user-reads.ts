@@ -1,0 +1,203 @@
+/**
+ * Reading directory users: by id, userName, email or externalId, by page, and a
+ * connection's users by a compiled directory filter. Every read selects a user with its
+ * multi-valued attributes aggregated in the same row and decodes it one way
+ * (directory-user-rows.ts). Every method is scoped to one org.
+ */
+import type { Knex } from 'knex';
+import { foldCase, type DirectoryUser } from '../../domain/directory.js';
+import type { UserFilter, UserSortKey } from '../../domain/directory-filter.js';
+import { dialectOf } from '../database.js';
+import { prepared } from '../prepared-statements.js';
+import { returnedRows } from '../rows.js';
+import type { Scans } from '../scans.js';
+import {
+  decodeGroups,
+  decodeUser,
+  groupsJsonSql,
+  valuesJsonSql,
+  type Row,
+  type UserGroups,
+} from './directory-user-rows.js';
+import { USER_FILTERS, userSortTerm } from './filter-sql.js';
+import { countRows, inOrder, pageSubquery, type DirectorySearch, type ScopedTable } from './listing.js';
+import { planSearch } from './search-plan.js';
+
+const USERS: ScopedTable = { table: 'directory_users', alias: 'u' };
+
+export interface UserPageResult {
+  readonly rows: DirectoryUser[];
+  /** Users matching the condition, when the query counted them (offset paging with a non-empty page). */
+  readonly total: number | undefined;
+  /** Direct group memberships of the page's users, when asked for (`withGroups`). */
+  readonly groups: Map<string, UserGroups> | undefined;
+}
+
+export interface UserPage {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export type UserSearch = DirectorySearch<UserFilter, UserSortKey>;
+
+export class DirectoryUserReads {
+  constructor(
+    protected readonly db: Knex,
+    protected readonly scans: Scans,
+  ) {}
+
+  private get pg(): boolean {
+    return dialectOf(this.db) === 'pg';
+  }
+
+  /** Users (with their values) matching `where` over `directory_users u`, in one statement. */
+  private async select(where: string, bindings: readonly string[]): Promise<DirectoryUser[]> {
+    const sql = `SELECT u.*, ${valuesJsonSql(this.pg)} AS mv FROM directory_users u WHERE ${where}`;
+    const result: unknown = await prepared(this.db, this.db.raw(sql, bindings));
+    return returnedRows<Row>(result).map(decodeUser);
+  }
+
+  async get(orgId: string, id: string): Promise<DirectoryUser | undefined> {
+    return (await this.select('u.org_id = ? AND u.id = ?', [orgId, id]))[0];
+  }
+
+  async findByUserName(orgId: string, userName: string): Promise<DirectoryUser | undefined> {
+    return (await this.select('u.org_id = ? AND u.user_name_lower = ?', [orgId, foldCase(userName)]))[0];
+  }
+
+  /** The one user of the org with this email (case-insensitive); undefined when none or several have it. */
+  async findByEmail(orgId: string, email: string): Promise<DirectoryUser | undefined> {
+    const rows = await this.db<Row>('directory_user_values')
+      .where({ org_id: orgId, attribute: 'emails', value_lower: foldCase(email) })
+      .distinct('user_id')
+      .limit(2);
+    return rows.length === 1 ? this.get(orgId, rows[0]!.user_id as string) : undefined;
+  }
+
+  async findByExternalId(orgId: string, connectionId: string, externalId: string): Promise<DirectoryUser | undefined> {
+    return (
+      await this.select('u.org_id = ? AND u.connection_id = ? AND u.external_id = ?', [orgId, connectionId, externalId])
+    )[0];
+  }
+
+  /** A page of the org's users in creation order (all connections). */
+  async list(orgId: string, page: UserPage): Promise<DirectoryUser[]> {
+    const rows: Array<{ id: string }> = await this.db('directory_users')
+      .where({ org_id: orgId })
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .offset(page.offset)
+      .limit(page.limit)
+      .select('id');
+    return this.getMany(
+      orgId,
+      rows.map((r) => r.id),
+    );
+  }
+
+  /** Users by id, in the order of `ids` (unknown ids skipped). */
+  async getMany(orgId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
+    if (ids.length === 0) return [];
+    const users = await this.select(`u.org_id = ? AND u.id IN (${ids.map(() => '?').join(', ')})`, [orgId, ...ids]);
+    return inOrder(ids, users);
+  }
+
+  /**
+   * One page of a connection's users matching a directory filter, in one query: the page
+   * (ids, positions, match count) joined to the users, with multi-valued attributes and
+   * group memberships aggregated as JSON (per dialect).
+   */
+  async search(orgId: string, connectionId: string, q: UserSearch): Promise<UserPageResult> {
+    const plan = planSearch(this.db, this.scans, orgId, q.filter, USER_FILTERS);
+    const page = pageSubquery(this.db, USERS, orgId, connectionId, {
+      ...(plan.where ? { where: plan.where } : {}),
+      order: q.sort ? [userSortTerm(this.db, q.sort)] : [],
+      ...(q.offset !== undefined ? { offset: q.offset } : {}),
+      ...(q.after ? { after: q.after } : {}),
+      limit: q.limit,
+    });
+    const query = this.db
+      .with('page', page)
+      .from('page')
+      .join('directory_users as u', 'u.id', 'page.id')
+      .select(
+        'u.*',
+        'page.rn',
+        q.after ? this.db.raw('NULL as total') : 'page.total',
+        this.db.raw(`${valuesJsonSql(this.pg)} as mv`),
+      )
+      .modify((qb) => {
+        if (q.withGroups) qb.select(this.db.raw(`${groupsJsonSql(this.pg)} as grp`));
+      })
+      .orderBy('page.rn');
+    const rows = await plan.run<Row>(query);
+    return {
+      rows: rows.map(decodeUser),
+      total: rows[0]?.total === undefined || rows[0].total === null ? undefined : Number(rows[0].total),
+      groups: q.withGroups ? new Map(rows.map((r) => [r.id as string, decodeGroups(r)])) : undefined,
+    };
+  }
+
+  /**
+   * The connection's user with this userName (case-insensitive), in one fixed, prepared
+   * statement: the lookup every IdP makes before creating a user. The general search
+   * builds and compiles its query per request, which costs more than running it.
+   */
+  async findInConnectionByUserName(
+    orgId: string,
+    connectionId: string,
+    userName: string,
+    withGroups: boolean,
+  ): Promise<{ user: DirectoryUser; groups: UserGroups } | undefined> {
+    const sql = `SELECT u.*, ${valuesJsonSql(this.pg)} AS mv${withGroups ? `, ${groupsJsonSql(this.pg)} AS grp` : ''}
+      FROM directory_users u WHERE u.org_id = ? AND u.connection_id = ? AND u.user_name_lower = ?`;
+    const result: unknown = await prepared(this.db, this.db.raw(sql, [orgId, connectionId, foldCase(userName)]));
+    const row = returnedRows<Row>(result)[0];
+    if (!row) return undefined;
+    return { user: decodeUser(row), groups: withGroups ? decodeGroups(row) : [] };
+  }
+
+  async countMatching(orgId: string, connectionId: string, filter?: UserFilter): Promise<number> {
+    const plan = planSearch(this.db, this.scans, orgId, filter, USER_FILTERS);
+    return countRows(this.db, USERS, orgId, connectionId, plan.where, plan.run);
+  }
+
+  /** The ids among `ids` that are users of the connection (for group members). */
+  async existingIds(orgId: string, connectionId: string, ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows: Array<{ id: string }> = await prepared(
+        this.db,
+        this.db('directory_users')
+          .where({ org_id: orgId, connection_id: connectionId })
+          .whereIn('id', unique.slice(i, i + 500))
+          .select('id'),
+      );
+      for (const r of rows) found.add(r.id);
+    }
+    return found;
+  }
+
+  /** Direct group memberships of the given users: user id → groups. */
+  async groupsOf(orgId: string, userIds: readonly string[]): Promise<Map<string, UserGroups>> {
+    const result = new Map<string, UserGroups>();
+    if (userIds.length === 0) return result;
+    const rows: Array<{ user_id: string; id: string; display_name: string }> = await this.db('group_memberships as gm')
+      .join('directory_groups as g', 'g.id', 'gm.group_id')
+      .where('gm.org_id', orgId)
+      .whereIn('gm.user_id', userIds)
+      .orderBy(['gm.user_id', 'g.display_name_lower', 'g.id'])
+      .select('gm.user_id', 'g.id', 'g.display_name');
+    for (const r of rows) {
+      const list = result.get(r.user_id) ?? [];
+      list.push({ id: r.id, displayName: r.display_name });
+      result.set(r.user_id, list);
+    }
+    return result;
+  }
+
+  async count(orgId: string): Promise<number> {
+    const [row] = await this.db('directory_users').where({ org_id: orgId }).count<{ n: number | string }[]>({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+}
