@@ -127,3 +127,15 @@ export interface SortOrder<Key extends string> {
 }
 
 export const MATCH_NOTHING = { kind: 'constant', value: false } as const;
+
+/** What a search of users or groups is asked: a directory filter, a sort, and a page. */
+export interface DirectorySearch<Filter, Key extends string> {
+  readonly filter?: Filter;
+  readonly sort?: SortOrder<Key>;
+  readonly offset?: number;
+  /** Keyset position in the default (created_at, id) order: rows strictly after it. */
+  readonly after?: { readonly createdAt: string; readonly id: string };
+  readonly limit: number;
+  /** Also load the direct group memberships of the page's rows (users). */
+  readonly withGroups?: boolean;
+}

@@ -12,6 +12,9 @@ import { InvalidInputError } from './errors/index.js';
 /** SCIM tokens (an IdP), admin API tokens (automation), decision API tokens (a factory service). */
 export type TokenKind = 'ibscim' | 'ibadm' | 'ibapi';
 
+/** An org's automation token: for the admin API (`ibadm_`), or for the decision API only (`ibapi_`). */
+export type ApiTokenKind = 'admin' | 'api';
+
 export interface IssuedToken {
   /** The whole token: give it to the caller once, never store it. */
   readonly token: string;

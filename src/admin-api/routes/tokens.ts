@@ -4,8 +4,7 @@
  * shown once when issued, may expire, and records its last use.
  */
 import { z } from 'zod';
-import { expiresAtFor } from '../../domain/secret-token.js';
-import type { ApiTokenKind } from '../../store/repositories/credentials.js';
+import { expiresAtFor, type ApiTokenKind } from '../../domain/secret-token.js';
 import type { AdminApiDeps } from '../deps.js';
 import { route, type AdminRoute, type RequiredRole } from '../route-table.js';
 import { AdminTokenView, ExpiresIn, Id, IssuedToken } from '../schemas.js';

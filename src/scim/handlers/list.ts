@@ -6,8 +6,7 @@
  * cursor paging (RFC 9865) seeks by (created, id), so a page deep in the list costs what
  * the first one does.
  */
-import type { SortOrder } from '../../domain/directory-filter.js';
-import type { DirectorySearch } from '../../store/repositories/listing.js';
+import type { DirectorySearch, SortOrder } from '../../domain/directory-filter.js';
 import { parseFilter } from '../filter/parse-filter.js';
 import { decodeCursor, encodeCursor, type ListParams } from '../list-params.js';
 import { URN } from '../urns.js';

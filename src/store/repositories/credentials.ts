@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ApiTokenKind } from '../../domain/secret-token.js';
 import { toIso, toIsoOrNull } from '../rows.js';
 
 /** A bearer credential as stored: never the token itself, only its lookup prefix and hash. */
@@ -19,7 +20,6 @@ export interface ScimTokenRecord extends StoredCredential {
 }
 
 /** `admin`: the admin API, with a role; `api`: the decision API (role User). */
-export type ApiTokenKind = 'admin' | 'api';
 
 export interface AdminTokenRecord extends StoredCredential {
   readonly kind: ApiTokenKind;

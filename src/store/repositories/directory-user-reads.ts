@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { foldCase, type DirectoryUser } from '../../domain/directory.js';
-import type { UserFilter, UserSortKey } from '../../domain/directory-filter.js';
+import type { DirectorySearch, UserFilter, UserSortKey } from '../../domain/directory-filter.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { returnedRows } from '../rows.js';
@@ -20,7 +20,7 @@ import {
   type UserGroups,
 } from './directory-user-rows.js';
 import { USER_FILTERS, userSortTerm } from './filter-sql.js';
-import { countRows, inOrder, pageSubquery, type DirectorySearch, type ScopedTable } from './listing.js';
+import { countRows, inOrder, pageSubquery, type ScopedTable } from './listing.js';
 import { planSearch } from './search-plan.js';
 
 const USERS: ScopedTable = { table: 'directory_users', alias: 'u' };

@@ -5,22 +5,9 @@
  * entries rather than whole rows.
  */
 import type { Knex } from 'knex';
-import type { SortOrder } from '../../domain/directory-filter.js';
 
 /** Adds joins and a condition to a query on the aliased table. */
 export type Condition = (qb: Knex.QueryBuilder) => void;
-
-/** What a repository's search is asked: a directory filter, a sort, and a page. */
-export interface DirectorySearch<Filter, Key extends string> {
-  readonly filter?: Filter;
-  readonly sort?: SortOrder<Key>;
-  readonly offset?: number;
-  /** Keyset position in the default (created_at, id) order: rows strictly after it. */
-  readonly after?: { readonly createdAt: string; readonly id: string };
-  readonly limit: number;
-  /** Also load the direct group memberships of the page's rows (users). */
-  readonly withGroups?: boolean;
-}
 
 /** Runs a statement of a search (through the scan gate when it reads the whole connection). */
 export type RunQuery = <T>(query: Knex.QueryBuilder) => Promise<T[]>;
