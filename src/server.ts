@@ -1,7 +1,8 @@
 /**
- * Composition root of the HTTP service: config → database → repositories → services →
- * app → listen, and the graceful shutdown that undoes it (stop accepting, finish
- * in-flight requests, close the pool).
+ * The HTTP service's life: open the store (migrating it when configured), build the
+ * services (services.ts), start the change feed and telemetry, assemble the app (app.ts),
+ * listen; and the graceful shutdown that undoes it (stop accepting, finish in-flight
+ * requests, close the feed, the services and the pool).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -72,14 +72,6 @@ export class SamlLogin {
     private readonly publicUrl: string,
   ) {}
 
-  entityId(connectionId: string): string {
-    return samlEndpoints(this.publicUrl, connectionId).entityId;
-  }
-
-  acsUrl(connectionId: string): string {
-    return samlEndpoints(this.publicUrl, connectionId).acsUrl;
-  }
-
   /** SP-initiated login (HTTP-Redirect binding): where to send the browser; the RelayState carries where to land. */
   async start(connectionId: string, returnTo: unknown): Promise<{ readonly redirectTo: string }> {
     const saml = this.samlFor(await this.load(connectionId));
@@ -189,7 +181,7 @@ export class SamlLogin {
   private checkedFacts(loaded: Loaded, profile: Profile): AssertionFacts {
     try {
       return checkResponse(profile.getSamlResponseXml?.() ?? '', profile.getAssertionXml?.() ?? '', {
-        acsUrl: this.acsUrl(loaded.connectionId),
+        acsUrl: samlEndpoints(this.publicUrl, loaded.connectionId).acsUrl,
         idpEntityId: loaded.settings.idpEntityId,
       });
     } catch (error) {
@@ -203,11 +195,12 @@ export class SamlLogin {
 
   private optionsFor(loaded: Loaded): SamlConfig {
     const { settings, orgId, connectionId } = loaded;
+    const endpoints = samlEndpoints(this.publicUrl, connectionId);
     return {
-      callbackUrl: this.acsUrl(connectionId),
+      callbackUrl: endpoints.acsUrl,
       entryPoint: settings.idpSsoUrl,
-      issuer: this.entityId(connectionId),
-      audience: this.entityId(connectionId),
+      issuer: endpoints.entityId,
+      audience: endpoints.entityId,
       idpCert: [...settings.idpCerts],
       wantAssertionsSigned: true,
       wantAuthnResponseSigned: settings.wantResponseSigned,
