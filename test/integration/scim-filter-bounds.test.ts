@@ -131,7 +131,9 @@ describe('a search past its deadline', () => {
   let other: ScimClient;
 
   beforeAll(async () => {
-    server = await startTestServer({ STATEMENT_TIMEOUT_MS: '100', REQUEST_TIMEOUT_MS: '20000' });
+    // The shared rate limiter adds its counts in the background, a write that may still be
+    // running when the test looks for statements the service did not stop: off here.
+    server = await startTestServer({ STATEMENT_TIMEOUT_MS: '100', REQUEST_TIMEOUT_MS: '20000', SCIM_RATE_LIMIT: '0' });
     attacker = await newConnection(server.running.services, server.url, 'generic');
     other = await newConnection(server.running.services, server.url, 'okta');
     // 20,000 users with two emails each, written in bulk (on a connection without the service's
@@ -194,7 +196,8 @@ describe('a search past its deadline', () => {
     }
     if (server.database.dialect === 'pg') {
       const busy = await server.running.store.db.raw<{ rows: Array<{ n: number }> }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'identity-bridge' AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()",
+        // Every statement of the service still running, but the planner statistics' ANALYZE (maintenance, not a search).
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'identity-bridge' AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database() AND query NOT ILIKE 'analyze%'",
       );
       expect(busy.rows[0]!.n).toBe(0);
     }
