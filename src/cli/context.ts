@@ -32,7 +32,7 @@ export interface CliContext {
 /** A command group: adds its commands to the program. */
 export type CliCommands = (program: Command, cli: CliContext) => void;
 
-export async function withServices<T>(config: Config, work: (services: Services) => Promise<T>): Promise<T> {
+async function withServices<T>(config: Config, work: (services: Services) => Promise<T>): Promise<T> {
   const store = await openStore(config.database, { migrate: config.database.client === 'sqlite' });
   try {
     if (config.database.client === 'pg') {
