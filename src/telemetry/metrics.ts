@@ -67,7 +67,7 @@ export const rateLimited = new client.Counter({
   registers: [registry],
 });
 
-/** A connection pool as tarn (Knex's pool) exposes it. */
+/** A connection pool as the store's pool (tarn) exposes it. */
 export interface PoolLike {
   numUsed(): number;
   numFree(): number;
