@@ -19,6 +19,8 @@ const LAYERS = {
   directory: ['domain', 'access', 'store', 'audit', 'telemetry'],
   sso: ['domain', 'config', 'outbound', 'access', 'telemetry', 'store', 'audit', 'decisions', 'directory'],
   admin: ['domain', 'outbound', 'access', 'telemetry', 'store', 'audit', 'decisions', 'directory', 'sso'],
+  // Google's Directory API as a directory source (a protocol adapter the sync is handed).
+  google: ['domain'],
   // Adapters: they reach the database only through the services.
   http: ['domain', 'config', 'telemetry', 'limits', 'decisions', 'sso', 'admin'],
   scim: ['domain', 'telemetry', 'limits', 'audit', 'directory', 'admin', 'http'],
@@ -36,6 +38,8 @@ const LIBRARIES = {
   'scim2-parse-filter': ['scim'],
   '@node-saml/*': ['sso'],
   'openid-client': ['sso'],
+  '@googleapis/*': ['google'],
+  'google-auth-library': ['google'],
   knex: ['store'],
   pg: ['store'],
   'better-sqlite3': ['store'],

@@ -7,6 +7,7 @@ export { PreconditionFailedError } from './precondition-failed.js';
 export { UnauthenticatedError } from './unauthenticated.js';
 export { UnavailableError } from './unavailable.js';
 export { RateLimitedError } from './rate-limited.js';
+export { DirectorySourceError } from './directory-source.js';
 
 import { RateLimitedError } from './rate-limited.js';
 import { UnavailableError } from './unavailable.js';
