@@ -18,7 +18,7 @@ const LAYERS = {
   decisions: ['domain', 'access', 'store', 'telemetry'],
   directory: ['domain', 'access', 'store', 'audit', 'telemetry'],
   sso: ['domain', 'config', 'outbound', 'access', 'telemetry', 'store', 'audit', 'decisions', 'directory'],
-  admin: ['domain', 'outbound', 'access', 'telemetry', 'store', 'audit', 'decisions', 'directory', 'sso'],
+  admin: ['domain', 'outbound', 'access', 'telemetry', 'store', 'audit', 'decisions', 'directory', 'sso', 'google'],
   // Google's Directory API as a directory source (a protocol adapter the sync is handed).
   google: ['domain'],
   // Adapters: they reach the database only through the services.

@@ -6,6 +6,7 @@
 import { ConsoleAccessService } from './admin/console-access.js';
 import { AdminTokenService } from './admin/admin-tokens.js';
 import { ConnectionService } from './admin/connections.js';
+import { DirectorySyncSettingsService } from './admin/directory-sync-settings.js';
 import { CsrfTokens } from './admin/csrf-tokens.js';
 import { MappingService } from './admin/mappings.js';
 import { OrganizationService } from './admin/organizations.js';
@@ -16,8 +17,12 @@ import { SsoSettingsService } from './admin/sso-settings.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import type { Config } from './config/config.js';
 import { AccessService } from './decisions/access-service.js';
+import type { StoredGoogleCredentials } from './domain/directory-sync.js';
+import type { GoogleCredentials } from './google/credentials.js';
+import { GoogleDirectory } from './google/google-directory.js';
 import { GroupDirectory } from './directory/group-directory.js';
 import type { DirectoryHooks } from './directory/hooks.js';
+import { DirectorySync, type SourceFactory } from './directory/sync/directory-sync.js';
 import { TEAM_SYNC_HOOKS } from './directory/team-sync.js';
 import { UserDirectory } from './directory/user-directory.js';
 import { SharedRateLimiter } from './limits/shared-rate-limiter.js';
@@ -47,6 +52,8 @@ export interface ServiceSettings {
   readonly signInRateLimit?: number;
   /** What a directory change brings in step (default: team memberships). */
   readonly hooks?: DirectoryHooks;
+  /** Google's Directory API, token endpoint and quota (default: Google's own, 2,400 requests a minute). */
+  readonly google?: { readonly apiUrl: string; readonly tokenUrl: string; readonly requestsPerMinute: number };
 }
 
 export interface Services {
@@ -71,6 +78,10 @@ export interface Services {
   readonly accounts: AccountService;
   readonly accessTokens: AccessTokenService;
   readonly consoleAccess: ConsoleAccessService;
+  /** Where each connection's people come from, and the Google directory sync's settings and status. */
+  readonly directorySources: DirectorySyncSettingsService;
+  /** Directory sync runs (one per connection at a time across the fleet) and their schedule. */
+  readonly directorySync: DirectorySync;
   /** CSRF tokens of the admin API's cookie callers. */
   readonly csrf: CsrfTokens;
   readonly limits: { readonly scim: SharedRateLimiter; readonly signIn: SharedRateLimiter };
@@ -94,6 +105,21 @@ export function createServices(store: Store, settings: ServiceSettings): Service
   const access = new AccessService(store);
   const sessions = new SessionService(store);
   const accessTokens = new AccessTokenService(store, box, publicUrl, access);
+  const google = settings.google;
+  const openCredentials = (c: StoredGoogleCredentials): GoogleCredentials =>
+    c.kind === 'service_account'
+      ? { ...c, privateKey: box.open(c.privateKeySealed) }
+      : { ...c, clientSecret: box.open(c.clientSecretSealed), refreshToken: box.open(c.refreshTokenSealed) };
+  const googleDirectory: SourceFactory = (s) =>
+    new GoogleDirectory({
+      credentials: openCredentials(s.credentials),
+      customer: s.customer,
+      orgUnits: s.orgUnits,
+      groups: s.groups,
+      ...(google
+        ? { apiUrl: google.apiUrl, tokenUrl: google.tokenUrl, requestsPerMinute: google.requestsPerMinute }
+        : {}),
+    });
   return {
     organizations,
     connections: new ConnectionService(store, publicUrl),
@@ -115,6 +141,8 @@ export function createServices(store: Store, settings: ServiceSettings): Service
     accounts: new AccountService(store, sessions, access, accessTokens),
     accessTokens,
     consoleAccess: new ConsoleAccessService(store, organizations, publicUrl),
+    directorySources: new DirectorySyncSettingsService(store, box),
+    directorySync: new DirectorySync(store, users, groups, googleDirectory),
     csrf: new CsrfTokens(sessionSecret),
     limits: {
       scim: new SharedRateLimiter(store.repos.rateLimits, settings.scimRateLimit ?? 0),
@@ -133,5 +161,6 @@ export async function servicesFor(config: Config, store: Store, logger?: Logger)
     outboundAllowedNetworks: config.outboundAllowedNetworks,
     scimRateLimit: config.scimRateLimit,
     signInRateLimit: config.signInRateLimit,
+    google: config.google,
   });
 }

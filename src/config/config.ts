@@ -52,6 +52,10 @@ export interface Config {
   readonly otelEndpoint: string | undefined;
   /** Networks the service may fetch admin-typed URLs from though they are private (loopback for local trials). */
   readonly outboundAllowedNetworks: readonly string[];
+  /** Google's Directory API and OAuth token endpoint (a proxy's, or a test's fake), and the project's quota. */
+  readonly google: { readonly apiUrl: string; readonly tokenUrl: string; readonly requestsPerMinute: number };
+  /** Whether this instance runs the directory syncs that are due (every instance may; one runs each). */
+  readonly directorySyncScheduler: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -133,6 +137,19 @@ const envSchema = z.object({
       if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
     })
     .default([]),
+  GOOGLE_API_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .default('https://admin.googleapis.com/'),
+  GOOGLE_TOKEN_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .default('https://oauth2.googleapis.com/token'),
+  GOOGLE_REQUESTS_PER_MINUTE: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(2400),
+  DIRECTORY_SYNC_SCHEDULER: booleanFromEnv.default(true),
 });
 
 /** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
@@ -205,5 +222,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     statementTimeoutMs,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     outboundAllowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS,
+    google: { apiUrl: e.GOOGLE_API_URL, tokenUrl: e.GOOGLE_TOKEN_URL, requestsPerMinute: e.GOOGLE_REQUESTS_PER_MINUTE },
+    directorySyncScheduler: e.DIRECTORY_SYNC_SCHEDULER,
   };
 }

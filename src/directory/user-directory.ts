@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/actor.js';
 import { auditEvent, recordAudit } from '../audit/audit-log.js';
 import type { DirectoryUser, UserInput } from '../domain/directory.js';
-import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { UserFilter } from '../domain/directory-filter.js';
 import type { UserPageResult, UserSearch } from '../store/repositories/directory-user-reads.js';
 import { nowIso } from '../domain/clock.js';
@@ -77,6 +77,69 @@ export class UserDirectory {
       await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: [user.id] });
       return user;
     });
+  }
+
+  /**
+   * Several new users in one transaction (a directory sync's page): each validated, written
+   * with its audit event, the hook told once. Inputs the directory refuses, and users whose
+   * userName or externalId is taken, are returned as refused (the rest are written), so one
+   * bad entry never holds up the others.
+   */
+  async createMany(
+    scope: ConnectionScope,
+    inputs: readonly UserInput[],
+    actor: Actor,
+  ): Promise<{ created: DirectoryUser[]; refused: Array<{ input: UserInput; error: Error }> }> {
+    const refused: Array<{ input: UserInput; error: Error }> = [];
+    const at = nowIso();
+    const users: DirectoryUser[] = [];
+    for (const input of inputs) {
+      try {
+        validateUserInput(input);
+      } catch (error) {
+        refused.push({ input, error: error as Error });
+        continue;
+      }
+      users.push({
+        ...input,
+        id: randomUUID(),
+        orgId: scope.orgId,
+        connectionId: scope.connectionId,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      });
+    }
+    if (users.length === 0) return { created: [], refused };
+    const events = users.map((user) =>
+      auditEvent(scope.orgId, actor, {
+        action: 'user.created',
+        target: { type: 'user', id: user.id, label: user.userName },
+        data: { connectionId: scope.connectionId, active: user.active },
+      }),
+    );
+    try {
+      await this.store.transaction(async (repos) => {
+        await repos.users.insertMany(users);
+        await repos.audit.appendMany(events);
+        await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: users.map((u) => u.id) });
+      });
+      return { created: users, refused };
+    } catch (error) {
+      if (!(error instanceof ConflictError) || users.length === 1) throw error;
+      // One of them is taken: write them one by one, so that only the conflicting ones are refused.
+      const created: DirectoryUser[] = [];
+      for (const user of users) {
+        const { id: _id, orgId: _org, connectionId: _c, version: _v, createdAt: _ca, updatedAt: _ua, ...input } = user;
+        try {
+          created.push(await this.create(scope, input, actor));
+        } catch (e) {
+          if (!(e instanceof ConflictError)) throw e;
+          refused.push({ input, error: e });
+        }
+      }
+      return { created, refused };
+    }
   }
 
   async get(scope: ConnectionScope, id: string): Promise<DirectoryUser> {

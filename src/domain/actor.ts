@@ -1,5 +1,5 @@
 /** Who makes a change: recorded on every audit event. */
-export type ActorType = 'scim' | 'admin' | 'user' | 'system' | 'cli';
+export type ActorType = 'scim' | 'admin' | 'user' | 'system' | 'cli' | 'sync';
 
 export interface Actor {
   readonly type: ActorType;

@@ -10,6 +10,7 @@ import * as accessModel from '../../migrations/20261124120000-access-model.js';
 import * as adminConsole from '../../migrations/20261201120000-admin-console.js';
 import * as rateLimits from '../../migrations/20261201180000-rate-limits.js';
 import * as credentialLifecycle from '../../migrations/20261204120000-credential-lifecycle.js';
+import * as directorySync from '../../migrations/20261206120000-directory-sync.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module:
   { name: '20261201120000-admin-console', module: adminConsole },
   { name: '20261201180000-rate-limits', module: rateLimits },
   { name: '20261204120000-credential-lifecycle', module: credentialLifecycle },
+  { name: '20261206120000-directory-sync', module: directorySync },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

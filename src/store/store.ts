@@ -14,6 +14,7 @@ import { RateLimitRepository } from './repositories/rate-limits.js';
 import { AdminTokenRepository, ScimTokenRepository } from './repositories/credentials.js';
 import { DirectoryGroupRepository } from './repositories/directory-groups.js';
 import { DirectoryUserRepository } from './repositories/directory-users.js';
+import { DirectorySyncRepository } from './repositories/directory-sync.js';
 import { GroupMappingRepository } from './repositories/group-mappings.js';
 import { InstanceSecretRepository, SigningKeyRepository } from './repositories/instance-keys.js';
 import { OrganizationRepository } from './repositories/organizations.js';
@@ -53,6 +54,7 @@ export interface Repositories {
   readonly audit: AuditEventRepository;
   readonly consoleAccess: ConsoleAccessRepository;
   readonly rateLimits: RateLimitRepository;
+  readonly directorySync: DirectorySyncRepository;
 }
 
 export function createRepositories(db: Knex, scans: Scans): Repositories {
@@ -77,6 +79,7 @@ export function createRepositories(db: Knex, scans: Scans): Repositories {
     audit: new AuditEventRepository(db),
     consoleAccess: new ConsoleAccessRepository(db),
     rateLimits: new RateLimitRepository(db),
+    directorySync: new DirectorySyncRepository(db),
   };
 }
 

@@ -261,6 +261,50 @@ export class DirectoryGroupRepository {
       .update({ version: this.db.raw('version + 1'), updated_at: at });
   }
 
+  /** The connection's groups: id, externalId and display name (a directory sync compares them). */
+  async connectionGroups(
+    orgId: string,
+    connectionId: string,
+  ): Promise<Array<{ id: string; externalId: string | null; displayName: string }>> {
+    const rows: Row[] = await this.db('directory_groups')
+      .where({ org_id: orgId, connection_id: connectionId })
+      .orderBy('id')
+      .select('id', 'external_id', 'display_name');
+    return rows.map((r) => ({
+      id: r.id as string,
+      externalId: (r.external_id as string | null) ?? null,
+      displayName: r.display_name as string,
+    }));
+  }
+
+  /** The groups a group contains (a directory that nests groups; its memberships hold the flattened set). */
+  async nestedGroupIds(orgId: string, parentId: string): Promise<string[]> {
+    const rows: Row[] = await this.db('group_nestings')
+      .where({ org_id: orgId, parent_group_id: parentId })
+      .orderBy('child_group_id')
+      .select('child_group_id');
+    return rows.map((r) => r.child_group_id as string);
+  }
+
+  /** Sets the groups a group contains. */
+  async setNestedGroups(orgId: string, parentId: string, childIds: readonly string[]): Promise<void> {
+    const current = new Set(await this.nestedGroupIds(orgId, parentId));
+    const wanted = new Set(childIds);
+    const gone = [...current].filter((id) => !wanted.has(id));
+    const fresh = [...wanted].filter((id) => !current.has(id));
+    for (const part of chunks(gone)) {
+      await this.db('group_nestings')
+        .where({ org_id: orgId, parent_group_id: parentId })
+        .whereIn('child_group_id', part)
+        .delete();
+    }
+    for (const part of chunks(fresh)) {
+      await this.db('group_nestings').insert(
+        part.map((child) => ({ org_id: orgId, parent_group_id: parentId, child_group_id: child })),
+      );
+    }
+  }
+
   async memberIds(orgId: string, groupId: string): Promise<string[]> {
     const rows = await this.db<Row>('group_memberships')
       .where({ org_id: orgId, group_id: groupId })

@@ -9,7 +9,7 @@ import { foldCase, type DirectoryUser } from '../../domain/directory.js';
 import type { DirectorySearch, UserFilter, UserSortKey } from '../../domain/directory-filter.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
-import { returnedRows } from '../rows.js';
+import { returnedRows, toBool, toIsoOrNull } from '../rows.js';
 import type { Scans } from '../scans.js';
 import {
   decodeGroups,
@@ -39,6 +39,15 @@ export interface UserPage {
 }
 
 export type UserSearch = DirectorySearch<UserFilter, UserSortKey>;
+
+/** What a directory sync needs of each of the connection's users to find those gone from the directory. */
+export interface ConnectionUserRow {
+  readonly id: string;
+  readonly externalId: string | null;
+  readonly userName: string;
+  readonly active: boolean;
+  readonly syncMissingSince: string | null;
+}
 
 export class DirectoryUserReads {
   constructor(
@@ -78,6 +87,69 @@ export class DirectoryUserReads {
     return (
       await this.select('u.org_id = ? AND u.connection_id = ? AND u.external_id = ?', [orgId, connectionId, externalId])
     )[0];
+  }
+
+  /** The connection's users among these externalIds: externalId → user (a directory sync's page). */
+  async findManyByExternalId(
+    orgId: string,
+    connectionId: string,
+    externalIds: readonly string[],
+  ): Promise<Map<string, DirectoryUser>> {
+    const found = new Map<string, DirectoryUser>();
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const part = externalIds.slice(i, i + 500);
+      const users = await this.select(
+        `u.org_id = ? AND u.connection_id = ? AND u.external_id IN (${part.map(() => '?').join(', ')})`,
+        [orgId, connectionId, ...part],
+      );
+      for (const u of users) found.set(u.externalId!, u);
+    }
+    return found;
+  }
+
+  /** The org's users among these userNames (case-insensitive): folded userName → user. */
+  async findManyByUserName(orgId: string, userNames: readonly string[]): Promise<Map<string, DirectoryUser>> {
+    const found = new Map<string, DirectoryUser>();
+    const folded = [...new Set(userNames.map(foldCase))];
+    for (let i = 0; i < folded.length; i += 500) {
+      const part = folded.slice(i, i + 500);
+      const users = await this.select(`u.org_id = ? AND u.user_name_lower IN (${part.map(() => '?').join(', ')})`, [
+        orgId,
+        ...part,
+      ]);
+      for (const u of users) found.set(foldCase(u.userName), u);
+    }
+    return found;
+  }
+
+  /** A page of the connection's users (the columns a sync compares), in id order after `afterId`. */
+  async connectionUserPage(
+    orgId: string,
+    connectionId: string,
+    afterId: string,
+    limit: number,
+  ): Promise<ConnectionUserRow[]> {
+    const rows: Row[] = await this.db('directory_users')
+      .where({ org_id: orgId, connection_id: connectionId })
+      .andWhere('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .select('id', 'external_id', 'user_name', 'active', 'sync_missing_since');
+    return rows.map((r) => ({
+      id: r.id as string,
+      externalId: (r.external_id as string | null) ?? null,
+      userName: r.user_name as string,
+      active: toBool(r.active),
+      syncMissingSince: toIsoOrNull(r.sync_missing_since),
+    }));
+  }
+
+  /** The ids of the connection's active users (everyone in the domain, for a group that says so). */
+  async activeIds(orgId: string, connectionId: string): Promise<string[]> {
+    const rows: Row[] = await this.db('directory_users')
+      .where({ org_id: orgId, connection_id: connectionId, active: true })
+      .select('id');
+    return rows.map((r) => r.id as string);
   }
 
   /** A page of the org's users in creation order (all connections). */

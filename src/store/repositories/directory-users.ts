@@ -6,13 +6,17 @@
  */
 import type { Knex } from 'knex';
 import type { DirectoryUser } from '../../domain/directory.js';
+import { ConflictError } from '../../domain/errors/index.js';
 import { dialectOf } from '../database.js';
+import { isUniqueViolation } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 import { DirectoryUserReads } from './directory-user-reads.js';
 import { asUserConflict, userColumns, valueRows } from './directory-user-rows.js';
 
 /** Rows of directory_user_values per INSERT. */
 const VALUES_PER_INSERT = 200;
+/** Users per INSERT (about 30 bound values each). */
+const USERS_PER_INSERT = 500;
 
 export class DirectoryUserRepository extends DirectoryUserReads {
   /**
@@ -54,6 +58,37 @@ export class DirectoryUserRepository extends DirectoryUserReads {
     const q = this.db('directory_users').where({ org_id: orgId, id }).first('id');
     if (dialectOf(this.db) === 'pg') q.forUpdate();
     return (await prepared(this.db, q)) !== undefined;
+  }
+
+  /** Several new users and their values, in as few statements as the database allows. */
+  async insertMany(users: readonly DirectoryUser[]): Promise<void> {
+    for (let i = 0; i < users.length; i += USERS_PER_INSERT) {
+      const part = users.slice(i, i + USERS_PER_INSERT);
+      try {
+        await this.db('directory_users').insert(
+          part.map((user) => ({ id: user.id, org_id: user.orgId, created_at: user.createdAt, ...userColumns(user) })),
+        );
+      } catch (error) {
+        // Which of the batch conflicts is for the caller to find out, one by one.
+        throw part.length === 1 || !isUniqueViolation(error)
+          ? asUserConflict(error, part[0]!)
+          : new ConflictError('directory.batch_conflict', 'A user of the batch conflicts with an existing one');
+      }
+      const values = part.flatMap(valueRows);
+      for (let j = 0; j < values.length; j += VALUES_PER_INSERT) {
+        await this.db('directory_user_values').insert(values.slice(j, j + VALUES_PER_INSERT));
+      }
+    }
+  }
+
+  /** When a directory sync first found these users gone from the directory (null: back again). */
+  async setSyncMissingSince(orgId: string, ids: readonly string[], since: string | null): Promise<void> {
+    for (let i = 0; i < ids.length; i += VALUES_PER_INSERT) {
+      await this.db('directory_users')
+        .where({ org_id: orgId })
+        .whereIn('id', ids.slice(i, i + VALUES_PER_INSERT))
+        .update({ sync_missing_since: since });
+    }
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {
