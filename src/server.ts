@@ -11,6 +11,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config/config.js';
 import { SYSTEM_ACTOR } from './domain/actor.js';
 import { servicesFor, type Services } from './services.js';
+import { scheduleDirectorySyncs } from './directory/sync/scheduler.js';
 import { AccessChangeFeed } from './store/access-change-feed.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -64,6 +65,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     services.access.useChangeFeed(feed);
   }
   const app = buildApp({ config, logger, services, consoleRoot: options.consoleRoot });
+  const stopSyncs = config.directorySyncScheduler
+    ? scheduleDirectorySyncs(services.directorySync, logger.child({ component: 'directory-sync' }))
+    : undefined;
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
@@ -93,6 +97,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         });
         server.closeIdleConnections();
       });
+      await stopSyncs?.();
       stopStatistics();
       uninstrument();
       await stopTracing?.();

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../domain/actor.js';
-import { NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors/index.js';
 import { issueToken, tokenPrefix } from '../domain/secret-token.js';
 import { nowIso } from '../domain/clock.js';
 import { scimTokenView as view, type ScimTokenView } from '../store/read-models/connection-status.js';
@@ -101,6 +101,13 @@ export class ScimTokenService {
     const stored = await this.store.repos.scimTokens.findByPrefix(prefix);
     const now = Date.now();
     if (!isLive(stored, token, now)) throw new UnauthenticatedError();
+    // One source per connection: people of a synced connection come from its directory, not from SCIM.
+    if ((await this.store.repos.directorySync.sourceOf(stored.connectionId)) !== 'scim') {
+      throw new ForbiddenError(
+        'This connection takes its people from the Google directory sync: SCIM requests are refused (switch its source to SCIM in the console to accept them)',
+        'scim.source_is_sync',
+      );
+    }
     await recordUse(this.store.repos.scimTokens, stored, now);
     const principal = { orgId: stored.orgId, connectionId: stored.connectionId, tokenId: stored.id };
     this.verified.remember(token, principal, stored.expiresAt);

@@ -3,6 +3,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** True when a person watches (standard error is a terminal): progress is drawn there. */
+  readonly interactive?: boolean;
 }
 
 export function printResult(io: CliIo, json: boolean | undefined, value: unknown, human: () => string): void {

@@ -11,6 +11,7 @@ import { accessCommands } from './commands/access.js';
 import { adminTokenCommands, apiTokenCommands } from './commands/api-tokens.js';
 import { auditCommands } from './commands/audit.js';
 import { connectionCommands } from './commands/connection.js';
+import { directoryCommands } from './commands/directory.js';
 import { mapCommands } from './commands/map.js';
 import { migrateCommands } from './commands/migrate.js';
 import { orgCommands } from './commands/org.js';
@@ -27,6 +28,7 @@ const COMMANDS: readonly CliCommands[] = [
   migrateCommands,
   orgCommands,
   connectionCommands,
+  directoryCommands,
   scimTokenCommands,
   setupLinkCommands,
   signingKeyCommands,

@@ -3,16 +3,19 @@
  * time (IdPs without SCIM, such as Google Workspace). The claim names the groups; groups
  * of the connection are found or created by display name, and the user's memberships in
  * this connection's groups are set to exactly the claim, through the group directory (so
- * team memberships follow). When SCIM is active for the connection (a live SCIM token),
- * SCIM is the source of truth and claims change nothing. A missing claim (or Entra's
- * overage link instead of the list) means "unknown", never "no groups".
+ * team memberships follow). When the connection's directory is kept otherwise (a live SCIM
+ * token, or the Google directory sync), that is the source of truth and claims change
+ * nothing. A missing claim (or Entra's overage link instead of the list) means "unknown",
+ * never "no groups".
  */
 import type { Actor } from '../domain/actor.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
 import { GROUP_LIMITS } from '../domain/directory-limits.js';
 import type { Store } from '../store/store.js';
 
-export async function scimIsActive(store: Store, orgId: string, connectionId: string): Promise<boolean> {
+/** Whether SCIM pushes or a directory sync keep the connection's directory (claims then change nothing). */
+export async function directoryKeptElsewhere(store: Store, orgId: string, connectionId: string): Promise<boolean> {
+  if ((await store.repos.directorySync.sourceOf(connectionId)) !== 'scim') return true;
   const tokens = await store.repos.scimTokens.listForConnection(orgId, connectionId);
   return tokens.some((t) => t.revokedAt === null);
 }

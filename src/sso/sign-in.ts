@@ -12,7 +12,7 @@ import { EMPTY_ENTERPRISE, EMPTY_NAME } from '../domain/directory.js';
 import { AppError, InvalidInputError } from '../domain/errors/index.js';
 import type { GroupDirectory } from '../directory/group-directory.js';
 import type { UserDirectory } from '../directory/user-directory.js';
-import { scimIsActive, syncClaimedGroups } from './claimed-groups.js';
+import { directoryKeptElsewhere, syncClaimedGroups } from './claimed-groups.js';
 import type { Store } from '../store/store.js';
 
 export interface SsoIdentity {
@@ -111,7 +111,7 @@ export async function signInUser(
     jit &&
     identity.groups !== undefined &&
     user.connectionId === scope.connectionId &&
-    !(await scimIsActive(store, scope.orgId, scope.connectionId))
+    !(await directoryKeptElsewhere(store, scope.orgId, scope.connectionId))
   ) {
     await syncClaimedGroups(store, directories.groups, scope, user.id, identity.groups, { ...actor, id: user.id });
   }

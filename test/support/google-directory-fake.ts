@@ -98,6 +98,8 @@ export class FakeGoogleDirectory {
   readonly calls = { users: 0, groups: 0, members: 0, token: 0 };
   private readonly tokens = new Map<string, IssuedToken>();
   private faults: Fault[] = [];
+  /** Each API answer waits this long (a slow directory, to stop a run halfway). */
+  latencyMs = 0;
   private server: http.Server | undefined;
   url = '';
 
@@ -183,6 +185,9 @@ export class FakeGoogleDirectory {
       const body = new URLSearchParams(await readBody(req));
       this.token(body, res);
       return;
+    }
+    if (this.latencyMs > 0 && url.pathname.startsWith('/admin/directory/v1/')) {
+      await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     }
     const fault = this.faults[0];
     if (fault && url.pathname.startsWith('/admin/directory/v1/')) {

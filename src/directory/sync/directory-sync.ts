@@ -39,6 +39,13 @@ export interface DirectorySyncOptions {
   readonly batch?: number;
 }
 
+/** The service is shutting down: a run stops between pages (the next run completes its work). */
+class Stopping extends AppError {
+  constructor() {
+    super('sync.stopped', 'The instance running this sync shut down; the next run completes the work', 503);
+  }
+}
+
 /** The lease was lost (another instance took the connection over): the run stops. */
 class LeaseLost extends AppError {
   constructor() {
@@ -52,6 +59,7 @@ export class DirectorySync {
   /** Who holds a lease: this process. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly leaseMs: number;
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -86,6 +94,7 @@ export class DirectorySync {
     trigger: SyncTrigger,
     onProgress?: (progress: SyncProgress) => void,
   ): Promise<{ readonly run: SyncRun; readonly done: Promise<SyncRun> }> {
+    if (this.stopping) throw new Stopping();
     const repos = this.store.repos;
     const settings = await this.settings(orgId, connectionId);
     if (!(await repos.directorySync.schedule(orgId, connectionId))) {
@@ -164,6 +173,7 @@ export class DirectorySync {
       refusals: [],
       step: async (progress) => {
         if (lost) throw new LeaseLost();
+        if (this.stopping) throw new Stopping();
         onProgress?.(progress);
       },
     };
@@ -189,6 +199,11 @@ export class DirectorySync {
     } finally {
       clearInterval(renewal);
     }
+  }
+
+  /** Runs in progress on this instance stop at their next page; new ones are refused. */
+  stop(): void {
+    this.stopping = true;
   }
 
   /** One scheduler tick: runs the connections that are due and that no other instance holds. */
