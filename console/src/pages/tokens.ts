@@ -142,21 +142,22 @@ async function tokenSection(kind: 'api' | 'admin', title: string, explanation: s
 }
 
 export async function tokensPage(ctx: PageContext): Promise<void> {
-  ctx.main.append(h('h1', {}, 'Tokens'));
-  ctx.main.append(
-    await tokenSection(
+  // Both sections are built before either is shown, so the page appears whole.
+  const sections = await Promise.all([
+    tokenSection(
       'api',
       'Decision API tokens',
       'Factory services send one of these to /v1/access to ask who may do what. Give each service its own, so you can revoke one without the others.',
     ),
-  );
-  if (ctx.session.role === 'Owner') {
-    ctx.main.append(
-      await tokenSection(
-        'admin',
-        'Admin API tokens',
-        'Scripts and automation use these on /admin/api/v1 with the role you choose. Prefer an expiry.',
-      ),
-    );
-  }
+    ...(ctx.session.role === 'Owner'
+      ? [
+          tokenSection(
+            'admin',
+            'Admin API tokens',
+            'Scripts and automation use these on /admin/api/v1 with the role you choose. Prefer an expiry.',
+          ),
+        ]
+      : []),
+  ]);
+  ctx.main.append(h('h1', {}, 'Tokens'), ...sections);
 }
