@@ -12,6 +12,13 @@ export interface SourceUser {
   readonly input: UserInput;
 }
 
+/** What planning a run needs of a user: who, under which name, whether active. */
+export interface SourceUserState {
+  readonly externalId: string;
+  readonly userName: string;
+  readonly active: boolean;
+}
+
 export interface SourceGroup {
   readonly externalId: string;
   readonly displayName: string;
@@ -31,6 +38,8 @@ export type SourceMember =
 export interface DirectorySource {
   /** Every user in scope, a page at a time (never the whole directory at once). */
   users(): AsyncIterable<readonly SourceUser[]>;
+  /** The same users, only who they are and whether they are active (a cheaper listing). */
+  userStates(): AsyncIterable<readonly SourceUserState[]>;
   groups(): AsyncIterable<readonly SourceGroup[]>;
   members(groupExternalId: string): AsyncIterable<readonly SourceMember[]>;
 }

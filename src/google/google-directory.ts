@@ -16,6 +16,7 @@ import {
   type SourceGroup,
   type SourceMember,
   type SourceUser,
+  type SourceUserState,
 } from '../domain/directory-source.js';
 import { EMPTY_ENTERPRISE, EMPTY_NAME, type MultiValue } from '../domain/directory.js';
 import { DIRECTORY_SCOPES, type GoogleCredentials } from './credentials.js';
@@ -161,6 +162,33 @@ export class GoogleDirectory implements DirectorySource {
         if (!inOrgUnits(clean(raw.orgUnitPath) ?? '/', this.options.orgUnits)) continue;
         const user = userFromGoogle(raw);
         if (user) page.push(user);
+      }
+      yield page;
+      pageToken = data.nextPageToken ?? undefined;
+    } while (pageToken);
+  }
+
+  async *userStates(): AsyncIterable<readonly SourceUserState[]> {
+    let pageToken: string | undefined;
+    do {
+      const data = await this.call((o) =>
+        this.api.users.list(
+          {
+            customer: this.options.customer,
+            maxResults: 500,
+            // A partial response: what planning needs, a fraction of each user.
+            fields: 'users(id,primaryEmail,suspended,archived,orgUnitPath),nextPageToken',
+            ...(pageToken ? { pageToken } : {}),
+          },
+          o,
+        ),
+      );
+      const page: SourceUserState[] = [];
+      for (const u of (data.users ?? []) as GoogleUser[]) {
+        const id = clean(u.id);
+        const userName = clean(u.primaryEmail);
+        if (!id || !userName || !inOrgUnits(clean(u.orgUnitPath) ?? '/', this.options.orgUnits)) continue;
+        page.push({ externalId: id, userName, active: u.suspended !== true && u.archived !== true });
       }
       yield page;
       pageToken = data.nextPageToken ?? undefined;

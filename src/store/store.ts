@@ -29,7 +29,7 @@ import { dialectOf, migrationStatus } from './database.js';
 import { insertAsOneStatement } from './one-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { asUserConflict } from './repositories/directory-user-rows.js';
-import { startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
+import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
 import { instrumentDatabase } from './query-telemetry.js';
 import { scansFor, type Scans } from './scans.js';
 
@@ -145,6 +145,11 @@ export class Store {
   /** Spans per statement and the pool's gauges, until the returned function is called. */
   instrument(): () => void {
     return instrumentDatabase(this.db);
+  }
+
+  /** On PostgreSQL, analyses the directory tables that changed much since their last analysis (after a bulk write). */
+  async refreshStatistics(): Promise<void> {
+    await refreshPlannerStatistics(this.db);
   }
 
   /** On PostgreSQL, analyses the directory tables as they grow (planner-statistics.ts), until stopped. */

@@ -108,6 +108,20 @@ describe('the Google Directory API as a directory source', () => {
     expect(items.every((u) => u.externalId.match(/^u\d*[13579]$/))).toBe(true);
   });
 
+  it('lists who each user is and whether they are active (a partial response), agreeing with the full listing', async () => {
+    const { items: states } = await all(source({ orgUnits: ['/Engineering'] }).userStates());
+    const { items: users } = await all(source({ orgUnits: ['/Engineering'] }).users());
+    expect(states).toHaveLength(600);
+    expect(states).toEqual(
+      users.map((u) => ({ externalId: u.externalId, userName: u.input.userName, active: u.input.active })),
+    );
+    expect(states.find((u) => u.externalId === 'u1')).toEqual({
+      externalId: 'u1',
+      userName: 'user1@acme.example',
+      active: false,
+    });
+  });
+
   it('lists groups 200 a page and members 200 a page, with nested groups and everyone in the domain', async () => {
     const groups = await all(source().groups());
     expect(groups.pages).toBe(2);

@@ -231,7 +231,12 @@ export class FakeGoogleDirectory {
       this.calls.users++;
       if (!need(USER_SCOPE)) return;
       const { slice, next } = page(this.users, 500);
-      json(res, { kind: 'admin#directory#users', users: slice, ...(next ? { nextPageToken: next } : {}) });
+      // A partial response (`fields=users(id,primaryEmail),nextPageToken`), as Google gives one.
+      const only = /(?:^|,)users\(([^)]*)\)/.exec(url.searchParams.get('fields') ?? '')?.[1]?.split(',');
+      const users = only
+        ? slice.map((u) => Object.fromEntries(Object.entries(u as object).filter(([k]) => only.includes(k))))
+        : slice;
+      json(res, { kind: 'admin#directory#users', users, ...(next ? { nextPageToken: next } : {}) });
       return;
     }
     if (req.method === 'GET' && url.pathname === '/admin/directory/v1/groups') {

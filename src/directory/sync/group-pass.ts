@@ -18,6 +18,11 @@ import type { SourceGroup } from '../../domain/directory-source.js';
 import { NotFoundError } from '../../domain/errors/index.js';
 import type { SyncContext } from './sync-context.js';
 
+/** How many groups' members are read at once. */
+const MEMBER_READS_AHEAD = 6;
+/** How many groups' current memberships one query reads. */
+const GROUPS_PER_READ = 25;
+
 interface GroupMembers {
   readonly users: Set<string>;
   readonly nested: Set<string>;
@@ -72,17 +77,11 @@ export async function syncGroups(ctx: SyncContext, userIdOf: ReadonlyMap<string,
     return id;
   };
 
-  // Read every synced group's own members (following what it nests); apply removals of
-  // plain groups now, and remember what each group should hold.
-  const direct = new Map<string, GroupMembers>();
-  const queue = [...listed.values()].filter((g) => g.included);
-  let done = 0;
-  while (queue.length > 0) {
-    const g = queue.shift()!;
-    if (direct.has(g.externalId)) continue;
-    const groupId = await ensure(g);
+  // Read every synced group's own members (following what it nests), a few groups at a
+  // time: each read is a series of pages, and the directory answers one page in a round
+  // trip that would otherwise leave this run waiting. The shared pacing keeps the quota.
+  const readMembers = async (g: SourceGroup): Promise<GroupMembers> => {
     const members: GroupMembers = { users: new Set(), nested: new Set(), everyone: false };
-    direct.set(g.externalId, members);
     for await (const page of ctx.source.members(g.externalId)) {
       for (const m of page) {
         if (m.type === 'user') {
@@ -90,24 +89,48 @@ export async function syncGroups(ctx: SyncContext, userIdOf: ReadonlyMap<string,
           if (userId) members.users.add(userId);
         } else if (m.type === 'group') {
           const child = listed.get(m.externalId);
-          if (child && child.externalId !== g.externalId) {
-            members.nested.add(child.externalId);
-            if (!direct.has(child.externalId)) queue.push(child);
-          }
+          if (child && child.externalId !== g.externalId) members.nested.add(child.externalId);
         } else {
           members.everyone = true;
         }
       }
     }
+    return members;
+  };
+  const direct = new Map<string, GroupMembers>();
+  const queue = [...listed.values()].filter((g) => g.included);
+  const reading = new Map<string, Promise<GroupMembers>>();
+  const readAhead = (): void => {
+    for (const g of queue) {
+      if (reading.size >= MEMBER_READS_AHEAD) break;
+      if (reading.has(g.externalId) || direct.has(g.externalId)) continue;
+      const read = readMembers(g);
+      read.catch(() => undefined); // awaited below; a run that stops first leaves it unread
+      reading.set(g.externalId, read);
+    }
+  };
+  let done = 0;
+  while (queue.length > 0) {
+    readAhead();
+    const g = queue.shift()!;
+    if (direct.has(g.externalId)) continue;
+    const members = await (reading.get(g.externalId) ?? readMembers(g));
+    reading.delete(g.externalId);
+    const groupId = await ensure(g);
+    direct.set(g.externalId, members);
+    for (const child of members.nested) if (!direct.has(child)) queue.push(listed.get(child)!);
     await ctx.step({ phase: 'groups', done: ++done });
     const nestedIds: string[] = [];
     for (const childExternalId of members.nested) nestedIds.push(await ensure(listed.get(childExternalId)!));
     await repos.groups.setNestedGroups(orgId, groupId, nestedIds);
   }
 
-  // The flattened set of each synced group, cycle-safe.
+  // The flattened set of each synced group, cycle-safe. A plain group's set is its own
+  // users (the same Set, not a copy: a first run holds every membership once).
   let everyone: string[] | undefined;
-  const flattened = async (root: string): Promise<Set<string>> => {
+  const flattened = async (root: string): Promise<ReadonlySet<string>> => {
+    const own = direct.get(root)!;
+    if (own.nested.size === 0 && !own.everyone) return own.users;
     const users = new Set<string>();
     const visited = new Set<string>([root]);
     const stack = [root];
@@ -125,14 +148,20 @@ export async function syncGroups(ctx: SyncContext, userIdOf: ReadonlyMap<string,
     return users;
   };
 
-  const additions = new Map<string, string[]>();
+  const additions = new Map<string, Iterable<string>>();
   done = 0;
-  for (const externalId of direct.keys()) {
+  const synced = [...direct.keys()];
+  let currentOf = new Map<string, string[]>();
+  for (const [i, externalId] of synced.entries()) {
     const groupId = groupIdOf.get(externalId)!;
+    if (i % GROUPS_PER_READ === 0) {
+      const next = synced.slice(i, i + GROUPS_PER_READ).map((e) => groupIdOf.get(e)!);
+      currentOf = await repos.groups.memberIdsOfGroups(orgId, next);
+    }
     const wanted = await flattened(externalId);
-    const current = new Set(await repos.groups.memberIds(orgId, groupId));
+    const current = new Set(currentOf.get(groupId) ?? []);
+    currentOf.delete(groupId);
     const removed = [...current].filter((id) => !wanted.has(id));
-    const added = [...wanted].filter((id) => !current.has(id));
     if (removed.length > 0) {
       const { delta } = await ctx.groups.change(
         ctx.scope,
@@ -143,14 +172,19 @@ export async function syncGroups(ctx: SyncContext, userIdOf: ReadonlyMap<string,
       );
       ctx.counts.membershipsRemoved += delta.removed.length;
     }
-    if (added.length > 0) additions.set(groupId, added);
+    if (current.size === 0) {
+      if (wanted.size > 0) additions.set(groupId, wanted);
+    } else {
+      const added = [...wanted].filter((id) => !current.has(id));
+      if (added.length > 0) additions.set(groupId, added);
+    }
     await ctx.step({ phase: 'members', done: ++done });
   }
 
   // Groups the directory no longer has (or that fell out of the filter) are deleted.
-  const synced = new Set(groupIdOf.values());
+  const kept = new Set(groupIdOf.values());
   for (const id of [...[...existing.values()].map((g) => g.id), ...strays.values()]) {
-    if (synced.has(id)) continue;
+    if (kept.has(id)) continue;
     try {
       await ctx.groups.delete(ctx.scope, id, {}, ctx.actor);
       ctx.counts.groupsDeleted++;
@@ -161,7 +195,13 @@ export async function syncGroups(ctx: SyncContext, userIdOf: ReadonlyMap<string,
 
   done = 0;
   for (const [groupId, userIds] of additions) {
-    const { delta } = await ctx.groups.change(ctx.scope, groupId, { members: [{ op: 'add', userIds }] }, {}, ctx.actor);
+    const { delta } = await ctx.groups.change(
+      ctx.scope,
+      groupId,
+      { members: [{ op: 'add', userIds: [...userIds] }] },
+      {},
+      ctx.actor,
+    );
     ctx.counts.membershipsAdded += delta.added.length;
     await ctx.step({ phase: 'memberships', done: ++done });
   }

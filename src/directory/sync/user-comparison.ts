@@ -5,24 +5,44 @@
  */
 import type { DirectoryUser, MultiValue, UserInput } from '../../domain/directory.js';
 
-/** JSON with object keys in order (PostgreSQL's jsonb does not keep the order they were written in). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-function values(list: readonly MultiValue[] | undefined): string {
-  return canonical((list ?? []).map((v) => [v.value, v.type, v.primary, v.display, v.subAttributes]));
-}
-
+/**
+ * Structural equality of JSON-like values: object keys in any order (PostgreSQL's jsonb does
+ * not keep the order they were written in), an absent, undefined or null value alike.
+ * Allocation-free: a run compares every user of the directory.
+ */
 function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  if (a === b) return true;
+  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null);
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!same(x[k], y[k])) return false;
+  for (const k in y) if (!(k in x) && y[k] !== undefined && y[k] !== null) return false;
+  return true;
+}
+
+function sameValues(a: readonly MultiValue[] | undefined, b: readonly MultiValue[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    const w = y[i]!;
+    if (
+      !same(v.value, w.value) ||
+      !same(v.type, w.type) ||
+      !same(v.primary, w.primary) ||
+      !same(v.display, w.display) ||
+      !same(v.subAttributes, w.subAttributes)
+    )
+      return false;
+  }
+  return true;
 }
 
 export function differs(current: DirectoryUser, next: UserInput): boolean {
@@ -34,7 +54,7 @@ export function differs(current: DirectoryUser, next: UserInput): boolean {
     current.title !== next.title ||
     !same(current.name, next.name) ||
     !same(current.enterprise, next.enterprise) ||
-    values(current.multiValued.emails) !== values(next.multiValued.emails) ||
+    !sameValues(current.multiValued.emails, next.multiValued.emails) ||
     !same(current.extensions, next.extensions)
   );
 }

@@ -91,7 +91,7 @@ export async function planUsers(ctx: SyncContext): Promise<DeprovisioningPlan & 
   const seen = new Set<string>();
   const suspended: string[] = [];
   const named: DeprovisioningPlan['named'] = [];
-  const consider = (existing: DirectoryUser, active: boolean): void => {
+  const consider = (existing: { id: string; userName: string; active: boolean }, active: boolean): void => {
     seen.add(existing.id);
     if (existing.active && !active) {
       suspended.push(existing.id);
@@ -101,17 +101,17 @@ export async function planUsers(ctx: SyncContext): Promise<DeprovisioningPlan & 
   /** Directory users no id matched yet, by folded userName → whether the directory has them active. */
   const unmatched = new Map<string, boolean>();
   let done = 0;
-  for await (const page of ctx.source.users()) {
+  for await (const page of ctx.source.userStates()) {
     for (const u of page) sourceIds.add(u.externalId);
-    const byExternal = await ctx.store.repos.users.findManyByExternalId(
+    const byExternal = await ctx.store.repos.users.rowsByExternalId(
       orgId,
       connectionId,
       page.map((u) => u.externalId),
     );
     for (const u of page) {
       const existing = byExternal.get(u.externalId);
-      if (existing) consider(existing, u.input.active);
-      else unmatched.set(foldCase(u.input.userName), u.input.active);
+      if (existing) consider(existing, u.active);
+      else unmatched.set(foldCase(u.userName), u.active);
     }
     done += page.length;
     await ctx.step({ phase: 'planning', done });
@@ -203,6 +203,7 @@ function refusal(ctx: SyncContext, input: UserInput, error: Error): void {
 export async function provisionUsers(ctx: SyncContext, sourceIds: ReadonlySet<string>): Promise<Map<string, string>> {
   const idOf = new Map<string, string>();
   let done = 0;
+  let pages = 0;
   for await (const page of ctx.source.users()) {
     const found = await matches(ctx, page, sourceIds);
     const fresh: UserInput[] = [];
@@ -231,6 +232,8 @@ export async function provisionUsers(ctx: SyncContext, sourceIds: ReadonlySet<st
       for (const r of refused) refusal(ctx, r.input, r.error);
     }
     done += page.length;
+    // A first run grows the tables from nothing: keep the planner's picture of them current.
+    if (++pages % 10 === 0) await ctx.store.refreshStatistics();
     await ctx.step({ phase: 'users', done });
   }
   return idOf;

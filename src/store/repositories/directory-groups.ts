@@ -305,6 +305,18 @@ export class DirectoryGroupRepository {
     }
   }
 
+  /** The member ids of each of these groups (one query): group id → user ids. */
+  async memberIdsOfGroups(orgId: string, groupIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(groupIds.map((id) => [id, []]));
+    if (groupIds.length === 0) return out;
+    const rows = await this.db<Row>('group_memberships')
+      .where({ org_id: orgId })
+      .whereIn('group_id', groupIds)
+      .select('group_id', 'user_id');
+    for (const r of rows) out.get(r.group_id as string)!.push(r.user_id as string);
+    return out;
+  }
+
   async memberIds(orgId: string, groupId: string): Promise<string[]> {
     const rows = await this.db<Row>('group_memberships')
       .where({ org_id: orgId, group_id: groupId })

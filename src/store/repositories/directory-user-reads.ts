@@ -49,6 +49,16 @@ export interface ConnectionUserRow {
   readonly syncMissingSince: string | null;
 }
 
+function connectionUserRow(r: Row): ConnectionUserRow {
+  return {
+    id: r.id as string,
+    externalId: (r.external_id as string | null) ?? null,
+    userName: r.user_name as string,
+    active: toBool(r.active),
+    syncMissingSince: toIsoOrNull(r.sync_missing_since),
+  };
+}
+
 export class DirectoryUserReads {
   constructor(
     protected readonly db: Knex,
@@ -107,6 +117,23 @@ export class DirectoryUserReads {
     return found;
   }
 
+  /** The same, with only what a sync's plan needs of each (id, userName, active, when found gone). */
+  async rowsByExternalId(
+    orgId: string,
+    connectionId: string,
+    externalIds: readonly string[],
+  ): Promise<Map<string, ConnectionUserRow>> {
+    const found = new Map<string, ConnectionUserRow>();
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const rows: Row[] = await this.db('directory_users')
+        .where({ org_id: orgId, connection_id: connectionId })
+        .whereIn('external_id', externalIds.slice(i, i + 500))
+        .select('id', 'external_id', 'user_name', 'active', 'sync_missing_since');
+      for (const r of rows) found.set(r.external_id as string, connectionUserRow(r));
+    }
+    return found;
+  }
+
   /** The org's users among these userNames (case-insensitive): folded userName → user. */
   async findManyByUserName(orgId: string, userNames: readonly string[]): Promise<Map<string, DirectoryUser>> {
     const found = new Map<string, DirectoryUser>();
@@ -135,13 +162,7 @@ export class DirectoryUserReads {
       .orderBy('id')
       .limit(limit)
       .select('id', 'external_id', 'user_name', 'active', 'sync_missing_since');
-    return rows.map((r) => ({
-      id: r.id as string,
-      externalId: (r.external_id as string | null) ?? null,
-      userName: r.user_name as string,
-      active: toBool(r.active),
-      syncMissingSince: toIsoOrNull(r.sync_missing_since),
-    }));
+    return rows.map(connectionUserRow);
   }
 
   /** The ids of the connection's active users (everyone in the domain, for a group that says so). */
