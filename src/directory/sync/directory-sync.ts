@@ -57,7 +57,7 @@ const MINUTE_MS = 60_000;
 
 export class DirectorySync {
   /** Who holds a lease: this process. */
-  readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly instanceId = `${hostname().slice(0, 32)}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly leaseMs: number;
   private stopping = false;
 
@@ -100,7 +100,9 @@ export class DirectorySync {
     if (!(await repos.directorySync.schedule(orgId, connectionId))) {
       await repos.directorySync.scheduleAt(orgId, connectionId, nowIso());
     }
-    const leased = await repos.directorySync.lease(connectionId, this.instanceId, nowIso(), this.leaseUntil());
+    // Each run holds the lease under its own name: a second run on this instance is refused too.
+    const holder = `${this.instanceId}/${randomUUID().slice(0, 8)}`;
+    const leased = await repos.directorySync.lease(connectionId, holder, nowIso(), this.leaseUntil());
     if (!leased) throw new ConflictError('sync.running', 'A sync of this connection is already running');
     const nextRunAt = (): string => new Date(Date.now() + settings.intervalMinutes * MINUTE_MS).toISOString();
     let run: SyncRun;
@@ -121,21 +123,17 @@ export class DirectorySync {
       };
       await repos.directorySync.insertRun(run);
     } catch (error) {
-      await repos.directorySync.release(connectionId, this.instanceId, nextRunAt()).catch(() => undefined);
+      await repos.directorySync.release(connectionId, holder, nextRunAt()).catch(() => undefined);
       throw error;
     }
-    const done = this.carryOut(run, settings, onProgress).then(
+    const done = this.carryOut(run, holder, settings, onProgress).then(
       async (outcome) => {
         // A held run waits for an admin: no scheduled run until they approve or discard it.
-        await repos.directorySync.release(
-          connectionId,
-          this.instanceId,
-          outcome.status === 'held' ? FAR_AWAY : nextRunAt(),
-        );
+        await repos.directorySync.release(connectionId, holder, outcome.status === 'held' ? FAR_AWAY : nextRunAt());
         return outcome;
       },
       async (error: unknown) => {
-        await repos.directorySync.release(connectionId, this.instanceId, nextRunAt()).catch(() => undefined);
+        await repos.directorySync.release(connectionId, holder, nextRunAt()).catch(() => undefined);
         throw error;
       },
     );
@@ -145,6 +143,7 @@ export class DirectorySync {
   /** The run itself, under a lease renewed while it lasts; a failure is recorded on the run. */
   private async carryOut(
     run: SyncRun,
+    holder: string,
     settings: GoogleSyncSettings,
     onProgress?: (progress: SyncProgress) => void,
   ): Promise<SyncRun> {
@@ -152,7 +151,7 @@ export class DirectorySync {
     const { orgId, connectionId } = run;
     let lost = false;
     const renewal = setInterval(() => {
-      repos.directorySync.lease(connectionId, this.instanceId, nowIso(), this.leaseUntil()).then(
+      repos.directorySync.lease(connectionId, holder, nowIso(), this.leaseUntil()).then(
         (held) => {
           if (!held) lost = true;
         },
@@ -289,6 +288,8 @@ export class DirectorySync {
     await deprovision(ctx, plan);
     const userIdOf = await provisionUsers(ctx, plan.sourceIds);
     plan.sourceIds.clear();
+    // A first run grows the directory tables from nothing: the planner needs to know before the memberships.
+    await this.store.refreshStatistics();
     await syncGroups(ctx, userIdOf);
     const finished = {
       status: 'succeeded' as const,
