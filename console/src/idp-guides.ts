@@ -13,6 +13,8 @@ export interface Guide {
   readonly title: string;
   readonly scim: readonly GuideStep[];
   readonly saml: readonly GuideStep[];
+  /** For an IdP whose directory the service pulls (Google): the IdP side of the directory sync. */
+  readonly directorySync?: readonly GuideStep[];
 }
 
 export function guideFor(c: ConnectionDetail): Guide {
@@ -86,11 +88,25 @@ export function guideFor(c: ConnectionDetail): Guide {
         title: 'Google Workspace',
         scim: [
           {
-            text: 'Google Workspace pushes SCIM only for apps in its catalog. For a custom app, turn on just-in-time provisioning in SAML sign-in below: users and their groups arrive at their first sign-in.',
+            text: 'Only for an app from Google’s catalog that offers automatic provisioning: Apps → Web and mobile apps → your app → Auto-provisioning, with this endpoint and a SCIM token:',
+            copy: [base],
+          },
+        ],
+        directorySync: [
+          {
+            text: 'Google pushes SCIM only to apps in its catalog, so for your own app this service reads Google’s directory itself, every 15 minutes by default: users, groups and members, read-only. Someone suspended or removed in Google loses access at the next run.',
           },
           {
-            text: 'If your app supports it: Apps → Web and mobile apps → your app → Auto-provisioning, with this endpoint and the SCIM token:',
-            copy: [base],
+            text: 'Google Cloud console (console.cloud.google.com): pick or create a project, then APIs & Services → Library → "Admin SDK API" → Enable.',
+          },
+          {
+            text: 'IAM & Admin → Service accounts → Create service account (no roles needed). Open it → Keys → Add key → Create new key → JSON, and keep the downloaded file for the settings below. Note its "Unique ID" (the client ID).',
+          },
+          {
+            text: 'Google Admin console (admin.google.com) → Security → Access and data control → API controls → Manage Domain Wide Delegation → Add new: the client ID, and as OAuth scopes the list shown below (copy it as is).',
+          },
+          {
+            text: 'Name an admin the service account acts as (a super admin, or an admin with a role that may read users and groups). Paste the key file and that admin below, then Sync now.',
           },
         ],
         saml: [

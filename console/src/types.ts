@@ -62,6 +62,7 @@ export interface GroupRow {
   externalId: string | null;
   connectionId: string | null;
   memberCount: number;
+  includes: Array<{ id: string; displayName: string }>;
 }
 
 export interface Page<T> {
@@ -147,4 +148,54 @@ export interface AuditEvent {
   targetLabel: string | null;
   targetId: string | null;
   data: Record<string, unknown> | null;
+}
+
+export interface SyncCounts {
+  usersCreated: number;
+  usersUpdated: number;
+  usersDeactivated: number;
+  usersReactivated: number;
+  usersDeleted: number;
+  groupsCreated: number;
+  groupsUpdated: number;
+  groupsDeleted: number;
+  membershipsAdded: number;
+  membershipsRemoved: number;
+  usersSkipped: number;
+}
+
+export interface SyncRun {
+  id: string;
+  trigger: 'schedule' | 'manual' | 'approval' | 'watch';
+  status: 'running' | 'succeeded' | 'failed' | 'held' | 'approved' | 'discarded';
+  startedAt: string;
+  finishedAt: string | null;
+  counts: SyncCounts | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  held: {
+    total: number;
+    limit: number;
+    users: Array<{ id: string; userName: string; action: 'deactivate' | 'delete' }>;
+  } | null;
+}
+
+export interface DirectorySyncStatus {
+  source: 'scim' | 'google';
+  google: {
+    credentials:
+      { kind: 'service_account'; clientEmail: string; subject: string } | { kind: 'oauth'; clientId: string };
+    customer: string;
+    orgUnits: string[];
+    groups: string[];
+    intervalMinutes: number;
+    deleteAfterDays: number;
+    guard: { percent: number; minimum: number };
+  } | null;
+  nextRunAt: string | null;
+  running: boolean;
+  lastRun: SyncRun | null;
+  held: SyncRun | null;
+  runs: SyncRun[];
+  scopes: string[];
 }

@@ -15,6 +15,7 @@ import type { AdminRoute } from './route-table.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { directoryRoutes } from './routes/directory.js';
+import { directorySyncRoutes } from './routes/directory-sync.js';
 import { mappingRoutes } from './routes/mappings.js';
 import { policyAndAccessRoutes } from './routes/policy-and-access.js';
 import { sessionRoutes } from './routes/session.js';
@@ -25,6 +26,7 @@ export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
   return [
     ...sessionRoutes(deps),
     ...connectionRoutes(deps),
+    ...directorySyncRoutes(deps),
     ...directoryRoutes(deps),
     ...teamRoutes(deps),
     ...mappingRoutes(deps),

@@ -47,8 +47,6 @@ export interface GoogleSyncView {
   readonly intervalMinutes: number;
   readonly deleteAfterDays: number;
   readonly guard: { readonly percent: number; readonly minimum: number };
-  /** What domain-wide delegation must grant the service account's client ID. */
-  readonly scopes: readonly string[];
 }
 
 export interface DirectorySyncStatus {
@@ -60,6 +58,8 @@ export interface DirectorySyncStatus {
   /** A run the guard holds, waiting for an admin to approve or discard it. */
   readonly held: SyncRun | null;
   readonly runs: SyncRun[];
+  /** What domain-wide delegation (or the admin's consent) must grant: read-only scopes. */
+  readonly scopes: readonly string[];
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -191,6 +191,7 @@ export class DirectorySyncSettingsService {
       lastRun: recent.find((r) => r.status !== 'running') ?? null,
       held: recent.find((r) => r.status === 'held') ?? null,
       runs: recent,
+      scopes: [...DIRECTORY_SCOPES],
     };
   }
 
@@ -239,7 +240,6 @@ export function viewOf(s: GoogleSyncSettings): GoogleSyncView {
     intervalMinutes: s.intervalMinutes,
     deleteAfterDays: s.deleteAfterDays,
     guard: s.guard,
-    scopes: [...DIRECTORY_SCOPES],
   };
 }
 

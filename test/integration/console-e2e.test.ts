@@ -3,12 +3,14 @@
  * an Okta connection and its SCIM token (then users and groups pushed with that token), a
  * team with scopes and a device group, a mapping saved after its preview, a user's access
  * page with the explanation, the access checker, the audit log; and an Admin, who cannot
- * reach the policy. A screenshot of each screen goes to test-artifacts/console/<dialect>/.
+ * reach the policy; a Google Workspace connection set to the directory sync, synced now, and
+ * a run the guard holds approved from its banner. A screenshot of each screen goes to test-artifacts/console/<dialect>/.
  */
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CLI_ACTOR } from '../../src/domain/actor.js';
 import { artifactDir, launchChromium } from '../support/chromium.js';
+import { FakeGoogleDirectory, aServiceAccount } from '../support/google-directory-fake.js';
 import { testDialect } from '../support/test-database.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -20,13 +22,37 @@ describe('admin console in Chromium', () => {
   let page: Page;
   const shots = artifactDir('console', testDialect());
   let shot = 0;
+  const google = new FakeGoogleDirectory();
+  const googleAccount = aServiceAccount();
   const screenshot = async (p: Page, name: string): Promise<void> => {
     shot += 1;
     await p.screenshot({ path: path.join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    await google.start();
+    google.delegate(googleAccount);
+    google.admins.add('admin@acme.example');
+    for (let n = 1; n <= 8; n++) {
+      google.addUser({
+        id: `g${n}`,
+        primaryEmail: `g${n}@acme.example`,
+        name: { givenName: `G${n}`, familyName: 'Acme', fullName: `G${n} Acme` },
+        orgUnitPath: '/',
+      });
+    }
+    google.addGroup({ id: 'grp-eng', email: 'eng@acme.example', name: 'Google Engineering' }, [
+      { id: 'g1', type: 'USER' },
+      { id: 'grp-lab', type: 'GROUP' },
+    ]);
+    google.addGroup({ id: 'grp-lab', email: 'lab@acme.example', name: 'Google Lab' }, [{ id: 'g2', type: 'USER' }]);
+    server = await startTestServer({
+      GOOGLE_API_URL: google.url,
+      GOOGLE_TOKEN_URL: google.tokenUrl,
+      GOOGLE_REQUESTS_PER_MINUTE: '60000',
+      // Runs start from the console here, not from the schedule.
+      DIRECTORY_SYNC_SCHEDULER: 'false',
+    });
     browser = await launchChromium();
     page = await browser.newPage();
   }, 60_000);
@@ -34,6 +60,7 @@ describe('admin console in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await google.stop();
   });
 
   it('takes a new Owner from the setup link to a mapped group and an explained decision', async () => {
@@ -189,6 +216,49 @@ describe('admin console in Chromium', () => {
     });
     expect(refused.status).toBe(401);
   }, 60_000);
+
+  it('sets a Google connection to the directory sync, syncs it now, and approves a run the guard holds', async () => {
+    await page.goto(`${server.url}/admin#/connections`);
+    await page.getByTestId('connection-kind').selectOption('google');
+    await page.getByTestId('connection-name').fill('Google');
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.getByTestId('sync-source').waitFor();
+    await page.getByTestId('sync-source').selectOption('google');
+    await page.getByRole('button', { name: 'Choose' }).click();
+    const settings = page.getByTestId('sync-settings');
+    await settings.getByLabel('Service account key (JSON)').fill(googleAccount.keyFile);
+    await settings.getByLabel('Admin to act as').fill('admin@acme.example');
+    await settings.getByRole('button', { name: 'Start syncing from Google' }).click();
+    await page.getByText('No run yet.').waitFor();
+    // The SCIM token card is not offered: Google is the source.
+    expect(await page.getByTestId('issue-token').count()).toBe(0);
+
+    await page.getByTestId('sync-now').click();
+    const status = page.getByTestId('sync-status');
+    await status.getByText(/Last run: .*succeeded/).waitFor({ timeout: 30_000 });
+    expect(await status.textContent()).toMatch(/8 created, 2 groups created, 3 memberships added/);
+    await screenshot(page, 'connection-google-synced');
+
+    // The directory shows the nesting.
+    await page.goto(`${server.url}/admin#/directory`);
+    const row = page.getByTestId('groups').getByRole('row', { name: /Google Engineering/ });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/Google Lab/);
+
+    // Six of eight leave Google at once: the guard holds the run, the banner lists them.
+    for (let n = 3; n <= 8; n++) google.removeUser(`g${n}`);
+    await page.goBack();
+    await page.getByTestId('sync-now').click();
+    const banner = page.getByTestId('sync-held');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('sync-held-users').textContent()).toMatch(/g5@acme\.example/);
+    await screenshot(page, 'connection-google-held');
+    page.once('dialog', (d) => void d.accept());
+    await banner.getByRole('button', { name: /^Approve/ }).click();
+    await status.getByText(/Last run: .*succeeded/).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('sync-held').count()).toBe(0);
+    expect(await status.textContent()).toMatch(/6 deactivated/);
+  }, 90_000);
 
   it('keeps an Admin out of the policy', async () => {
     const s = server.running.services;

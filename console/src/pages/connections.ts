@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import type { PageContext } from '../app.js';
 import { busy, copyable, emptyState, field, h, submitting, table, when } from '../dom.js';
 import { guideFor, type GuideStep } from '../idp-guides.js';
+import { googleProvisioning } from './directory-sync.js';
 import type { ConnectionDetail, ConnectionSummary } from '../types.js';
 
 const KINDS: ReadonlyArray<[string, string]> = [
@@ -119,9 +120,8 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
     h('p', {}, h('a', { href: '#/connections' }, '← Connections')),
     h('h1', {}, `${c.name} `, h('small', {}, guide.title)),
     statusLine(c),
-    h('h2', {}, '1. Provisioning (SCIM)'),
-    steps(guide.scim),
   );
+  const scimSteps = steps(guide.scim);
 
   // Tokens
   const tokenBox = h('div', { class: 'card' });
@@ -204,7 +204,12 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
     );
     tokenBox.append(issue, issued);
   }
-  ctx.main.append(tokenBox);
+  // A Google connection takes its people from the directory sync or from SCIM pushes, never both.
+  ctx.main.append(
+    ...(guide.directorySync
+      ? [await googleProvisioning(id, owner, steps(guide.directorySync), [scimSteps, tokenBox])]
+      : [h('h2', {}, '1. Provisioning (SCIM)'), scimSteps, tokenBox]),
+  );
 
   // SAML
   ctx.main.append(h('h2', {}, '2. Sign-in (SAML)'), steps(guide.saml));

@@ -68,10 +68,17 @@ export async function directoryPage(ctx: PageContext): Promise<void> {
     const page = await api<Page<GroupRow>>('GET', `/groups${query({ q: q.value, limit: 100 })}`);
     groups.replaceChildren(
       ...page.items.map((g) =>
-        h('tr', {}, h('td', {}, g.displayName), h('td', {}, g.externalId ?? ''), h('td', {}, g.memberCount)),
+        h(
+          'tr',
+          {},
+          h('td', {}, g.displayName),
+          h('td', {}, g.externalId ?? ''),
+          h('td', {}, g.memberCount),
+          h('td', {}, g.includes.map((i) => i.displayName).join(', ')),
+        ),
       ),
     );
-    if (page.items.length === 0) groups.append(h('tr', {}, h('td', { colspan: 3 }, 'No groups yet.')));
+    if (page.items.length === 0) groups.append(h('tr', {}, h('td', { colspan: 4 }, 'No groups yet.')));
   };
 
   more.addEventListener('click', () => void busy(more, 'Loading…', () => loadUsers(false)));
@@ -97,7 +104,7 @@ export async function directoryPage(ctx: PageContext): Promise<void> {
     h(
       'table',
       { 'data-testid': 'groups' },
-      h('thead', {}, h('tr', {}, ...['Group', 'External id', 'Members'].map((x) => h('th', {}, x)))),
+      h('thead', {}, h('tr', {}, ...['Group', 'External id', 'Members', 'Includes groups'].map((x) => h('th', {}, x)))),
       groups,
     ),
   );

@@ -21,7 +21,10 @@ const GroupRow = z.object({
   displayName: z.string(),
   externalId: z.string().nullable(),
   connectionId: z.string().nullable(),
-  memberCount: z.number(),
+  memberCount: z.number().describe('members, counting those of the groups it includes'),
+  includes: z
+    .array(z.object({ id: z.string(), displayName: z.string() }))
+    .describe('groups it includes (Google Workspace nested groups); their members count as its own'),
   updatedAt: Timestamp,
 });
 

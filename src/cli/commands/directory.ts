@@ -156,7 +156,7 @@ export const directoryCommands: CliCommands = (program, { io, withServices }) =>
         [
           describeStatus(status),
           ...(status.google?.credentials.kind === 'service_account'
-            ? [`domain-wide delegation must grant the service account's client ID: ${status.google.scopes.join(',')}`]
+            ? [`domain-wide delegation must grant the service account's client ID: ${status.scopes.join(',')}`]
             : []),
         ].join('\n'),
       );

@@ -41,7 +41,10 @@ export interface GroupRow {
   readonly displayName: string;
   readonly externalId: string | null;
   readonly connectionId: string | null;
+  /** Members, counting those of the groups it includes (Google's nested groups). */
   readonly memberCount: number;
+  /** The groups it includes, by name (nesting as the directory has it). */
+  readonly includes: Array<{ id: string; displayName: string }>;
   readonly updatedAt: string;
 }
 
@@ -178,6 +181,7 @@ export class DirectoryBrowseReadModel {
         { column: 'g.id', order: 'asc' },
       ])
       .limit(query.limit);
+    const includes = await this.includedGroups(rows.map((r) => r.id as string));
     return rows.map((r) => ({
       key: r.display_name_lower as string,
       id: r.id as string,
@@ -185,8 +189,28 @@ export class DirectoryBrowseReadModel {
       externalId: (r.external_id as string | null) ?? null,
       connectionId: (r.connection_id as string | null) ?? null,
       memberCount: Number(r.member_count ?? 0),
+      includes: includes.get(r.id as string) ?? [],
       updatedAt: toIso(r.updated_at),
     }));
+  }
+
+  /** The groups each of these includes (one query for a page of groups). */
+  private async includedGroups(
+    ids: readonly string[],
+  ): Promise<Map<string, Array<{ id: string; displayName: string }>>> {
+    const out = new Map<string, Array<{ id: string; displayName: string }>>();
+    if (ids.length === 0) return out;
+    const rows: Row[] = await this.db('group_nestings as n')
+      .join('directory_groups as c', 'c.id', 'n.child_group_id')
+      .whereIn('n.parent_group_id', ids)
+      .orderBy('c.display_name_lower')
+      .select('n.parent_group_id', 'c.id', 'c.display_name');
+    for (const r of rows) {
+      const list = out.get(r.parent_group_id as string) ?? [];
+      list.push({ id: r.id as string, displayName: r.display_name as string });
+      out.set(r.parent_group_id as string, list);
+    }
+    return out;
   }
 
   /** Users and groups each connection has pushed (for the connection status). */
