@@ -4,7 +4,8 @@
  * - `connections.directory_source`: `scim` (default) or `google`; `sync_settings`: the pull's
  *   settings (sealed credentials, filters, schedule, guard), like saml_settings;
  * - `directory_sync_state`: one row per syncing connection: the lease that lets one
- *   instance run it at a time, when the next run is due, and an approval waiting to apply;
+ *   instance run it at a time, when the next run is due (and why, when early), an approval
+ *   waiting to apply, and the channel of Google's change notifications;
  * - `directory_sync_runs`: every run: trigger, status, counts, duration, the error in words,
  *   and what a held run would have deprovisioned;
  * - `directory_users.sync_missing_since`: when a sync first found the user gone from the
@@ -32,6 +33,13 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('next_run_at', TZ).nullable();
     /** A held run an admin approved: the next run applies despite the guard. */
     t.string('approved_run_id', 36).nullable();
+    /** What made the next run due early (`watch`: Google reported a change); null: the schedule. */
+    t.string('due_trigger', 16).nullable();
+    /** Google's change notifications (users.watch): the channel, its token's hash, its end. */
+    t.string('watch_channel_id', 64).nullable();
+    t.string('watch_resource_id', 256).nullable();
+    t.string('watch_token_hash', 64).nullable();
+    t.timestamp('watch_expires_at', TZ).nullable();
     t.index(['next_run_at']);
   });
   await knex.schema.createTable('directory_sync_runs', (t) => {

@@ -12,6 +12,7 @@ import { accessRouter } from './http/access-router.js';
 import { boundedJson } from './http/bounded-json.js';
 import { consoleRouter } from './http/console-router.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { googleNotificationsRouter } from './http/google-notifications.js';
 import { healthRouter } from './http/health.js';
 import { metricsRouter } from './http/metrics-route.js';
 import { apiSecurityHeaders, requestLog } from './http/request-log.js';
@@ -67,6 +68,7 @@ export function buildApp({ config, logger, services, consoleRoot }: AppDeps): Ex
     accessRouter({ tokens: services.adminTokens, access: services.access, accessTokens: services.accessTokens }),
   );
   app.use('/admin/api', apiSecurityHeaders, adminApiRouter({ services, publicUrl: config.publicUrl }));
+  app.use('/google/notifications', apiSecurityHeaders, googleNotificationsRouter(services.directorySync));
 
   app.use(helmet());
   app.use(json);

@@ -141,8 +141,12 @@ export function createServices(store: Store, settings: ServiceSettings): Service
     accounts: new AccountService(store, sessions, access, accessTokens),
     accessTokens,
     consoleAccess: new ConsoleAccessService(store, organizations, publicUrl),
-    directorySources: new DirectorySyncSettingsService(store, box),
-    directorySync: new DirectorySync(store, users, groups, googleDirectory),
+    directorySources: new DirectorySyncSettingsService(store, box, publicUrl),
+    directorySync: new DirectorySync(store, users, groups, googleDirectory, {
+      // Google posts change notifications only to https.
+      notificationAddress: (connectionId) =>
+        publicUrl.startsWith('https://') ? `${publicUrl}/google/notifications/${connectionId}` : undefined,
+    }),
     csrf: new CsrfTokens(sessionSecret),
     limits: {
       scim: new SharedRateLimiter(store.repos.rateLimits, settings.scimRateLimit ?? 0),

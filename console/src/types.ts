@@ -191,11 +191,13 @@ export interface DirectorySyncStatus {
     intervalMinutes: number;
     deleteAfterDays: number;
     guard: { percent: number; minimum: number };
+    watch: boolean;
   } | null;
   nextRunAt: string | null;
   running: boolean;
   lastRun: SyncRun | null;
   held: SyncRun | null;
   runs: SyncRun[];
+  watching: { until: string } | null;
   scopes: string[];
 }

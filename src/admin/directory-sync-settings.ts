@@ -34,6 +34,8 @@ export interface GoogleSyncInput {
   readonly deleteAfterDays?: number;
   readonly guardPercent?: number;
   readonly guardMinimum?: number;
+  /** Start a run when Google reports a user change (users.watch); needs PUBLIC_URL on https. */
+  readonly watch?: boolean;
 }
 
 /** The settings as an admin may read them back. */
@@ -47,6 +49,7 @@ export interface GoogleSyncView {
   readonly intervalMinutes: number;
   readonly deleteAfterDays: number;
   readonly guard: { readonly percent: number; readonly minimum: number };
+  readonly watch: boolean;
 }
 
 export interface DirectorySyncStatus {
@@ -58,6 +61,8 @@ export interface DirectorySyncStatus {
   /** A run the guard holds, waiting for an admin to approve or discard it. */
   readonly held: SyncRun | null;
   readonly runs: SyncRun[];
+  /** Google's change notifications: the channel's end, when one is open. */
+  readonly watching: { readonly until: string } | null;
   /** What domain-wide delegation (or the admin's consent) must grant: read-only scopes. */
   readonly scopes: readonly string[];
 }
@@ -82,6 +87,7 @@ export class DirectorySyncSettingsService {
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
+    private readonly publicUrl: string,
   ) {}
 
   /**
@@ -154,7 +160,14 @@ export class DirectorySyncSettingsService {
             'The guard (minimum)',
           ),
         },
+        watch: input.watch ?? stored?.watch ?? false,
       };
+      if (settings.watch && !this.publicUrl.startsWith('https://')) {
+        throw new InvalidInputError(
+          'sync.watch_needs_https',
+          `Google sends change notifications only to a public https address; PUBLIC_URL is ${this.publicUrl}`,
+        );
+      }
     } else if (source !== 'scim') {
       throw new InvalidInputError('sync.invalid_source', 'The source is scim or google');
     }
@@ -179,9 +192,10 @@ export class DirectorySyncSettingsService {
     const repos = this.store.repos;
     const source = await repos.directorySync.source(orgId, connectionId);
     if (!source) throw new NotFoundError('connection', connectionId);
-    const [schedule, recent] = await Promise.all([
+    const [schedule, recent, channel] = await Promise.all([
       repos.directorySync.schedule(orgId, connectionId),
       repos.directorySync.runs(orgId, connectionId, runs),
+      repos.directorySync.watchChannel(connectionId),
     ]);
     return {
       source: source.source,
@@ -191,6 +205,7 @@ export class DirectorySyncSettingsService {
       lastRun: recent.find((r) => r.status !== 'running') ?? null,
       held: recent.find((r) => r.status === 'held') ?? null,
       runs: recent,
+      watching: channel && source.source === 'google' ? { until: channel.expiresAt } : null,
       scopes: [...DIRECTORY_SCOPES],
     };
   }
@@ -240,6 +255,7 @@ export function viewOf(s: GoogleSyncSettings): GoogleSyncView {
     intervalMinutes: s.intervalMinutes,
     deleteAfterDays: s.deleteAfterDays,
     guard: s.guard,
+    watch: s.watch === true,
   };
 }
 

@@ -42,6 +42,15 @@ export interface DirectorySource {
   userStates(): AsyncIterable<readonly SourceUserState[]>;
   groups(): AsyncIterable<readonly SourceGroup[]>;
   members(groupExternalId: string): AsyncIterable<readonly SourceMember[]>;
+  /** Asks the directory to notify `address` of user changes for a while (a channel carrying `token`). */
+  watchUsers(channel: {
+    readonly id: string;
+    readonly address: string;
+    readonly token: string;
+    readonly ttlSeconds: number;
+  }): Promise<{ readonly resourceId: string; readonly expiresAt: string }>;
+  /** Ends a channel watchUsers opened. */
+  stopWatch(channel: { readonly id: string; readonly resourceId: string }): Promise<void>;
 }
 
 /** The extension key under which a user's source-specific facts are kept (for later mapping rules). */

@@ -41,6 +41,16 @@ export interface GoogleSyncSettings {
   /** Days a user stays deactivated after leaving the directory, before being deleted. */
   readonly deleteAfterDays: number;
   readonly guard: SyncGuard;
+  /** Google's change notifications for users (users.watch) start a run early; needs PUBLIC_URL on https. */
+  readonly watch?: boolean;
+}
+
+/** A users.watch channel as stored: Google sends its token back with every notification. */
+export interface WatchChannel {
+  readonly id: string;
+  readonly resourceId: string;
+  readonly tokenHash: string;
+  readonly expiresAt: string;
 }
 
 export const SYNC_DEFAULTS = {
@@ -54,6 +64,9 @@ export const SYNC_DEFAULTS = {
 export function guardLimit(guard: SyncGuard, connectionUsers: number): number {
   return Math.max(guard.minimum, Math.floor((connectionUsers * guard.percent) / 100));
 }
+
+/** The next run of a connection whose held run waits for an admin to approve or discard it. */
+export const AWAITING_DECISION = '9999-12-31T00:00:00.000Z';
 
 export type SyncTrigger = 'schedule' | 'manual' | 'approval' | 'watch';
 export type SyncStatus = 'running' | 'succeeded' | 'failed' | 'held' | 'approved' | 'discarded';

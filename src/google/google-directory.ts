@@ -234,6 +234,43 @@ export class GoogleDirectory implements DirectorySource {
     } while (pageToken);
   }
 
+  async watchUsers(channel: {
+    readonly id: string;
+    readonly address: string;
+    readonly token: string;
+    readonly ttlSeconds: number;
+  }): Promise<{ readonly resourceId: string; readonly expiresAt: string }> {
+    const data = await this.call((o) =>
+      this.api.users.watch(
+        {
+          customer: this.options.customer,
+          requestBody: {
+            id: channel.id,
+            type: 'web_hook',
+            address: channel.address,
+            token: channel.token,
+            params: { ttl: String(channel.ttlSeconds) },
+          },
+        },
+        o,
+      ),
+    );
+    // Google answers the expiration in milliseconds since the epoch, as a string.
+    const expiration = Number(data.expiration);
+    return {
+      resourceId: data.resourceId ?? '',
+      expiresAt: new Date(
+        Number.isFinite(expiration) && expiration > 0 ? expiration : Date.now() + channel.ttlSeconds * 1000,
+      ).toISOString(),
+    };
+  }
+
+  async stopWatch(channel: { readonly id: string; readonly resourceId: string }): Promise<void> {
+    await this.call((o) =>
+      this.api.channels.stop({ requestBody: { id: channel.id, resourceId: channel.resourceId } }, o),
+    );
+  }
+
   /** One API call: paced under the quota, retried on 429/5xx/network failures, errors described. */
   private async call<T>(request: (options: { retry: false }) => Promise<{ data: T }>): Promise<T> {
     const maxAttempts = this.options.maxAttempts ?? 8;

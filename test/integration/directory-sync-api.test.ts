@@ -113,6 +113,12 @@ describe('directory sync through the admin API', () => {
     });
     expect(broken.status).toBe(400);
     expect(broken.body.detail).toEqual(expect.any(String));
+    const noHttps = await owner.request<Json>('PUT', base(), {
+      source: 'google',
+      google: { credentials: { serviceAccountKey: account.keyFile, subject: ADMIN }, watch: true },
+    });
+    expect(noHttps.status).toBe(400);
+    expect(noHttps.body.code).toBe('sync.watch_needs_https');
     const noCredentials = await owner.request<Json>('PUT', base(), { source: 'google' });
     expect(noCredentials.status).toBe(400);
     expect(noCredentials.body.code).toBe('sync.credentials_required');

@@ -8,6 +8,8 @@
  * - GET /admin/directory/v1/users, /groups, /groups/{groupKey}/members: page tokens,
  *   maxResults caps (500, 200, 200), scopes checked per call, 403 when the impersonated user
  *   is no admin; suspended, archived and deleted users; nested groups and CUSTOMER members.
+ * - POST /admin/directory/v1/users/watch and /admin/directory_v1/channels/stop: web_hook
+ *   channels to an https address, with their token, resource id and expiration (ms).
  * - Faults on demand: bursts of 429 (with Retry-After) and 5xx.
  */
 import { createPublicKey, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
@@ -29,6 +31,15 @@ export interface FakeUser {
   orgUnitPath?: string;
   emails?: Array<{ address: string; primary?: boolean; type?: string }>;
   customSchemas?: Record<string, Record<string, unknown>>;
+}
+
+/** A users.watch channel the fake opened: where Google would post, with what token, until when (ms). */
+export interface FakeChannel {
+  readonly id: string;
+  readonly address: string;
+  readonly token: string;
+  readonly resourceId: string;
+  readonly expiration: string;
 }
 
 export interface FakeGroup {
@@ -94,6 +105,8 @@ export class FakeGoogleDirectory {
   readonly oauthClients = new Map<string, { secret: string; refreshTokens: Map<string, Set<string>> }>();
   /** Users who may call the API (the domain's admins). */
   readonly admins = new Set<string>();
+  /** Open users.watch channels, by id. */
+  readonly channels = new Map<string, FakeChannel>();
   /** Requests served, by path (users, groups, members, token). */
   readonly calls = { users: 0, groups: 0, members: 0, token: 0 };
   private readonly tokens = new Map<string, IssuedToken>();
@@ -225,6 +238,39 @@ export class FakeGoogleDirectory {
     };
     if (!this.admins.has(token.subject)) {
       apiError(res, 403, 'Not Authorized to access this resource/api', 'forbidden');
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/admin/directory/v1/users/watch') {
+      if (!need(USER_SCOPE)) return;
+      const channel = JSON.parse(await readBody(req)) as Partial<FakeChannel> & {
+        type?: string;
+        params?: { ttl?: string };
+      };
+      if (channel.type !== 'web_hook' || !channel.id || !channel.address?.startsWith('https://')) {
+        apiError(res, 400, 'WebHook callback must be HTTPS: ' + String(channel.address), 'push.webhookUrlNotHttps');
+        return;
+      }
+      const ttl = Math.min(Number(channel.params?.ttl ?? 21600), 21600);
+      const opened: FakeChannel = {
+        id: channel.id,
+        address: channel.address,
+        token: channel.token ?? '',
+        resourceId: `res-${this.channels.size + 1}`,
+        expiration: String(Date.now() + ttl * 1000),
+      };
+      this.channels.set(opened.id, opened);
+      json(res, { kind: 'api#channel', ...opened, resourceUri: `${this.url}/admin/directory/v1/users?alt=json` });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/admin/directory_v1/channels/stop') {
+      const { id, resourceId } = JSON.parse(await readBody(req)) as { id?: string; resourceId?: string };
+      const channel = this.channels.get(id ?? '');
+      if (!channel || channel.resourceId !== resourceId) {
+        apiError(res, 404, 'Channel not found', 'notFound');
+        return;
+      }
+      this.channels.delete(channel.id);
+      res.writeHead(204).end();
       return;
     }
     if (req.method === 'GET' && url.pathname === '/admin/directory/v1/users') {

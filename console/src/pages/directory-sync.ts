@@ -190,6 +190,8 @@ function settingsForm(connectionId: string, s: DirectorySyncStatus, refresh: () 
   const deleteAfter = number('deleteAfterDays', g?.deleteAfterDays ?? 30, 0, 3650);
   const guardPercent = number('guardPercent', g?.guard.percent ?? 10, 0, 100);
   const guardMinimum = number('guardMinimum', g?.guard.minimum ?? 5, 0, 1_000_000);
+  const watch = h('input', { type: 'checkbox', name: 'watch' });
+  watch.checked = g?.watch ?? false;
   const err = h('div', { class: 'error', role: 'alert', hidden: true });
   const save = h('button', { type: 'submit' }, g ? 'Save sync settings' : 'Start syncing from Google');
   const credentials = (): object | undefined => {
@@ -221,6 +223,7 @@ function settingsForm(connectionId: string, s: DirectorySyncStatus, refresh: () 
               deleteAfterDays: Number(deleteAfter.value),
               guardPercent: Number(guardPercent.value),
               guardMinimum: Number(guardMinimum.value),
+              watch: watch.checked,
             },
           }),
         );
@@ -237,6 +240,12 @@ function settingsForm(connectionId: string, s: DirectorySyncStatus, refresh: () 
     field('Delete people gone from Google after (days)', deleteAfter, 'until then they are deactivated'),
     field('Hold a run that would deprovision more than (%)', guardPercent),
     field('…and at least (people)', guardMinimum),
+    h(
+      'label',
+      { class: 'inline' },
+      watch,
+      ' Sync early when Google reports a user change (Google posts to this service: PUBLIC_URL must be public https)',
+    ),
     err,
     save,
   );
@@ -335,6 +344,7 @@ export async function googleProvisioning(
           ),
           last && !st.running ? h('span', {}, `Changes: ${changes(last.counts)}`) : null,
           h('span', {}, `Next run: ${st.nextRunAt ? when(st.nextRunAt) : st.held ? 'after you decide' : 'none'}`),
+          st.watching ? h('span', {}, `Google's change notifications on until ${when(st.watching.until)}`) : null,
           last?.errorMessage && !st.running
             ? h(
                 'span',

@@ -28,7 +28,7 @@ const Counts = z.object({
 const SyncRun = z.object({
   id: z.string(),
   connectionId: z.string(),
-  trigger: z.enum(['schedule', 'manual', 'approval', 'watch']),
+  trigger: z.enum(['schedule', 'manual', 'approval', 'watch']).describe('watch: Google reported a change'),
   status: z.enum(['running', 'succeeded', 'failed', 'held', 'approved', 'discarded']),
   startedAt: Timestamp,
   finishedAt: Timestamp.nullable(),
@@ -58,6 +58,7 @@ const Status = z.object({
       intervalMinutes: z.number(),
       deleteAfterDays: z.number(),
       guard: z.object({ percent: z.number(), minimum: z.number() }),
+      watch: z.boolean().describe("Google's change notifications start a run early"),
     })
     .nullable(),
   nextRunAt: Timestamp.nullable(),
@@ -65,6 +66,10 @@ const Status = z.object({
   lastRun: SyncRun.nullable(),
   held: SyncRun.nullable().describe('a run the guard holds until it is approved or discarded'),
   runs: z.array(SyncRun).describe('the latest runs, newest first'),
+  watching: z
+    .object({ until: Timestamp })
+    .nullable()
+    .describe("the channel of Google's change notifications, while one is open (each run renews it)"),
   scopes: z.array(z.string()).describe('what domain-wide delegation (or the admin consenting) must grant'),
 });
 
@@ -96,6 +101,10 @@ const Configure = z.object({
       deleteAfterDays: z.number().int().optional(),
       guardPercent: z.number().int().optional(),
       guardMinimum: z.number().int().optional(),
+      watch: z
+        .boolean()
+        .optional()
+        .describe('start a run when Google reports a user change (users.watch; PUBLIC_URL must be https)'),
     })
     .optional(),
 });

@@ -30,6 +30,7 @@ interface SourceOptions extends JsonOption {
   deleteAfter?: string;
   guardPercent?: string;
   guardMinimum?: string;
+  watch?: boolean;
 }
 
 function whole(value: string | undefined, flag: string): number | undefined {
@@ -66,6 +67,13 @@ function describeStatus(s: DirectorySyncStatus): string {
     `people come from the Google directory sync (${g.credentials.kind === 'service_account' ? `${g.credentials.clientEmail} acting as ${g.credentials.subject}` : `OAuth client ${g.credentials.clientId}`})`,
     `every ${g.intervalMinutes} min; next run ${s.running ? 'now (running)' : (s.nextRunAt ?? 'after a decision on the held run')}`,
   ];
+  if (g.watch) {
+    lines.push(
+      s.watching
+        ? `Google's change notifications on, until ${s.watching.until}`
+        : "Google's change notifications: from the next run",
+    );
+  }
   if (s.lastRun) lines.push(`last run: ${describeRun(s.lastRun)}`);
   if (s.held) lines.push(`HELD: ${describeRun(s.held)}`);
   return lines.join('\n');
@@ -130,6 +138,8 @@ export const directoryCommands: CliCommands = (program, { io, withServices }) =>
     )
     .option('--guard-percent <n>', 'hold a run deprovisioning more than this % of the users (default 10)')
     .option('--guard-minimum <n>', '... and never fewer than this many (default 5)')
+    .option('--watch', 'start a run when Google reports a user change (PUBLIC_URL must be https)')
+    .option('--no-watch', "stop listening to Google's change notifications")
     .addOption(jsonOption())
     .action(async (opts: SourceOptions) => {
       if (Boolean(opts.scim) === Boolean(opts.google)) throw new CliFailure('give --scim or --google', 2);
@@ -148,6 +158,7 @@ export const directoryCommands: CliCommands = (program, { io, withServices }) =>
             ...(opts.deleteAfter !== undefined ? { deleteAfterDays: whole(opts.deleteAfter, '--delete-after') } : {}),
             ...(opts.guardPercent !== undefined ? { guardPercent: whole(opts.guardPercent, '--guard-percent') } : {}),
             ...(opts.guardMinimum !== undefined ? { guardMinimum: whole(opts.guardMinimum, '--guard-minimum') } : {}),
+            ...(opts.watch !== undefined ? { watch: opts.watch } : {}),
           },
           CLI_ACTOR,
         ),

@@ -15,19 +15,28 @@ import { nowIso } from '../../domain/clock.js';
 import type { DirectorySource } from '../../domain/directory-source.js';
 import {
   emptyCounts,
+  AWAITING_DECISION,
   guardLimit,
   type GoogleSyncSettings,
   type HeldDeprovisioning,
   type SyncRun,
   type SyncTrigger,
 } from '../../domain/directory-sync.js';
-import { AppError, ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors/index.js';
+import {
+  AppError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../../domain/errors/index.js';
+import { tokenMatches } from '../../domain/secret-token.js';
 import type { Store } from '../../store/store.js';
 import type { GroupDirectory } from '../group-directory.js';
 import type { UserDirectory } from '../user-directory.js';
 import { syncGroups } from './group-pass.js';
 import type { SyncContext, SyncProgress } from './sync-context.js';
 import { deprovision, deprovisionings, planUsers, provisionUsers } from './user-pass.js';
+import { keepWatch } from './watch.js';
 
 /** Opens a connection's settings into a source (the composition root knows the providers and the secret box). */
 export type SourceFactory = (settings: GoogleSyncSettings) => DirectorySource;
@@ -37,6 +46,8 @@ export interface DirectorySyncOptions {
   readonly leaseMs?: number;
   /** How many due connections one scheduler tick may start. */
   readonly batch?: number;
+  /** Where Google posts a connection's change notifications; undefined without a public https URL. */
+  readonly notificationAddress?: (connectionId: string) => string | undefined;
 }
 
 /** The service is shutting down: a run stops between pages (the next run completes its work). */
@@ -129,7 +140,11 @@ export class DirectorySync {
     const done = this.carryOut(run, holder, settings, onProgress).then(
       async (outcome) => {
         // A held run waits for an admin: no scheduled run until they approve or discard it.
-        await repos.directorySync.release(connectionId, holder, outcome.status === 'held' ? FAR_AWAY : nextRunAt());
+        await repos.directorySync.release(
+          connectionId,
+          holder,
+          outcome.status === 'held' ? AWAITING_DECISION : nextRunAt(),
+        );
         return outcome;
       },
       async (error: unknown) => {
@@ -209,15 +224,36 @@ export class DirectorySync {
   async runDue(onError: (error: unknown, connectionId: string) => void): Promise<number> {
     const due = await this.store.repos.directorySync.due(nowIso(), this.options.batch ?? 5);
     let ran = 0;
-    for (const { orgId, connectionId } of due) {
+    for (const { orgId, connectionId, trigger } of due) {
       try {
-        await this.run(orgId, connectionId, 'schedule');
+        await this.run(orgId, connectionId, trigger);
         ran++;
       } catch (error) {
         if (!(error instanceof ConflictError)) onError(error, connectionId);
       }
     }
     return ran;
+  }
+
+  /**
+   * A change notification from Google for a connection: with the channel's id and token it
+   * makes the next run due now (the first, `sync`, only says the channel works). Anything
+   * else is refused alike, whether the connection, the channel or the token is wrong.
+   */
+  async notified(
+    connectionId: string,
+    notice: { readonly channelId: string; readonly token: string; readonly state: string },
+  ): Promise<'ignored' | 'due'> {
+    const channel = await this.store.repos.directorySync.watchChannel(connectionId);
+    if (!channel || channel.id !== notice.channelId || !tokenMatches(notice.token, channel.tokenHash)) {
+      throw new UnauthenticatedError(
+        'This notification channel is not one this service opened',
+        'sync.unknown_channel',
+      );
+    }
+    if (notice.state === 'sync') return 'ignored';
+    await this.store.repos.directorySync.dueEarly(channel.orgId, connectionId, 'watch', nowIso());
+    return 'due';
   }
 
   /** Lets the held run's deprovisionings through: the next run applies them (it starts now). */
@@ -291,6 +327,13 @@ export class DirectorySync {
     // A first run grows the directory tables from nothing: the planner needs to know before the memberships.
     await this.store.refreshStatistics();
     await syncGroups(ctx, userIdOf);
+    const watchProblem = await keepWatch(
+      this.store,
+      ctx.source,
+      ctx.scope,
+      settings.watch === true,
+      this.options.notificationAddress?.(connectionId),
+    );
     const finished = {
       status: 'succeeded' as const,
       finishedAt: nowIso(),
@@ -300,7 +343,9 @@ export class DirectorySync {
             errorCode: 'sync.users_refused',
             errorMessage: `${ctx.counts.usersSkipped} user(s) were not synced: ${ctx.refusals.join('; ')}`,
           }
-        : {}),
+        : watchProblem
+          ? { errorCode: 'sync.watch_refused', errorMessage: watchProblem }
+          : {}),
     };
     await repos.directorySync.finishRun(orgId, run.id, finished);
     await recordAudit(repos, orgId, ctx.actor, {
@@ -333,6 +378,3 @@ export class DirectorySync {
     return new Date(Date.now() + this.leaseMs).toISOString();
   }
 }
-
-/** A held run waits for an admin: no scheduled run until they approve or discard it. */
-const FAR_AWAY = '9999-12-31T00:00:00.000Z';

@@ -13,7 +13,9 @@ import type {
   SyncRun,
   SyncStatus,
   SyncTrigger,
+  WatchChannel,
 } from '../../domain/directory-sync.js';
+import { AWAITING_DECISION } from '../../domain/directory-sync.js';
 import { fromJson, toIso, toIsoOrNull, toJson } from '../rows.js';
 
 type Row = Record<string, unknown>;
@@ -113,15 +115,59 @@ export class DirectorySyncRepository {
     await this.db('directory_sync_state').where({ org_id: orgId, connection_id: connectionId }).delete();
   }
 
-  /** Connections whose next run is due and that no live lease holds, oldest first. */
-  async due(now: string, limit: number): Promise<Array<{ orgId: string; connectionId: string }>> {
+  /** Connections whose next run is due and that no live lease holds, oldest first, with why. */
+  async due(now: string, limit: number): Promise<Array<{ orgId: string; connectionId: string; trigger: SyncTrigger }>> {
     const rows: Row[] = await this.db('directory_sync_state')
       .where('next_run_at', '<=', now)
       .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
       .orderBy('next_run_at')
       .limit(limit)
-      .select('org_id', 'connection_id');
-    return rows.map((r) => ({ orgId: r.org_id as string, connectionId: r.connection_id as string }));
+      .select('org_id', 'connection_id', 'due_trigger');
+    return rows.map((r) => ({
+      orgId: r.org_id as string,
+      connectionId: r.connection_id as string,
+      trigger: (r.due_trigger as SyncTrigger | null) ?? 'schedule',
+    }));
+  }
+
+  /** Makes the next run due now for `trigger`, unless it is due sooner or waits for an approval. */
+  async dueEarly(orgId: string, connectionId: string, trigger: SyncTrigger, now: string): Promise<boolean> {
+    return (
+      (await this.db('directory_sync_state')
+        .where({ org_id: orgId, connection_id: connectionId })
+        .andWhere('next_run_at', '>', now)
+        .andWhere('next_run_at', '<', AWAITING_DECISION)
+        .update({ next_run_at: now, due_trigger: trigger })) > 0
+    );
+  }
+
+  /** The connection's notification channel, found by the connection alone (a notification names only that). */
+  async watchChannel(connectionId: string): Promise<(WatchChannel & { orgId: string }) | undefined> {
+    const r = (await this.db('directory_sync_state')
+      .where({ connection_id: connectionId })
+      .whereNotNull('watch_channel_id')
+      .first('org_id', 'watch_channel_id', 'watch_resource_id', 'watch_token_hash', 'watch_expires_at')) as
+      Row | undefined;
+    return r
+      ? {
+          orgId: r.org_id as string,
+          id: r.watch_channel_id as string,
+          resourceId: r.watch_resource_id as string,
+          tokenHash: r.watch_token_hash as string,
+          expiresAt: toIso(r.watch_expires_at),
+        }
+      : undefined;
+  }
+
+  async setWatchChannel(orgId: string, connectionId: string, channel: WatchChannel | null): Promise<void> {
+    await this.db('directory_sync_state')
+      .where({ org_id: orgId, connection_id: connectionId })
+      .update({
+        watch_channel_id: channel?.id ?? null,
+        watch_resource_id: channel?.resourceId ?? null,
+        watch_token_hash: channel?.tokenHash ?? null,
+        watch_expires_at: channel?.expiresAt ?? null,
+      });
   }
 
   /**
@@ -140,7 +186,7 @@ export class DirectorySyncRepository {
   async release(connectionId: string, owner: string, nextRunAt: string): Promise<void> {
     await this.db('directory_sync_state')
       .where({ connection_id: connectionId, lease_owner: owner })
-      .update({ lease_owner: null, lease_until: null, next_run_at: nextRunAt });
+      .update({ lease_owner: null, lease_until: null, next_run_at: nextRunAt, due_trigger: null });
   }
 
   async approve(orgId: string, connectionId: string, runId: string | null, nextRunAt: string): Promise<void> {
