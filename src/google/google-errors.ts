@@ -76,6 +76,13 @@ export function describeFailure(f: GoogleFailure, ctx: FailureContext): Director
   if (f.status === 401) {
     return new DirectorySourceError('sync.unauthenticated', `Google did not accept the credentials of ${ctx.client}`);
   }
+  if (f.status === 403 && f.reason === 'accessNotConfigured') {
+    return new DirectorySourceError(
+      'sync.api_disabled',
+      `The Admin SDK API is not enabled in the Google Cloud project of ${ctx.client}: in the Google Cloud console, ` +
+        'APIs & Services > Library > Admin SDK API > Enable, then wait a few minutes',
+    );
+  }
   if (f.status === 403 && f.reason === 'insufficientPermissions') {
     return new DirectorySourceError(
       'sync.insufficient_scopes',

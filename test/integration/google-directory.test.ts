@@ -171,6 +171,14 @@ describe('the Google Directory API as a directory source', () => {
     expect((error as Error).message).toContain('narrow@identity-bridge-test.iam.gserviceaccount.com');
   });
 
+  it('says when the Admin SDK API is not enabled in the Cloud project, and how to enable it', async () => {
+    google.failWithApiDisabled();
+    await expect(all(source().users())).rejects.toMatchObject({
+      code: 'sync.api_disabled',
+      message: expect.stringMatching(/Admin SDK API > Enable/),
+    });
+  });
+
   it('says when the account acted as is not an admin', async () => {
     const error = await all(source({ credentials: credentials(account, 'intern@acme.example') }).users()).catch(
       (e: unknown) => e,

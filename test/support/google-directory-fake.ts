@@ -83,6 +83,9 @@ interface Fault {
   status: number;
   retryAfterSeconds?: number;
   count: number;
+  /** Google's reason and message, when not the usual ones of a 429 or 5xx. */
+  reason?: string;
+  message?: string;
 }
 
 interface IssuedToken {
@@ -132,6 +135,17 @@ export class FakeGoogleDirectory {
   /** The next `count` API calls answer `status` (429 with Retry-After, or a 5xx). */
   failNext(count: number, status: number, retryAfterSeconds?: number): void {
     this.faults.push({ status, count, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
+  }
+
+  /** The next API call answers 403 accessNotConfigured, as when the project has not enabled the Admin SDK API. */
+  failWithApiDisabled(): void {
+    this.faults.push({
+      status: 403,
+      count: 1,
+      reason: 'accessNotConfigured',
+      message:
+        'Admin SDK API has not been used in project 123456789 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/admin.googleapis.com/overview?project=123456789 then retry.',
+    });
   }
 
   addUser(user: FakeUser): FakeUser {
@@ -213,8 +227,8 @@ export class FakeGoogleDirectory {
         JSON.stringify({
           error: {
             code: fault.status,
-            message: fault.status === 429 ? 'Quota exceeded for quota metric' : 'Backend Error',
-            errors: [{ reason: fault.status === 429 ? 'rateLimitExceeded' : 'backendError' }],
+            message: fault.message ?? (fault.status === 429 ? 'Quota exceeded for quota metric' : 'Backend Error'),
+            errors: [{ reason: fault.reason ?? (fault.status === 429 ? 'rateLimitExceeded' : 'backendError') }],
           },
         }),
       );
