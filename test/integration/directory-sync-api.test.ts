@@ -165,7 +165,8 @@ describe('directory sync through the admin API', () => {
   });
 
   it('refuses a second run while one goes on', async () => {
-    google.latencyMs = 150;
+    // Each directory call waits, so the first run is still going when the second is asked for.
+    google.latencyMs = 400;
     try {
       const first = await admin.request<Run>('POST', `${base()}/runs`);
       expect(first.status).toBe(201);
