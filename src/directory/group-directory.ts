@@ -64,12 +64,14 @@ async function applySteps(
   groupId: string,
   steps: readonly MemberStep[],
   at: string,
-): Promise<MemberDelta> {
+): Promise<MemberDelta & { readonly names: ReadonlyMap<string, string> }> {
   const added = new Set<string>();
   const removed = new Set<string>();
   const unknown = new Set<string>();
+  const names = new Map<string, string>();
   for (const step of steps) {
-    const known = await repos.users.existingIds(scope.orgId, scope.connectionId, step.userIds);
+    const known = await repos.users.existingUserNames(scope.orgId, scope.connectionId, step.userIds);
+    for (const [id, userName] of known) names.set(id, userName);
     for (const id of step.userIds) if (!known.has(id)) unknown.add(id);
     const ids = step.userIds.filter((id) => known.has(id));
     if (step.op === 'replace') {
@@ -84,7 +86,27 @@ async function applySteps(
       gone.forEach((id) => (added.has(id) ? added.delete(id) : removed.add(id)));
     }
   }
-  return { added: [...added], removed: [...removed], unknown: [...unknown] };
+  return { added: [...added], removed: [...removed], unknown: [...unknown], names };
+}
+
+/** How many users a membership audit event names (it always says how many changed). */
+const NAMED_MEMBERS = 20;
+
+/**
+ * The users a membership change added and removed, by userName, for its audit event: the
+ * first NAMED_MEMBERS of each, looked up only for those a step did not name already.
+ */
+async function namedMembers(
+  repos: Repositories,
+  orgId: string,
+  delta: MemberDelta & { readonly names: ReadonlyMap<string, string> },
+): Promise<{ addedUsers: string[]; removedUsers: string[] }> {
+  const added = delta.added.slice(0, NAMED_MEMBERS);
+  const removed = delta.removed.slice(0, NAMED_MEMBERS);
+  const missing = [...added, ...removed].filter((id) => !delta.names.has(id));
+  const looked = missing.length ? await repos.users.userNamesOf(orgId, missing) : new Map<string, string>();
+  const name = (id: string): string => delta.names.get(id) ?? looked.get(id) ?? id;
+  return { addedUsers: added.map(name), removedUsers: removed.map(name) };
 }
 
 export class GroupDirectory {
@@ -121,6 +143,7 @@ export class GroupDirectory {
         data: {
           connectionId: scope.connectionId,
           membersAdded: delta.added.length,
+          ...(delta.added.length ? { addedUsers: (await namedMembers(repos, scope.orgId, delta)).addedUsers } : {}),
           unknownMembers: delta.unknown.length,
         },
       });
@@ -181,7 +204,12 @@ export class GroupDirectory {
         await recordAudit(repos, scope.orgId, actor, {
           action: 'group.members_changed',
           target: { type: 'group', id, label: group.displayName },
-          data: { added: delta.added.length, removed: delta.removed.length, unknownMembers: delta.unknown.length },
+          data: {
+            added: delta.added.length,
+            removed: delta.removed.length,
+            ...(await namedMembers(repos, scope.orgId, delta)),
+            unknownMembers: delta.unknown.length,
+          },
         });
       }
       if (membersChanged) {

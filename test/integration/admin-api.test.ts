@@ -517,5 +517,47 @@ describe('admin API', () => {
       expect(lines.slice(1).every((l) => l.includes('mapping.created'))).toBe(true);
       expect(lines.length).toBeGreaterThan(1);
     });
+
+    it('names the users a membership change added and removed, and finds one person by userName', async () => {
+      const cyId = userIds['cy@example.com']!;
+      const patched = await okta.request('PATCH', `/Groups/${engineersGroup}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [
+          { op: 'add', path: 'members', value: [{ value: cyId }] },
+          { op: 'remove', path: `members[value eq "${userIds['ada@example.com']!}"]` },
+        ],
+      });
+      expect(patched.status).toBeLessThan(300);
+      const [event] = (
+        await admin.request<{ items: Json[] }>('GET', `/audit?action=group.members_changed&target=${engineersGroup}`)
+      ).body.items;
+      expect(event!.data).toMatchObject({
+        added: 1,
+        removed: 1,
+        addedUsers: ['cy@example.com'],
+        removedUsers: ['ada@example.com'],
+      });
+
+      // By userName, in any case: the events about them (created) and those naming them.
+      const ada = await admin.request<{ items: Json[] }>('GET', '/audit?user=ADA@example.com&limit=500');
+      expect(ada.status).toBe(200);
+      const actions = ada.body.items.map((e) => e.action);
+      expect(actions).toContain('user.created');
+      expect(actions).toContain('group.members_changed');
+      expect(actions).toContain('group.created'); // Engineers was created with ada in it
+      for (const e of ada.body.items) {
+        expect(e.targetId === userIds['ada@example.com'] || JSON.stringify(e.data).includes('"ada@example.com"')).toBe(
+          true,
+        );
+      }
+      // Not someone else's events, and nothing for a name nobody has.
+      const dee = await admin.request<{ items: Json[] }>('GET', '/audit?user=dee@example.com&limit=500');
+      expect(dee.body.items.every((e) => String(e.action).startsWith('user.'))).toBe(true);
+      expect((await admin.request<{ items: Json[] }>('GET', '/audit?user=nobody@example.com')).body.items).toEqual([]);
+      // Another org's admin finds nothing of this org's people.
+      expect(
+        (await otherOwner.request<{ items: Json[] }>('GET', '/audit?user=ada@example.com&limit=500')).body.items,
+      ).toEqual([]);
+    });
   });
 });

@@ -8,6 +8,7 @@ export async function auditPage(ctx: PageContext): Promise<void> {
   const actor = h('input', { placeholder: 'id or label' });
   const action = h('input', { placeholder: 'e.g. mapping.created' });
   const target = h('input', { placeholder: 'target id' });
+  const person = h('input', { placeholder: 'userName, e.g. walter@example.com', 'data-testid': 'audit-user' });
   const since = h('input', { type: 'datetime-local' });
   const rows = h('tbody', {});
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
@@ -17,6 +18,7 @@ export async function auditPage(ctx: PageContext): Promise<void> {
     actor: actor.value,
     action: action.value,
     target: target.value,
+    user: person.value.trim(),
     since: since.value ? new Date(since.value).toISOString() : undefined,
   });
   const load = async (reset: boolean): Promise<void> => {
@@ -56,6 +58,7 @@ export async function auditPage(ctx: PageContext): Promise<void> {
           void load(true);
         },
       },
+      field('Person', person),
       field('Actor', actor),
       field('Action', action),
       field('Target', target),

@@ -1,4 +1,4 @@
-/** The audit log: newest first, filtered by actor, action, target and time; CSV export. Admins and Owners. */
+/** The audit log: newest first, filtered by actor, action, target, person and time; CSV export. Admins and Owners. */
 import { z } from 'zod';
 import { toCsv } from '../../audit/audit-csv.js';
 import type { AdminApiDeps } from '../deps.js';
@@ -9,6 +9,11 @@ const Filters = z.object({
   actor: z.string().max(512).optional().describe("an actor's id or label"),
   action: z.string().max(100).optional(),
   target: z.string().max(512).optional().describe("the target's id"),
+  user: z
+    .string()
+    .max(512)
+    .optional()
+    .describe('one person (userName or id): events about them, by them, or naming them in a membership change'),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
 });
@@ -21,6 +26,7 @@ function queryOf(f: Filter) {
     ...(f.actor ? { actor: f.actor } : {}),
     ...(f.action ? { action: f.action } : {}),
     ...(f.target ? { targetId: f.target } : {}),
+    ...(f.user ? { user: f.user } : {}),
     ...(f.since ? { since: new Date(f.since).toISOString() } : {}),
     ...(f.until ? { until: new Date(f.until).toISOString() } : {}),
   };

@@ -8,6 +8,7 @@ interface AuditOptions extends OrgOptions {
   action?: string;
   actor?: string;
   target?: string;
+  user?: string;
   since?: string;
   until?: string;
 }
@@ -24,6 +25,7 @@ export const auditCommands: CliCommands = (program, { io, inOrg }) => {
     .option('--action <action>', 'only this action, e.g. mapping.created')
     .option('--actor <id>', 'only this actor id')
     .option('--target <id>', 'only this target id')
+    .option('--user <user>', 'only events about, by or naming this person (userName or id)')
     .option('--since <time>', 'ISO-8601 time')
     .option('--limit <n>', 'at most this many', '50')
     .action(async (opts: AuditOptions & { limit: string }) => {
@@ -37,6 +39,7 @@ export const auditCommands: CliCommands = (program, { io, inOrg }) => {
           ...(opts.action ? { action: opts.action } : {}),
           ...(opts.actor ? { actorId: opts.actor } : {}),
           ...(opts.target ? { targetId: opts.target } : {}),
+          ...(opts.user ? { user: opts.user } : {}),
           ...(since ? { since } : {}),
           limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 10_000) : 50,
         }),
@@ -50,6 +53,7 @@ export const auditCommands: CliCommands = (program, { io, inOrg }) => {
     .option('--action <action>', 'only this action')
     .option('--actor <actor>', "only this actor's id or label")
     .option('--target <id>', 'only this target id')
+    .option('--user <user>', 'only events about, by or naming this person (userName or id)')
     .option('--since <time>', 'ISO-8601 time')
     .option('--until <time>', 'ISO-8601 time')
     .action(async (opts: AuditOptions) => {
@@ -61,6 +65,7 @@ export const auditCommands: CliCommands = (program, { io, inOrg }) => {
           ...(opts.action ? { action: opts.action } : {}),
           ...(opts.actor ? { actor: opts.actor } : {}),
           ...(opts.target ? { targetId: opts.target } : {}),
+          ...(opts.user ? { user: opts.user } : {}),
           ...(since ? { since } : {}),
           ...(until ? { until } : {}),
           limit: 100_000,

@@ -1,5 +1,6 @@
 /** The audit log: append-only, written in the same transaction as the change it records. */
 import type { Knex } from 'knex';
+import { dialectOf } from '../database.js';
 import { fromJson, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 
@@ -26,6 +27,11 @@ export interface AuditQuery {
   /** An actor's id or label (e.g. a userName). */
   readonly actor?: string;
   readonly targetId?: string;
+  /**
+   * Events about one person: they are the target or the actor, or a membership change names
+   * them (by userName; such an event names the first 20 of each side).
+   */
+  readonly user?: { readonly id: string | null; readonly userName: string };
   /** Events older than this (occurredAt, id) position: the next page. */
   readonly before?: { readonly at: string; readonly id: string };
   readonly since?: string;
@@ -81,6 +87,21 @@ export class AuditEventRepository {
     if (q.actor) {
       const actor = q.actor;
       query.andWhere((w) => w.where('actor_id', actor).orWhere('actor_label', actor));
+    }
+    if (q.user) {
+      const { id, userName } = q.user;
+      // A JSON string of the userName inside the event's data (jsonb has no "array contains"
+      // that SQLite shares; the org and the time order bound the scan).
+      const named = `%${JSON.stringify(userName).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const dataText = dialectOf(this.db) === 'pg' ? 'data::text' : 'data';
+      query.andWhere((w) => {
+        if (id) w.where('target_id', id).orWhere('actor_id', id);
+        w.orWhere('actor_label', userName).orWhere((x) =>
+          x
+            .whereIn('action', ['group.members_changed', 'group.created'])
+            .andWhereRaw(`${dataText} LIKE ? ESCAPE '\\'`, [named]),
+        );
+      });
     }
     if (q.before) {
       const { at, id } = q.before;

@@ -255,19 +255,32 @@ export class DirectoryUserReads {
   }
 
   /** The ids among `ids` that are users of the connection (for group members). */
-  async existingIds(orgId: string, connectionId: string, ids: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
+  /** Which of these ids are the connection's users: id → userName. */
+  async existingUserNames(orgId: string, connectionId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 500) {
-      const rows: Array<{ id: string }> = await prepared(
+      const rows: Array<{ id: string; user_name: string }> = await prepared(
         this.db,
         this.db('directory_users')
           .where({ org_id: orgId, connection_id: connectionId })
           .whereIn('id', unique.slice(i, i + 500))
-          .select('id'),
+          .select('id', 'user_name'),
       );
-      for (const r of rows) found.add(r.id);
+      for (const r of rows) found.set(r.id, r.user_name);
     }
+    return found;
+  }
+
+  /** The userNames of these users of the org: id → userName. */
+  async userNamesOf(orgId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (ids.length === 0) return found;
+    const rows: Array<{ id: string; user_name: string }> = await this.db('directory_users')
+      .where({ org_id: orgId })
+      .whereIn('id', [...new Set(ids)])
+      .select('id', 'user_name');
+    for (const r of rows) found.set(r.id, r.user_name);
     return found;
   }
 
