@@ -141,7 +141,9 @@ export function createServices(store: Store, settings: ServiceSettings): Service
     accounts: new AccountService(store, sessions, access, accessTokens),
     accessTokens,
     consoleAccess: new ConsoleAccessService(store, organizations, publicUrl),
-    directorySources: new DirectorySyncSettingsService(store, box, publicUrl),
+    directorySources: new DirectorySyncSettingsService(store, box, publicUrl, (s, channel) =>
+      googleDirectory(s).stopWatch(channel),
+    ),
     directorySync: new DirectorySync(store, users, groups, googleDirectory, {
       // Google posts change notifications only to https.
       notificationAddress: (connectionId) =>

@@ -14,6 +14,7 @@ import {
   type GoogleSyncSettings,
   type StoredGoogleCredentials,
   type SyncRun,
+  type WatchChannel,
 } from '../domain/directory-sync.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
 import { DIRECTORY_SCOPES, parseServiceAccountKey } from '../google/credentials.js';
@@ -88,6 +89,8 @@ export class DirectorySyncSettingsService {
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly publicUrl: string,
+    /** Ends a connection's change-notification channel at Google (best effort). */
+    private readonly stopWatch: (settings: GoogleSyncSettings, channel: WatchChannel) => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -171,6 +174,9 @@ export class DirectorySyncSettingsService {
     } else if (source !== 'scim') {
       throw new InvalidInputError('sync.invalid_source', 'The source is scim or google');
     }
+    // Back to SCIM: the notification channel ends now rather than at its expiry.
+    const stored = source === 'scim' ? (await repos.directorySync.source(orgId, connectionId))?.google : undefined;
+    const channel = stored ? await repos.directorySync.watchChannel(connectionId) : undefined;
     await this.store.transaction(async (tx) => {
       await tx.directorySync.setSource(orgId, connectionId, source, settings, nowIso());
       if (source === 'google') {
@@ -185,6 +191,7 @@ export class DirectorySyncSettingsService {
         data: { source, ...(settings ? { settings: viewOf(settings) } : {}) },
       });
     });
+    if (stored && channel) await this.stopWatch(stored, channel).catch(() => undefined);
     return this.status(orgId, connectionId);
   }
 

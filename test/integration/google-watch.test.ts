@@ -122,6 +122,16 @@ describe("Google's change notifications", () => {
     expect((await notify(fresh, 'update')).status).toBe(200);
   });
 
+  it('stops the channel at once when the connection goes back to SCIM', async () => {
+    const channel = only();
+    await server.running.services.directorySources.configure(orgId, connectionId, 'scim', {}, CLI_ACTOR);
+    expect(google.channels.size).toBe(0);
+    expect((await notify(channel)).status).toBe(401);
+    await configure(true);
+    await server.running.services.directorySync.run(orgId, connectionId, 'manual');
+    expect(google.channels.size).toBe(1);
+  });
+
   it('stops the channel when the setting is turned off', async () => {
     await configure(false);
     await server.running.services.directorySync.run(orgId, connectionId, 'manual');
