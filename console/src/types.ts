@@ -27,6 +27,8 @@ export interface ConnectionSummary {
     lastScimError: { at: string; status: number; method: string; path: string; detail: string } | null;
     users: number;
     groups: number;
+    source: 'scim' | 'google';
+    lastSync: { at: string; status: string; errorMessage: string | null } | null;
   };
   sso: { saml: boolean; oidc: boolean };
 }

@@ -63,6 +63,15 @@ export const ConnectionStatus = z.object({
     .nullable(),
   users: z.number(),
   groups: z.number(),
+  source: z.enum(['scim', 'google']).describe("where the connection's people come from"),
+  lastSync: z
+    .object({
+      at: Timestamp,
+      status: z.enum(['running', 'succeeded', 'failed', 'held', 'approved', 'discarded']),
+      errorMessage: z.string().nullable(),
+    })
+    .nullable()
+    .describe("the directory sync's last finished run (Google connections it feeds)"),
 });
 
 export const ConnectionSummary = z.object({

@@ -237,6 +237,12 @@ describe('admin console in Chromium', () => {
     const status = page.getByTestId('sync-status');
     await status.getByText(/Last run: .*succeeded/).waitFor({ timeout: 30_000 });
     expect(await status.textContent()).toMatch(/8 created, 2 groups created, 3 memberships added/);
+    // The connection's status line speaks of the sync now.
+    await page
+      .getByTestId('connection-status')
+      .getByText(/Google directory sync: last run .*succeeded/)
+      .waitFor();
+    expect(await page.getByTestId('connection-status').textContent()).toMatch(/Users: 8/);
     await screenshot(page, 'connection-google-synced');
 
     // The directory shows the nesting.

@@ -155,6 +155,13 @@ describe('directory sync through the admin API', () => {
     expect(status.lastRun!.counts).toMatchObject({ usersCreated: 20, groupsCreated: 2, membershipsAdded: 4 });
     const users = await admin.request<{ items: unknown[] }>('GET', `/users?connectionId=${connectionId}&limit=100`);
     expect(users.body.items).toHaveLength(20);
+    // The connection's status speaks of the sync, not of SCIM requests.
+    const connection = await admin.request<{ status: Json }>('GET', `/connections/${connectionId}`);
+    expect(connection.body.status).toMatchObject({
+      source: 'google',
+      users: 20,
+      lastSync: { status: 'succeeded', errorMessage: null },
+    });
     // The nesting shows: Engineering includes Test Lab, and counts its member.
     const groups = await admin.request<{ items: Json[] }>('GET', '/groups?q=engineering');
     expect(groups.body.items[0]).toMatchObject({

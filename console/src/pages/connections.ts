@@ -14,6 +14,21 @@ const KINDS: ReadonlyArray<[string, string]> = [
 ];
 
 function statusLine(c: ConnectionSummary): HTMLElement {
+  if (c.status.source === 'google') {
+    const run = c.status.lastSync;
+    return h(
+      'div',
+      { class: 'status', 'data-testid': 'connection-status' },
+      h('span', {}, `Google directory sync: ${run ? `last run ${when(run.at)}, ${run.status}` : 'no run yet'}`),
+      h('span', {}, `Users: ${c.status.users}`),
+      h('span', {}, `Groups: ${c.status.groups}`),
+      run?.errorMessage
+        ? h('span', { class: run.status === 'failed' || run.status === 'held' ? 'bad' : 'warn' }, run.errorMessage)
+        : run?.status === 'held'
+          ? h('span', { class: 'bad' }, 'A run waits for your approval')
+          : null,
+    );
+  }
   const err = c.status.lastScimError;
   return h(
     'div',
@@ -116,10 +131,17 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
   const reload = (): void => {
     void connectionPage({ ...ctx, main: replace(ctx.main) });
   };
+  let status = statusLine(c);
+  /** The status line again, after the provisioning section changed what it says. */
+  const refreshStatus = async (): Promise<void> => {
+    const next = statusLine(await api<ConnectionDetail>('GET', `/connections/${id}`));
+    status.replaceWith(next);
+    status = next;
+  };
   ctx.main.append(
     h('p', {}, h('a', { href: '#/connections' }, '← Connections')),
     h('h1', {}, `${c.name} `, h('small', {}, guide.title)),
-    statusLine(c),
+    status,
   );
   const scimSteps = steps(guide.scim);
 
@@ -207,7 +229,7 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
   // A Google connection takes its people from the directory sync or from SCIM pushes, never both.
   ctx.main.append(
     ...(guide.directorySync
-      ? [await googleProvisioning(id, owner, steps(guide.directorySync), [scimSteps, tokenBox])]
+      ? [await googleProvisioning(id, owner, steps(guide.directorySync), [scimSteps, tokenBox], refreshStatus)]
       : [h('h2', {}, '1. Provisioning (SCIM)'), scimSteps, tokenBox]),
   );
 

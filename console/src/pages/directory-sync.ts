@@ -253,17 +253,23 @@ function settingsForm(connectionId: string, s: DirectorySyncStatus, refresh: () 
 
 /**
  * The provisioning section of a Google connection. `scimParts` is what SCIM provisioning
- * shows (steps and tokens), used only when the connection takes SCIM pushes.
+ * shows (steps and tokens), used only when the connection takes SCIM pushes; `changed` is
+ * told whenever the section shows something new.
  */
 export async function googleProvisioning(
   connectionId: string,
   owner: boolean,
   steps: HTMLElement,
   scimParts: HTMLElement[],
+  changed: () => Promise<void>,
 ): Promise<HTMLElement> {
   const section = h('section', { 'data-testid': 'provisioning' });
   let polling: ReturnType<typeof setTimeout> | undefined;
+  let first = true;
   const render = async (): Promise<void> => {
+    // After the first, each render follows a change: the page's status line follows too.
+    if (!first) void changed().catch(() => undefined);
+    first = false;
     if (polling) clearTimeout(polling);
     const s = await api<DirectorySyncStatus>('GET', `/connections/${connectionId}/directory-sync`);
     // While a run goes on, look again every few seconds (only while this section is on screen).

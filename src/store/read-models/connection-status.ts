@@ -6,8 +6,10 @@
  */
 import type { Connection, ConnectionKind } from '../../domain/connection.js';
 import type { SamlAttributeNames } from '../../domain/sso-settings.js';
+import type { DirectorySourceKind, SyncStatus } from '../../domain/directory-sync.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { ScimTokenRecord, ScimTokenRepository } from '../repositories/credentials.js';
+import type { DirectorySyncRepository } from '../repositories/directory-sync.js';
 import type { DirectoryBrowseReadModel } from './directory-browse.js';
 
 export interface ScimErrorSeen {
@@ -28,6 +30,14 @@ export interface ConnectionStatus {
     readonly lastScimError: ScimErrorSeen | null;
     readonly users: number;
     readonly groups: number;
+    /** Where the connection's people come from. */
+    readonly source: DirectorySourceKind;
+    /** The directory sync's last finished run, for a connection it feeds. */
+    readonly lastSync: {
+      readonly at: string;
+      readonly status: SyncStatus;
+      readonly errorMessage: string | null;
+    } | null;
   };
   readonly sso: { readonly saml: boolean; readonly oidc: boolean };
 }
@@ -94,21 +104,27 @@ export class ConnectionStatusReadModel {
     private readonly repos: {
       readonly connections: ConnectionRepository;
       readonly scimTokens: ScimTokenRepository;
+      readonly directorySync: DirectorySyncRepository;
     },
     private readonly browse: DirectoryBrowseReadModel,
   ) {}
 
   /** The status of each of the org's connections given, in their order. */
   async statuses(orgId: string, list: readonly Connection[]): Promise<ConnectionStatus[]> {
-    const { connections, scimTokens } = this.repos;
+    const { connections, scimTokens, directorySync } = this.repos;
     const counts = await this.browse.countsByConnection(orgId);
     return Promise.all(
       list.map(async (c) => {
-        const [tokens, saml, oidc] = await Promise.all([
+        const [tokens, saml, oidc, source] = await Promise.all([
           scimTokens.listForConnection(orgId, c.id),
           connections.samlSettings(orgId, c.id),
           connections.oidcSettings(orgId, c.id),
+          directorySync.sourceOf(c.id),
         ]);
+        const lastRun =
+          source === 'google'
+            ? (await directorySync.runs(orgId, c.id, 5)).find((r) => r.status !== 'running')
+            : undefined;
         const lastUsed = tokens
           .map((t) => t.lastUsedAt)
           .concat(c.lastScimRequestAt)
@@ -125,6 +141,14 @@ export class ConnectionStatusReadModel {
             lastScimError: parseError(c.lastScimError),
             users: counts.get(c.id)?.users ?? 0,
             groups: counts.get(c.id)?.groups ?? 0,
+            source: source ?? 'scim',
+            lastSync: lastRun
+              ? {
+                  at: lastRun.finishedAt ?? lastRun.startedAt,
+                  status: lastRun.status,
+                  errorMessage: lastRun.errorMessage,
+                }
+              : null,
           },
           sso: { saml: saml !== undefined, oidc: oidc !== undefined },
         };
