@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/actor.js';
-import { auditEvent, recordAudit } from '../audit/audit-log.js';
+import { auditEvent, recordAudit, type AuditEntry } from '../audit/audit-log.js';
 import type { DirectoryUser, UserInput } from '../domain/directory.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { UserFilter } from '../domain/directory-filter.js';
@@ -43,6 +43,28 @@ async function lockForWrite(
   return current;
 }
 
+/** A new user of the connection, as created from its input. */
+function newUser(scope: ConnectionScope, input: UserInput, at: string): DirectoryUser {
+  return {
+    ...input,
+    id: randomUUID(),
+    orgId: scope.orgId,
+    connectionId: scope.connectionId,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** The audit entry of a created user. */
+function createdEntry(scope: ConnectionScope, user: DirectoryUser): AuditEntry {
+  return {
+    action: 'user.created',
+    target: { type: 'user', id: user.id, label: user.userName },
+    data: { connectionId: scope.connectionId, active: user.active },
+  };
+}
+
 export class UserDirectory {
   constructor(
     private readonly store: Store,
@@ -51,21 +73,8 @@ export class UserDirectory {
 
   async create(scope: ConnectionScope, input: UserInput, actor: Actor): Promise<DirectoryUser> {
     validateUserInput(input);
-    const at = nowIso();
-    const user: DirectoryUser = {
-      ...input,
-      id: randomUUID(),
-      orgId: scope.orgId,
-      connectionId: scope.connectionId,
-      version: 1,
-      createdAt: at,
-      updatedAt: at,
-    };
-    const entry = {
-      action: 'user.created',
-      target: { type: 'user', id: user.id, label: user.userName },
-      data: { connectionId: scope.connectionId, active: user.active },
-    };
+    const user = newUser(scope, input, nowIso());
+    const entry = createdEntry(scope, user);
     if (this.hooks.ignores?.has('users_created')) {
       // Nothing else to bring in step: the user, its values and its audit event in one write.
       await this.store.insertUserWithAudit(user, auditEvent(scope.orgId, actor, entry));
@@ -100,24 +109,10 @@ export class UserDirectory {
         refused.push({ input, error: error as Error });
         continue;
       }
-      users.push({
-        ...input,
-        id: randomUUID(),
-        orgId: scope.orgId,
-        connectionId: scope.connectionId,
-        version: 1,
-        createdAt: at,
-        updatedAt: at,
-      });
+      users.push(newUser(scope, input, at));
     }
     if (users.length === 0) return { created: [], refused };
-    const events = users.map((user) =>
-      auditEvent(scope.orgId, actor, {
-        action: 'user.created',
-        target: { type: 'user', id: user.id, label: user.userName },
-        data: { connectionId: scope.connectionId, active: user.active },
-      }),
-    );
+    const events = users.map((user) => auditEvent(scope.orgId, actor, createdEntry(scope, user)));
     try {
       await this.store.transaction(async (repos) => {
         await repos.users.insertMany(users);

@@ -1,32 +1,19 @@
 /** When a directory sync writes a user: only when what the directory says of them changed. */
-import { EMPTY_ENTERPRISE, EMPTY_NAME, type DirectoryUser } from '../../src/domain/directory.js';
+import { EMPTY_NAME, type DirectoryUser } from '../../src/domain/directory.js';
 import { differs, inputOf } from '../../src/directory/sync/user-comparison.js';
+import { aUser } from '../support/factories.js';
 
-const stored: DirectoryUser = {
-  id: 'u-1',
-  orgId: 'o-1',
+const stored: DirectoryUser = aUser('o-1', {
   connectionId: 'c-1',
   externalId: '1001',
   userName: 'ada@acme.example',
-  active: true,
   displayName: 'Ada Lovelace',
-  nickName: null,
-  profileUrl: null,
-  title: null,
-  userType: null,
-  preferredLanguage: null,
-  locale: null,
-  timezone: null,
   name: { ...EMPTY_NAME, givenName: 'Ada', familyName: 'Lovelace' },
-  enterprise: EMPTY_ENTERPRISE,
   multiValued: {
     emails: [{ value: 'ada@acme.example', primary: true, type: 'work', display: null, subAttributes: null }],
   },
   extensions: { 'urn:google': { orgUnitPath: '/Eng', customSchemas: { Employment: { badge: '42', site: 'LDN' } } } },
-  version: 3,
-  createdAt: '2026-12-01T00:00:00.000Z',
-  updatedAt: '2026-12-01T00:00:00.000Z',
-};
+});
 
 describe('user comparison of a directory sync', () => {
   it('finds no difference in the same user, whatever the order of object keys', () => {
