@@ -48,6 +48,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   const services = await servicesFor(config, store, logger);
+  // Orgs whose users predate the access history: record where everyone stands before any change.
+  const historyStarted = await services.accessHistory.startPending();
+  if (historyStarted > 0) logger.info({ orgs: historyStarted }, 'recorded the current access of every user');
   const stopStatistics = store.keepStatisticsFresh(dbLogger);
   const uninstrument = store.instrument();
   const stopTracing = config.otelEndpoint ? startOtlpTracing(config.otelEndpoint) : undefined;

@@ -24,6 +24,8 @@ import { GroupDirectory } from './directory/group-directory.js';
 import type { DirectoryHooks } from './directory/hooks.js';
 import { DirectorySync, type SourceFactory } from './directory/sync/directory-sync.js';
 import { TEAM_SYNC_HOOKS } from './directory/team-sync.js';
+import { installChangeRecording } from './history/record-changes.js';
+import { AccessHistoryService } from './history/access-history.js';
 import { UserDirectory } from './directory/user-directory.js';
 import { SharedRateLimiter } from './limits/shared-rate-limiter.js';
 import { GuardedFetch, parseAllowedNetworks } from './outbound/guarded-fetch.js';
@@ -52,6 +54,8 @@ export interface ServiceSettings {
   readonly signInRateLimit?: number;
   /** What a directory change brings in step (default: team memberships). */
   readonly hooks?: DirectoryHooks;
+  /** Whether writes add typed events to the outbox (default true). */
+  readonly events?: boolean;
   /** Google's Directory API, token endpoint and quota (default: Google's own, 2,400 requests a minute). */
   readonly google?: { readonly apiUrl: string; readonly tokenUrl: string; readonly requestsPerMinute: number };
 }
@@ -71,6 +75,8 @@ export interface Services {
   readonly policies: PolicyService;
   readonly access: AccessService;
   readonly auditTrail: AuditTrail;
+  /** Each person's changes of access, with their causes. */
+  readonly accessHistory: AccessHistoryService;
   readonly saml: SamlLogin;
   readonly oidc: OidcLogin;
   readonly signInRefusals: SignInRefusals;
@@ -98,6 +104,7 @@ export function createServices(store: Store, settings: ServiceSettings): Service
   if (typeof allowed === 'string') throw new Error(allowed);
   const outbound = new GuardedFetch(allowed);
   const box = new SecretBox(sessionSecret);
+  const accessHistory = installChangeRecording(store, { events: settings.events ?? true });
   const users = new UserDirectory(store, hooks);
   const groups = new GroupDirectory(store, hooks);
   const directories = { users, groups };
@@ -134,6 +141,7 @@ export function createServices(store: Store, settings: ServiceSettings): Service
     policies: new PolicyService(store),
     access,
     auditTrail: new AuditTrail(store),
+    accessHistory: new AccessHistoryService(store, accessHistory),
     saml: new SamlLogin(store, directories, publicUrl),
     oidc: new OidcLogin(store, directories, box, publicUrl, outbound),
     signInRefusals: new SignInRefusals(store),
@@ -168,5 +176,6 @@ export async function servicesFor(config: Config, store: Store, logger?: Logger)
     scimRateLimit: config.scimRateLimit,
     signInRateLimit: config.signInRateLimit,
     google: config.google,
+    events: config.events,
   });
 }

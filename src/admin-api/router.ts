@@ -12,6 +12,7 @@ import { mountRoutes } from './mount.js';
 import { openApiDocument } from './openapi.js';
 import { problemHandler, problemNotFound } from './problem.js';
 import type { AdminRoute } from './route-table.js';
+import { accessHistoryRoutes } from './routes/access-history.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { directoryRoutes } from './routes/directory.js';
@@ -28,6 +29,7 @@ export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
     ...connectionRoutes(deps),
     ...directorySyncRoutes(deps),
     ...directoryRoutes(deps),
+    ...accessHistoryRoutes(deps),
     ...teamRoutes(deps),
     ...mappingRoutes(deps),
     ...policyAndAccessRoutes(deps),

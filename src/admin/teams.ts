@@ -218,6 +218,7 @@ export class TeamService {
       if (!found) throw new NotFoundError('user', user);
       await repos.teams.addMember(orgId, team.id, found.id, 'manual', nowIso());
       await repos.accessChanges.announce(orgId, [found.id]);
+      repos.accessChanges.touch(orgId, [found.id]);
       await recordAudit(repos, orgId, actor, {
         action: 'team.member_added',
         target: { type: 'team', id: team.id, label: team.name },
@@ -236,6 +237,7 @@ export class TeamService {
       const removed = await repos.teams.removeMember(orgId, team.id, found.id, 'manual');
       if (removed) {
         await repos.accessChanges.announce(orgId, [found.id]);
+        repos.accessChanges.touch(orgId, [found.id]);
         await recordAudit(repos, orgId, actor, {
           action: 'team.member_removed',
           target: { type: 'team', id: team.id, label: team.name },

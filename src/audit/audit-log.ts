@@ -33,5 +33,13 @@ export function auditEvent(orgId: string, actor: Actor, entry: AuditEntry): Audi
     targetLabel: entry.target?.label ?? null,
     requestId: actor.requestId,
     data: entry.data ?? null,
+    ...(actor.operation || actor.connectionId
+      ? {
+          via: {
+            ...(actor.operation ? { operation: actor.operation } : {}),
+            ...(actor.connectionId ? { connectionId: actor.connectionId } : {}),
+          },
+        }
+      : {}),
   };
 }

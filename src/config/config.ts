@@ -56,6 +56,12 @@ export interface Config {
   readonly google: { readonly apiUrl: string; readonly tokenUrl: string; readonly requestsPerMinute: number };
   /** Whether this instance runs the directory syncs that are due (every instance may; one runs each). */
   readonly directorySyncScheduler: boolean;
+  /** Whether writes add typed events to the outbox (the feed and webhooks); access history is always kept. */
+  readonly events: boolean;
+  /** Events older than this many days are pruned. */
+  readonly eventRetentionDays: number;
+  /** Whether this instance delivers webhooks (every instance may; one delivers each). */
+  readonly webhookDelivery: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -150,6 +156,9 @@ const envSchema = z.object({
     .max(1_000_000)
     .default(2400),
   DIRECTORY_SYNC_SCHEDULER: booleanFromEnv.default(true),
+  EVENTS: booleanFromEnv.default(true),
+  EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(30),
+  WEBHOOK_DELIVERY: booleanFromEnv.default(true),
 });
 
 /** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
@@ -224,5 +233,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     outboundAllowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS,
     google: { apiUrl: e.GOOGLE_API_URL, tokenUrl: e.GOOGLE_TOKEN_URL, requestsPerMinute: e.GOOGLE_REQUESTS_PER_MINUTE },
     directorySyncScheduler: e.DIRECTORY_SYNC_SCHEDULER,
+    events: e.EVENTS,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    webhookDelivery: e.WEBHOOK_DELIVERY,
   };
 }

@@ -7,8 +7,13 @@ import type { Repositories } from '../store/store.js';
 
 export type DirectoryChange =
   | { readonly kind: 'users_created'; readonly userIds: readonly string[] }
-  | { readonly kind: 'users_upserted'; readonly userIds: readonly string[] }
-  | { readonly kind: 'users_deleted'; readonly userIds: readonly string[] }
+  | {
+      readonly kind: 'users_upserted';
+      readonly userIds: readonly string[];
+      /** Those whose change can reach their access (their active flag); absent: all of them. */
+      readonly accessUserIds?: readonly string[];
+    }
+  | { readonly kind: 'users_deleted'; readonly userIds: readonly string[]; readonly accessUserIds?: undefined }
   | { readonly kind: 'groups_created'; readonly groupIds: readonly string[] }
   | { readonly kind: 'groups_upserted'; readonly groupIds: readonly string[] }
   | { readonly kind: 'group_deleted'; readonly groupId: string; readonly formerMemberIds: readonly string[] }

@@ -33,21 +33,28 @@ async function bringInStep(repos: Repositories, orgId: string, change: Directory
       // A user's own attributes do not select teams; deleting cascades to their memberships.
       // Their active flag and userName do reach decisions: drop what instances cached.
       await repos.accessChanges.announce(orgId, change.userIds);
+      repos.accessChanges.touch(orgId, change.accessUserIds ?? change.userIds);
       return;
     case 'groups_upserted':
       // A rename or a new externalId may start or stop matching a mapping.
-      for (const groupId of change.groupIds) await repos.idpTeams.reconcile(orgId, { groupId });
+      for (const groupId of change.groupIds) {
+        await repos.idpTeams.reconcile(orgId, { groupId });
+        repos.accessChanges.touch(orgId, await repos.groups.memberIds(orgId, groupId));
+      }
       await repos.accessChanges.announce(orgId, null);
       return;
     case 'group_deleted':
       await repos.idpTeams.reconcile(orgId, { userIds: change.formerMemberIds });
       await repos.accessChanges.announce(orgId, null);
+      repos.accessChanges.touch(orgId, change.formerMemberIds);
       return;
     case 'members_changed': {
+      repos.accessChanges.membersChanged({ orgId, ...change });
       if (!(await repos.idpTeams.groupIsMapped(orgId, change.groupId))) return;
       const userIds = [...change.added, ...change.removed];
       await repos.idpTeams.reconcile(orgId, { userIds });
       await repos.accessChanges.announce(orgId, userIds);
+      repos.accessChanges.touch(orgId, userIds);
       return;
     }
   }

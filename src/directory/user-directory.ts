@@ -179,7 +179,11 @@ export class UserDirectory {
         target: { type: 'user', id, label: next.userName },
         data: { connectionId: scope.connectionId, version: next.version, ...changedAttributes(current, next) },
       });
-      await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_upserted', userIds: [id] });
+      await this.hooks.afterChange(repos, scope.orgId, {
+        kind: 'users_upserted',
+        userIds: [id],
+        accessUserIds: current.active !== next.active ? [id] : [],
+      });
       return next;
     });
   }

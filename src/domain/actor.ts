@@ -6,6 +6,10 @@ export interface Actor {
   readonly id: string | null;
   readonly label: string | null;
   readonly requestId: string | null;
+  /** What the request was, in words ("SCIM PATCH"): told in access history, not audited. */
+  readonly operation?: string;
+  /** The connection a SCIM token or a directory sync acts for. */
+  readonly connectionId?: string;
 }
 
 export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'identity-bridge CLI', requestId: null };

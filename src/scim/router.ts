@@ -121,6 +121,8 @@ export function scimRouter(deps: ScimRouterDeps): Router {
           id: principal.tokenId,
           label: `SCIM token of connection ${principal.connectionId}`,
           requestId: String(req.id),
+          operation: `SCIM ${req.method}`,
+          connectionId: principal.connectionId,
         },
         baseUrl,
         users: deps.users,

@@ -5,6 +5,8 @@
  */
 import { announceAccessChange } from './access-change-feed.js';
 import { AccessFactsRepository } from './repositories/access-facts.js';
+import { AccessHistoryRepository } from './repositories/access-history.js';
+import { EventRepository } from './repositories/events.js';
 import { IdpTeamMembershipRepository } from './repositories/idp-team-memberships.js';
 import type { Knex } from 'knex';
 import { AuditEventRepository } from './repositories/audit-events.js';
@@ -25,6 +27,7 @@ import { TeamRepository } from './repositories/teams.js';
 import { ConnectionStatusReadModel } from './read-models/connection-status.js';
 import { DirectoryBrowseReadModel } from './read-models/directory-browse.js';
 import type { DirectoryUser } from '../domain/directory.js';
+import type { OutboxEvent } from '../events/event-catalog.js';
 import { dialectOf, migrationStatus } from './database.js';
 import { insertAsOneStatement } from './one-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
@@ -32,6 +35,7 @@ import { asUserConflict } from './repositories/directory-user-rows.js';
 import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
 import { instrumentDatabase } from './query-telemetry.js';
 import { scansFor, type Scans } from './scans.js';
+import { TransactionChanges, type MembershipChange } from './transaction-changes.js';
 
 export interface Repositories {
   readonly organizations: OrganizationRepository;
@@ -43,7 +47,7 @@ export interface Repositories {
   readonly teams: TeamRepository;
   readonly idpTeams: IdpTeamMembershipRepository;
   readonly accessFacts: AccessFactsRepository;
-  readonly accessChanges: { announce(orgId: string, userIds: readonly string[] | null): Promise<void> };
+  readonly accessChanges: AccessChanges;
   readonly mappings: GroupMappingRepository;
   readonly policies: OrgPolicyRepository;
   readonly sessions: SessionRepository;
@@ -55,9 +59,25 @@ export interface Repositories {
   readonly consoleAccess: ConsoleAccessRepository;
   readonly rateLimits: RateLimitRepository;
   readonly directorySync: DirectorySyncRepository;
+  readonly accessHistory: AccessHistoryRepository;
+  readonly events: EventRepository;
 }
 
-export function createRepositories(db: Knex, scans: Scans): Repositories {
+/**
+ * Where a write says whose access it may have changed: `announce` tells every instance's
+ * caches (at commit); `touch` has the transaction record the users' access history before
+ * it commits; `membersChanged` records a membership change for the event outbox.
+ */
+export interface AccessChanges {
+  announce(orgId: string, userIds: readonly string[] | null): Promise<void>;
+  touch(orgId: string, userIds: readonly string[] | null): void;
+  membersChanged(change: MembershipChange): void;
+}
+
+/** Runs just before a transaction commits, with what it changed (access history, events). */
+export type BeforeCommit = (repos: Repositories, changes: TransactionChanges) => Promise<void>;
+
+export function createRepositories(db: Knex, scans: Scans, changes?: TransactionChanges): Repositories {
   return {
     organizations: new OrganizationRepository(db),
     connections: new ConnectionRepository(db),
@@ -67,8 +87,12 @@ export function createRepositories(db: Knex, scans: Scans): Repositories {
     groups: new DirectoryGroupRepository(db, scans),
     teams: new TeamRepository(db),
     idpTeams: new IdpTeamMembershipRepository(db),
-    accessFacts: new AccessFactsRepository(db),
-    accessChanges: { announce: (orgId, userIds) => announceAccessChange(db, orgId, userIds) },
+    accessFacts: new AccessFactsRepository(db, changes),
+    accessChanges: {
+      announce: (orgId, userIds) => announceAccessChange(db, orgId, userIds),
+      touch: (orgId, userIds) => changes?.touch(orgId, userIds),
+      membersChanged: (change) => changes?.membersChanged(change),
+    },
     mappings: new GroupMappingRepository(db),
     policies: new OrgPolicyRepository(db),
     sessions: new SessionRepository(db),
@@ -76,10 +100,12 @@ export function createRepositories(db: Knex, scans: Scans): Repositories {
     samlReplay: new SamlReplayRepository(db),
     signingKeys: new SigningKeyRepository(db),
     instanceSecrets: new InstanceSecretRepository(db),
-    audit: new AuditEventRepository(db),
+    audit: new AuditEventRepository(db, changes),
     consoleAccess: new ConsoleAccessRepository(db),
     rateLimits: new RateLimitRepository(db),
     directorySync: new DirectorySyncRepository(db),
+    accessHistory: new AccessHistoryRepository(db),
+    events: new EventRepository(db),
   };
 }
 
@@ -108,9 +134,23 @@ export class Store {
     this.readModels = createReadModels(db, this.repos);
   }
 
-  /** Runs `work` in one transaction; everything it wrote is rolled back if it throws. */
+  /** Records access history and events of each transaction (installed by the services). */
+  beforeCommit: BeforeCommit | undefined;
+  /** The outbox event of an audit event written outside `transaction` (installed with the events). */
+  outboxOfAudit: ((event: AuditEvent) => OutboxEvent | undefined) | undefined;
+
+  /**
+   * Runs `work` in one transaction; everything it wrote is rolled back if it throws. What
+   * it changed is recorded (`beforeCommit`) in the same transaction, after `work`.
+   */
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction((trx) => work(createRepositories(trx, this.scans)));
+    return this.db.transaction(async (trx) => {
+      const changes = new TransactionChanges();
+      const repos = createRepositories(trx, this.scans, changes);
+      const result = await work(repos);
+      if (this.beforeCommit && !changes.empty) await this.beforeCommit(repos, changes);
+      return result;
+    });
   }
 
   /**
@@ -126,10 +166,12 @@ export class Store {
       });
       return;
     }
+    const outbox = this.outboxOfAudit?.(event);
     try {
       await insertAsOneStatement(this.db, [
         ...this.repos.users.insertStatements(user),
         this.repos.audit.insertQuery(event),
+        ...(outbox ? [this.repos.events.insertQuery([outbox])] : []),
       ]);
     } catch (error) {
       throw asUserConflict(error, user);

@@ -118,6 +118,21 @@ describe('CLI for teams, mappings and access', () => {
     );
   });
 
+  it("prints a person's access history: the mapping that gave dana her team and role, newest first", async () => {
+    const printed = await cli(env, 'access', 'history', '--org', org, 'dana@lab.example');
+    expect(printed.code).toBe(0);
+    const lines = printed.stdout.trim().split('\n');
+    expect(lines[0]).toBe('dana@lab.example:');
+    expect(lines[1]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}became a member of the org; role User → Admin; joined team lab-dev-users; gained devices:read, devices:read-update on test-lab-devices\. An operator \(CLI\) created the mapping of group external_id=okta-00g1$/,
+    );
+    const json = await cli(env, 'access', 'history', '--org', org, 'dana@lab.example', '--json');
+    expect(json.json<{ items: Array<{ cause: { action: string } }> }>().items[0]!.cause.action).toBe('mapping.created');
+    const unknown = await cli(env, 'access', 'history', '--org', org, 'nobody@lab.example');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/nobody@lab\.example/);
+  });
+
   it('refuses an unknown scope and a grant beyond the policy with exit code 2 and a clear message', async () => {
     const unknown = await cli(env, 'team', 'create', '--org', org, '--name', 'robots', '--scope', 'robots:read');
     expect(unknown.code).toBe(2);

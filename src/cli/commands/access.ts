@@ -1,7 +1,16 @@
-/** `access explain|check`: a user's effective access with its explanation, and one decision. */
+/** `access explain|check|history`: a user's effective access with its explanation, one decision, and their changes of access. */
 import type { CliCommands } from '../context.js';
 import { printResult } from '../io.js';
 import { withOrg, type OrgOptions } from '../options.js';
+
+interface HistoryOptions extends OrgOptions {
+  limit: string;
+}
+
+/** One history entry as a line: when, what changed, why. */
+function historyLine(e: { occurredAt: string; summary: readonly string[]; causeText: string }): string {
+  return `${e.occurredAt.replace('T', ' ').slice(0, 19)}Z  ${e.summary.join('; ')}. ${e.causeText}`;
+}
 
 interface CheckOptions extends OrgOptions {
   deviceGroup?: string;
@@ -16,6 +25,20 @@ export const accessCommands: CliCommands = (program, { io, inOrg }) => {
     .action(async (user: string, opts: OrgOptions) => {
       const explained = await inOrg(opts.org, (s, orgId) => s.access.explain(orgId, user));
       printResult(io, opts.json, explained, () => explained.explanation.join('\n'));
+    });
+  withOrg(access.command('history').description("a user's changes of access, newest first, with their causes"))
+    .argument('<user>', 'user id or userName (a deleted user too)')
+    .option('--limit <n>', 'how many changes', '50')
+    .action(async (user: string, opts: HistoryOptions) => {
+      const limit = Math.max(1, Math.min(Number.parseInt(opts.limit, 10) || 50, 1000));
+      const page = await inOrg(opts.org, (s, orgId) => s.accessHistory.list(orgId, user, { limit }));
+      printResult(io, opts.json, page, () =>
+        page.items.length === 0
+          ? `No change of access recorded for ${page.user.userName}.`
+          : [`${page.user.userName}${page.user.deleted ? ' (deleted)' : ''}:`, ...page.items.map(historyLine)].join(
+              '\n',
+            ),
+      );
     });
   withOrg(access.command('check').description('may USER do SCOPE (on a device group)?'))
     .argument('<user>', 'user id or userName')

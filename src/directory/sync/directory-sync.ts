@@ -174,7 +174,14 @@ export class DirectorySync {
       );
     }, this.leaseMs / 4);
     renewal.unref();
-    const actor: Actor = { type: 'sync', id: run.id, label: 'directory sync', requestId: run.id };
+    const actor: Actor = {
+      type: 'sync',
+      id: run.id,
+      label: 'directory sync',
+      requestId: run.id,
+      operation: 'directory sync run',
+      connectionId,
+    };
     const ctx: SyncContext = {
       store: this.store,
       users: this.users,

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { Role } from '../../domain/role.js';
 import { MAPPING_MATCHES, type MappingMatch } from '../../domain/team.js';
 import { announceAccessChange } from '../access-change-feed.js';
+import type { TransactionChanges } from '../transaction-changes.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { fromJson, toBool } from '../rows.js';
@@ -56,8 +57,51 @@ export interface StoredAccessConfig {
   }>;
 }
 
+/**
+ * The SELECT of user facts (before its WHERE): the user, the org's config version, the
+ * mappings naming their groups, their manual teams.
+ */
+function factsSelect(pg: boolean): string {
+  const mapped = pg
+    ? `json_agg(json_build_object('m', x.m, 'g', x.g, 'n', x.n))`
+    : `json_group_array(json_object('m', x.m, 'g', x.g, 'n', x.n))`;
+  const manual = pg ? 'json_agg(tm.team_id)' : 'json_group_array(tm.team_id)';
+  // PostgreSQL's default costs prefer hashing the whole groups table to a few primary-key
+  // lookups; the OFFSET 0 fence keeps it on the user's own groups (LATERAL is PostgreSQL-only).
+  const branches = pg
+    ? `SELECT mm.id AS m, g.id AS g, g.display_name AS n
+         FROM group_memberships gm
+         CROSS JOIN LATERAL (SELECT g.id, g.connection_id, g.external_id, g.display_name
+                               FROM directory_groups g WHERE g.id = gm.group_id OFFSET 0) g
+         CROSS JOIN LATERAL (${perMatchKind('SELECT m.id FROM group_mappings m WHERE MATCH')}) mm
+        WHERE gm.user_id = u.id`
+    : perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
+        FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
+        JOIN group_mappings m ON MATCH
+       WHERE gm.user_id = u.id`);
+  return `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv,
+      (SELECT ${mapped} FROM (${branches}) x) AS mapped,
+      (SELECT ${manual} FROM team_memberships tm WHERE tm.user_id = u.id AND tm.source = 'manual') AS manual
+    FROM directory_users u JOIN organizations o ON o.id = u.org_id`;
+}
+
+function factsOf(row: Row): StoredUserFacts {
+  const groups = fromJson<Array<{ m: string; g: string; n: string }>>(row.mapped) ?? [];
+  return {
+    id: row.id as string,
+    userName: row.user_name as string,
+    active: toBool(row.active),
+    mappedGroups: groups.map((x) => ({ mappingId: x.m, groupId: x.g, groupName: x.n })),
+    manualTeamIds: fromJson<string[]>(row.manual) ?? [],
+    configVersion: Number(row.cv),
+  };
+}
+
 export class AccessFactsRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly changes?: TransactionChanges,
+  ) {}
 
   /** The user named by id or userName (case-insensitive), with everything a decision needs about them. */
   /** Members of the connection's groups a mapping would match: how many, and the first `limit` by userName. */
@@ -87,28 +131,7 @@ export class AccessFactsRepository {
   }
 
   async userFacts(orgId: string, idOrUserName: string): Promise<StoredUserFacts | undefined> {
-    const pg = dialectOf(this.db) === 'pg';
-    const mapped = pg
-      ? `json_agg(json_build_object('m', x.m, 'g', x.g, 'n', x.n))`
-      : `json_group_array(json_object('m', x.m, 'g', x.g, 'n', x.n))`;
-    const manual = pg ? 'json_agg(tm.team_id)' : 'json_group_array(tm.team_id)';
-    // PostgreSQL's default costs prefer hashing the whole groups table to a few primary-key
-    // lookups; the OFFSET 0 fence keeps it on the user's own groups (LATERAL is PostgreSQL-only).
-    const branches = pg
-      ? `SELECT mm.id AS m, g.id AS g, g.display_name AS n
-           FROM group_memberships gm
-           CROSS JOIN LATERAL (SELECT g.id, g.connection_id, g.external_id, g.display_name
-                                 FROM directory_groups g WHERE g.id = gm.group_id OFFSET 0) g
-           CROSS JOIN LATERAL (${perMatchKind('SELECT m.id FROM group_mappings m WHERE MATCH')}) mm
-          WHERE gm.user_id = u.id`
-      : perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
-          FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
-          JOIN group_mappings m ON MATCH
-         WHERE gm.user_id = u.id`);
-    const sql = `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv,
-        (SELECT ${mapped} FROM (${branches}) x) AS mapped,
-        (SELECT ${manual} FROM team_memberships tm WHERE tm.user_id = u.id AND tm.source = 'manual') AS manual
-      FROM directory_users u JOIN organizations o ON o.id = u.org_id
+    const sql = `${factsSelect(dialectOf(this.db) === 'pg')}
       WHERE u.org_id = ? AND (u.id = ? OR u.user_name_lower = ?)
       ORDER BY CASE WHEN u.id = ? THEN 0 ELSE 1 END
       LIMIT 1`;
@@ -116,17 +139,20 @@ export class AccessFactsRepository {
       this.db,
       this.db.raw(sql, [orgId, idOrUserName, idOrUserName.toLowerCase(), idOrUserName]),
     );
-    const row = (pg ? (result as { rows: Row[] }).rows : (result as Row[]))[0];
-    if (!row) return undefined;
-    const groups = fromJson<Array<{ m: string; g: string; n: string }>>(row.mapped) ?? [];
-    return {
-      id: row.id as string,
-      userName: row.user_name as string,
-      active: toBool(row.active),
-      mappedGroups: groups.map((x) => ({ mappingId: x.m, groupId: x.g, groupName: x.n })),
-      manualTeamIds: fromJson<string[]>(row.manual) ?? [],
-      configVersion: Number(row.cv),
-    };
+    const row = this.rowsOf(result)[0];
+    return row ? factsOf(row) : undefined;
+  }
+
+  /** The facts of these users of the org (those that exist), in one statement. */
+  async factsOfUsers(orgId: string, userIds: readonly string[]): Promise<StoredUserFacts[]> {
+    if (userIds.length === 0) return [];
+    const sql = `${factsSelect(dialectOf(this.db) === 'pg')}
+      WHERE u.org_id = ? AND u.id IN (${userIds.map(() => '?').join(',')})`;
+    return this.rowsOf(await this.db.raw(sql, [orgId, ...userIds])).map(factsOf);
+  }
+
+  private rowsOf(result: unknown): Row[] {
+    return dialectOf(this.db) === 'pg' ? (result as { rows: Row[] }).rows : (result as Row[]);
   }
 
   async configVersion(orgId: string): Promise<number | undefined> {
@@ -140,6 +166,7 @@ export class AccessFactsRepository {
       .where({ id: orgId })
       .update({ access_config_version: this.db.raw('access_config_version + 1') });
     await announceAccessChange(this.db, orgId, null);
+    this.changes?.configChanged(orgId);
   }
 
   async config(orgId: string): Promise<StoredAccessConfig> {

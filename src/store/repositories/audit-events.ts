@@ -5,6 +5,7 @@ import { fromJson, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 
 import type { ActorType } from '../../domain/actor.js';
+import type { TransactionChanges } from '../transaction-changes.js';
 
 export interface AuditEvent {
   readonly id: string;
@@ -19,6 +20,8 @@ export interface AuditEvent {
   readonly targetLabel: string | null;
   readonly requestId: string | null;
   readonly data: Readonly<Record<string, unknown>> | null;
+  /** Kept in memory only (access history tells it): the request in words and the actor's connection. */
+  readonly via?: { readonly operation?: string; readonly connectionId?: string };
 }
 
 export interface AuditQuery {
@@ -42,14 +45,20 @@ export interface AuditQuery {
 type Row = Record<string, unknown>;
 
 export class AuditEventRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    /** The transaction's changes, told of every event appended (the outbox is made from them). */
+    private readonly changes?: TransactionChanges,
+  ) {}
 
   async append(e: AuditEvent): Promise<void> {
     await prepared(this.db, this.insertQuery(e));
+    this.changes?.audited([e]);
   }
 
   /** Several events, in as few statements as the database allows. */
   async appendMany(events: readonly AuditEvent[]): Promise<void> {
+    this.changes?.audited(events);
     for (let i = 0; i < events.length; i += 500) {
       const part = events.slice(i, i + 500);
       if (part.length) await this.db('audit_events').insert(part.map((e) => this.row(e)));

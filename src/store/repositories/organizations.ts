@@ -34,6 +34,8 @@ export class OrganizationRepository {
         name: org.name,
         created_at: org.createdAt,
         updated_at: org.updatedAt,
+        // A new org has no users: its access history starts complete.
+        access_history_since: org.createdAt,
       });
     } catch (error) {
       if (isUniqueViolation(error)) {

@@ -1,0 +1,254 @@
+/**
+ * Records access history in the transaction that changes access, just before it commits.
+ * The writes name the users whose access may have moved (`repos.accessChanges.touch`, or
+ * the whole org when its teams, mappings or policy change); for each batch of them this
+ * reads their facts in one statement, evaluates their access, compares it with the state
+ * recorded last time and, for those that differ, writes the new state, an `access_changes`
+ * row with its cause (the audit event of the same transaction) and an `access.changed`
+ * event. A batch costs a fixed number of statements however many users it holds.
+ *
+ * On PostgreSQL the batch's user rows are locked first (in id order): two transactions
+ * recording the same user take turns, and the second compares against what the first wrote.
+ */
+import {
+  NO_ACCESS,
+  accessStateOf,
+  diffAccess,
+  parseState,
+  serializeState,
+  type AccessDiff,
+} from '../access/access-state.js';
+import { evaluateAccess, type OrgAccessConfig } from '../access/effective-access.js';
+import { readAccessConfig } from '../decisions/access-service.js';
+import { outboxEvent, type OutboxEvent } from '../events/event-catalog.js';
+import type { AuditEvent } from '../store/repositories/audit-events.js';
+import type { AccessChangeRow } from '../store/repositories/access-history.js';
+import type { Repositories } from '../store/store.js';
+import type { TouchedOrg, TransactionChanges } from '../store/transaction-changes.js';
+import { nowIso } from '../domain/clock.js';
+
+/** Users recorded per batch (one set of statements each). */
+const BATCH = 1000;
+const MAX_CACHED_CONFIGS = 1000;
+
+/** Why access changed: the audited write of the same transaction. */
+export interface AccessCause {
+  readonly action: string;
+  readonly actor: { readonly type: string; readonly id: string | null; readonly label: string | null };
+  readonly target: { readonly type: string | null; readonly id: string | null; readonly label: string | null } | null;
+  readonly requestId: string | null;
+  readonly operation: string | null;
+  readonly connectionId: string | null;
+  readonly auditEventId: string | null;
+  /** For a membership change: whether this user was added or removed. */
+  readonly membership?: 'added' | 'removed';
+}
+
+const UNKNOWN_CAUSE: AccessCause = {
+  action: 'unknown',
+  actor: { type: 'system', id: null, label: null },
+  target: null,
+  requestId: null,
+  operation: null,
+  connectionId: null,
+  auditEventId: null,
+};
+
+function causeOf(e: AuditEvent): AccessCause {
+  return {
+    action: e.action,
+    actor: { type: e.actorType, id: e.actorId, label: e.actorLabel },
+    target: e.targetType || e.targetId ? { type: e.targetType, id: e.targetId, label: e.targetLabel } : null,
+    requestId: e.requestId,
+    operation: e.via?.operation ?? null,
+    connectionId: e.via?.connectionId ?? null,
+    auditEventId: e.id,
+  };
+}
+
+/**
+ * The cause told for one user: the audit event about them if there is one, else the
+ * membership change that named them, else the transaction's last audit event.
+ */
+class Causes {
+  private readonly byUser = new Map<string, AccessCause>();
+  private last: AccessCause;
+
+  constructor(orgId: string, changes: TransactionChanges) {
+    const events = changes.audit.filter((e) => e.orgId === orgId);
+    const lastEvent = events[events.length - 1];
+    this.last = lastEvent ? causeOf(lastEvent) : UNKNOWN_CAUSE;
+    const memberEvent = [...events]
+      .reverse()
+      .find((e) => e.action === 'group.members_changed' || e.action === 'group.created');
+    if (memberEvent) {
+      const base = causeOf(memberEvent);
+      for (const m of changes.memberships) {
+        if (m.orgId !== orgId || m.groupId !== memberEvent.targetId) continue;
+        for (const id of m.added) this.byUser.set(id, { ...base, membership: 'added' });
+        for (const id of m.removed) this.byUser.set(id, { ...base, membership: 'removed' });
+      }
+    }
+    for (const e of events) if (e.targetType === 'user' && e.targetId) this.byUser.set(e.targetId, causeOf(e));
+  }
+
+  of(userId: string): AccessCause {
+    return this.byUser.get(userId) ?? this.last;
+  }
+
+  /** A mapping named by its group's id is told by the group's name (as it is now). */
+  async nameGroups(repos: Repositories, orgId: string): Promise<void> {
+    const named = new Map<string, string>();
+    const rename = async (cause: AccessCause): Promise<AccessCause> => {
+      const label = cause.target?.label;
+      if (cause.target?.type !== 'mapping' || !label?.startsWith('id=')) return cause;
+      const groupId = label.slice(3);
+      if (!named.has(groupId)) named.set(groupId, (await repos.groups.get(orgId, groupId))?.displayName ?? label);
+      return { ...cause, target: { ...cause.target, label: named.get(groupId)! } };
+    };
+    this.last = await rename(this.last);
+    for (const [id, cause] of this.byUser) this.byUser.set(id, await rename(cause));
+  }
+}
+
+export class AccessHistoryRecorder {
+  private readonly configs = new Map<string, OrgAccessConfig>();
+  private readonly started = new Set<string>();
+
+  /** Records every touched user's change of access; returns the `access.changed` events. */
+  async record(repos: Repositories, changes: TransactionChanges): Promise<OutboxEvent[]> {
+    const events: OutboxEvent[] = [];
+    for (const [orgId, touched] of changes.touched) {
+      if (!(await this.historyStarted(repos, orgId))) continue;
+      const causes = new Causes(orgId, changes);
+      await causes.nameGroups(repos, orgId);
+      await this.recordOrg(repos, orgId, touched, causes, events);
+    }
+    return events;
+  }
+
+  /**
+   * Records the current state of every user of an org without telling it as changes (an
+   * org whose users predate the history), then marks its history started.
+   */
+  async startHistory(repos: Repositories, orgId: string): Promise<number> {
+    let after = '';
+    let users = 0;
+    for (;;) {
+      const ids = await repos.accessHistory.lockUserPage(orgId, after, BATCH);
+      if (ids.length === 0) break;
+      const config = await this.configFor(repos, orgId, true);
+      const facts = await repos.accessFacts.factsOfUsers(orgId, ids);
+      await repos.accessHistory.saveStates(
+        orgId,
+        facts.map((f) => ({ userId: f.id, state: serializeState(accessStateOf(evaluateAccess(config, f))) })),
+      );
+      users += ids.length;
+      after = ids[ids.length - 1]!;
+    }
+    await repos.accessHistory.markHistoryStarted(orgId, nowIso());
+    this.started.add(orgId);
+    return users;
+  }
+
+  private async historyStarted(repos: Repositories, orgId: string): Promise<boolean> {
+    if (this.started.has(orgId)) return true;
+    const since = await repos.accessHistory.historySince(orgId);
+    if (since) this.started.add(orgId);
+    return Boolean(since);
+  }
+
+  private async recordOrg(
+    repos: Repositories,
+    orgId: string,
+    touched: TouchedOrg,
+    causes: Causes,
+    events: OutboxEvent[],
+  ): Promise<void> {
+    if (!touched.all) {
+      const ids = [...touched.users].sort();
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const batch = ids.slice(i, i + BATCH);
+        await repos.accessHistory.lockUsers(orgId, batch);
+        await this.recordBatch(repos, orgId, batch, touched.configChanged, causes, events);
+      }
+      return;
+    }
+    let after = '';
+    for (;;) {
+      const ids = await repos.accessHistory.lockUserPage(orgId, after, BATCH);
+      if (ids.length === 0) break;
+      await this.recordBatch(repos, orgId, ids, touched.configChanged, causes, events);
+      after = ids[ids.length - 1]!;
+    }
+  }
+
+  private async recordBatch(
+    repos: Repositories,
+    orgId: string,
+    ids: readonly string[],
+    configChanged: boolean,
+    causes: Causes,
+    events: OutboxEvent[],
+  ): Promise<void> {
+    const [states, facts] = await Promise.all([
+      repos.accessHistory.states(ids),
+      repos.accessFacts.factsOfUsers(orgId, ids),
+    ]);
+    if (facts.length === 0 && states.size === 0) return;
+    const version = facts[0]?.configVersion;
+    const config = facts.length ? await this.configFor(repos, orgId, configChanged, version) : undefined;
+    const at = nowIso();
+    const saved: Array<{ userId: string; state: string }> = [];
+    const rows: AccessChangeRow[] = [];
+    const add = (userId: string, userName: string, diff: AccessDiff): void => {
+      const cause = causes.of(userId);
+      rows.push({ orgId, userId, userName, occurredAt: at, change: diff, cause, requestId: cause.requestId });
+      const user = { id: userId, userName };
+      events.push(outboxEvent(orgId, 'access.changed', at, userId, { user, changes: diff, cause }));
+    };
+    const present = new Set<string>();
+    for (const f of facts) {
+      present.add(f.id);
+      const state = accessStateOf(evaluateAccess(config!, f));
+      const text = serializeState(state);
+      const before = states.get(f.id);
+      if (before === text) continue;
+      if (before === undefined && text === serializeState(NO_ACCESS)) continue;
+      saved.push({ userId: f.id, state: text });
+      const diff = diffAccess(before === undefined ? NO_ACCESS : parseState(before), state);
+      if (diff) add(f.id, f.userName, diff);
+    }
+    // Users that are gone (deleted in this transaction): they lose what they held.
+    const gone = [...states.keys()].filter((id) => !present.has(id));
+    if (gone.length) {
+      const names = await repos.users.userNamesOf(orgId, gone).catch(() => new Map<string, string>());
+      for (const id of gone) {
+        const diff = diffAccess(parseState(states.get(id)!), null);
+        const cause = causes.of(id);
+        const name = names.get(id) ?? (cause.target?.id === id ? cause.target.label : null) ?? id;
+        if (diff) add(id, name, diff);
+      }
+      await repos.accessHistory.dropStates(gone);
+    }
+    if (saved.length) await repos.accessHistory.saveStates(orgId, saved);
+    if (rows.length) await repos.accessHistory.insertChanges(rows);
+  }
+
+  /** The org's access configuration: read in the transaction when it changed there, else cached by version. */
+  private async configFor(
+    repos: Repositories,
+    orgId: string,
+    changedHere: boolean,
+    version?: number,
+  ): Promise<OrgAccessConfig> {
+    const cached = this.configs.get(orgId);
+    if (!changedHere && cached && version !== undefined && cached.version === version) return cached;
+    const config = await readAccessConfig(repos, orgId);
+    if (!changedHere) {
+      if (this.configs.size >= MAX_CACHED_CONFIGS) this.configs.clear();
+      this.configs.set(orgId, config);
+    }
+    return config;
+  }
+}

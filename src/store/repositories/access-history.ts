@@ -1,0 +1,142 @@
+/**
+ * Access history: each user's access as last recorded (`user_access_states`) and every
+ * change of it (`access_changes`), written a batch of users per statement.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from '../database.js';
+import { fromJson, toIso, toIsoOrNull } from '../rows.js';
+
+type Row = Record<string, unknown>;
+
+export interface AccessChangeRow {
+  readonly orgId: string;
+  readonly userId: string;
+  readonly userName: string;
+  readonly occurredAt: string;
+  /** JSON of the diff (access/access-state.ts). */
+  readonly change: unknown;
+  readonly cause: unknown;
+  readonly requestId: string | null;
+}
+
+export interface StoredAccessChange extends AccessChangeRow {
+  readonly id: string;
+}
+
+/** Rows per INSERT: well under SQLite's bound-variable limit. */
+const BATCH = 400;
+
+export class AccessHistoryRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** When the org's access history starts (null: its users' states are not recorded yet). */
+  async historySince(orgId: string): Promise<string | null | undefined> {
+    const row = await this.db<Row>('organizations').where({ id: orgId }).first('access_history_since');
+    return row ? toIsoOrNull(row.access_history_since) : undefined;
+  }
+
+  async markHistoryStarted(orgId: string, at: string): Promise<void> {
+    await this.db('organizations').where({ id: orgId }).update({ access_history_since: at });
+  }
+
+  /** Orgs whose users' states have not been recorded yet (orgs older than the history). */
+  async orgsWithoutHistory(): Promise<string[]> {
+    const rows = await this.db<Row>('organizations').whereNull('access_history_since').select('id');
+    return rows.map((r) => r.id as string);
+  }
+
+  /**
+   * Locks these users' rows until the transaction ends (PostgreSQL), in id order, so two
+   * transactions recording the same user's access take turns: the second reads the state
+   * the first wrote.
+   */
+  async lockUsers(orgId: string, userIds: readonly string[]): Promise<void> {
+    if (dialectOf(this.db) !== 'pg' || userIds.length === 0) return;
+    await this.db.raw(`SELECT id FROM directory_users WHERE org_id = ? AND id = ANY(?) ORDER BY id FOR NO KEY UPDATE`, [
+      orgId,
+      [...userIds],
+    ]);
+  }
+
+  /** The next page of the org's user ids (locked on PostgreSQL), for a whole-org recording. */
+  async lockUserPage(orgId: string, after: string, limit: number): Promise<string[]> {
+    const query = this.db<Row>('directory_users')
+      .where('org_id', orgId)
+      .andWhere('id', '>', after)
+      .orderBy('id')
+      .limit(limit)
+      .select('id');
+    if (dialectOf(this.db) === 'pg') query.forNoKeyUpdate();
+    return (await query).map((r) => r.id as string);
+  }
+
+  /** The recorded states of these users (user id → state text). */
+  async states(userIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < userIds.length; i += BATCH) {
+      const rows = await this.db<Row>('user_access_states')
+        .whereIn('user_id', userIds.slice(i, i + BATCH))
+        .select('user_id', 'state');
+      for (const r of rows) out.set(r.user_id as string, r.state as string);
+    }
+    return out;
+  }
+
+  async saveStates(orgId: string, states: ReadonlyArray<{ userId: string; state: string }>): Promise<void> {
+    for (let i = 0; i < states.length; i += BATCH) {
+      const rows = states.slice(i, i + BATCH).map((s) => ({ user_id: s.userId, org_id: orgId, state: s.state }));
+      await this.db('user_access_states').insert(rows).onConflict('user_id').merge(['state']);
+    }
+  }
+
+  async dropStates(userIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < userIds.length; i += BATCH) {
+      await this.db('user_access_states')
+        .whereIn('user_id', userIds.slice(i, i + BATCH))
+        .delete();
+    }
+  }
+
+  async insertChanges(changes: readonly AccessChangeRow[]): Promise<void> {
+    for (let i = 0; i < changes.length; i += BATCH) {
+      await this.db('access_changes').insert(
+        changes.slice(i, i + BATCH).map((c) => ({
+          org_id: c.orgId,
+          user_id: c.userId,
+          user_name: c.userName,
+          occurred_at: c.occurredAt,
+          change: JSON.stringify(c.change),
+          cause: JSON.stringify(c.cause),
+          request_id: c.requestId,
+        })),
+      );
+    }
+  }
+
+  /** A user no longer in the directory, as their history names them (by id or userName). */
+  async formerUser(orgId: string, idOrUserName: string): Promise<{ id: string; userName: string } | undefined> {
+    const row = await this.db<Row>('access_changes')
+      .where('org_id', orgId)
+      .andWhere((w) => w.where('user_id', idOrUserName).orWhere('user_name', idOrUserName))
+      .orderBy('id', 'desc')
+      .first('user_id', 'user_name');
+    return row ? { id: row.user_id as string, userName: row.user_name as string } : undefined;
+  }
+
+  /** One user's changes, newest first, before the change `before` (a page). */
+  async history(orgId: string, userId: string, limit: number, before?: string): Promise<StoredAccessChange[]> {
+    const query = this.db<Row>('access_changes').where({ org_id: orgId, user_id: userId });
+    if (before !== undefined) query.andWhere('id', '<', before);
+    const rows = await query.orderBy('id', 'desc').limit(limit);
+    return rows.map((r) => ({
+      id: String(r.id),
+      orgId: r.org_id as string,
+      userId: r.user_id as string,
+      userName: r.user_name as string,
+      occurredAt: toIso(r.occurred_at),
+      change: fromJson(r.change),
+      cause: fromJson(r.cause),
+      requestId: (r.request_id as string | null) ?? null,
+    }));
+  }
+}
