@@ -12,6 +12,7 @@ import { accessRouter } from './http/access-router.js';
 import { boundedJson } from './http/bounded-json.js';
 import { consoleRouter } from './http/console-router.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { eventsRouter } from './http/events-router.js';
 import { googleNotificationsRouter } from './http/google-notifications.js';
 import { healthRouter } from './http/health.js';
 import { metricsRouter } from './http/metrics-route.js';
@@ -67,6 +68,7 @@ export function buildApp({ config, logger, services, consoleRoot }: AppDeps): Ex
     json,
     accessRouter({ tokens: services.adminTokens, access: services.access, accessTokens: services.accessTokens }),
   );
+  app.use('/v1/events', apiSecurityHeaders, eventsRouter({ tokens: services.adminTokens, feed: services.events }));
   app.use('/admin/api', apiSecurityHeaders, adminApiRouter({ services, publicUrl: config.publicUrl }));
   app.use('/google/notifications', apiSecurityHeaders, googleNotificationsRouter(services.directorySync));
 

@@ -12,6 +12,7 @@ import type { Config } from './config/config.js';
 import { SYSTEM_ACTOR } from './domain/actor.js';
 import { servicesFor, type Services } from './services.js';
 import { scheduleDirectorySyncs } from './directory/sync/scheduler.js';
+import { scheduleEventPruning } from './events/event-feed.js';
 import { AccessChangeFeed } from './store/access-change-feed.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -68,6 +69,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     services.access.useChangeFeed(feed);
   }
   const app = buildApp({ config, logger, services, consoleRoot: options.consoleRoot });
+  if (config.webhookDelivery) services.webhookDelivery.start();
+  const stopPruning = scheduleEventPruning(services.events, logger.child({ component: 'events' }));
   const stopSyncs = config.directorySyncScheduler
     ? scheduleDirectorySyncs(services.directorySync, logger.child({ component: 'directory-sync' }))
     : undefined;
@@ -101,6 +104,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         server.closeIdleConnections();
       });
       await stopSyncs?.();
+      stopPruning();
+      await services.webhookDelivery.stop();
       stopStatistics();
       uninstrument();
       await stopTracing?.();

@@ -26,6 +26,9 @@ import { DirectorySync, type SourceFactory } from './directory/sync/directory-sy
 import { TEAM_SYNC_HOOKS } from './directory/team-sync.js';
 import { installChangeRecording } from './history/record-changes.js';
 import { AccessHistoryService } from './history/access-history.js';
+import { EventFeed } from './events/event-feed.js';
+import { WebhookDeliverer, type DeliveryOptions } from './events/webhook-delivery.js';
+import { WebhookEndpointService } from './events/webhook-endpoints.js';
 import { UserDirectory } from './directory/user-directory.js';
 import { SharedRateLimiter } from './limits/shared-rate-limiter.js';
 import { GuardedFetch, parseAllowedNetworks } from './outbound/guarded-fetch.js';
@@ -56,6 +59,10 @@ export interface ServiceSettings {
   readonly hooks?: DirectoryHooks;
   /** Whether writes add typed events to the outbox (default true). */
   readonly events?: boolean;
+  /** Days events are kept (default 30). */
+  readonly eventRetentionDays?: number;
+  /** How webhooks are sent (tick, concurrency, timeouts). */
+  readonly webhookDelivery?: DeliveryOptions;
   /** Google's Directory API, token endpoint and quota (default: Google's own, 2,400 requests a minute). */
   readonly google?: { readonly apiUrl: string; readonly tokenUrl: string; readonly requestsPerMinute: number };
 }
@@ -75,6 +82,12 @@ export interface Services {
   readonly policies: PolicyService;
   readonly access: AccessService;
   readonly auditTrail: AuditTrail;
+  /** The org's event feed (and its retention). */
+  readonly events: EventFeed;
+  /** The org's webhook endpoints, their delivery logs. */
+  readonly webhooks: WebhookEndpointService;
+  /** Sends what the endpoints are owed (started by the server where WEBHOOK_DELIVERY is on). */
+  readonly webhookDelivery: WebhookDeliverer;
   /** Each person's changes of access, with their causes. */
   readonly accessHistory: AccessHistoryService;
   readonly saml: SamlLogin;
@@ -142,6 +155,9 @@ export function createServices(store: Store, settings: ServiceSettings): Service
     access,
     auditTrail: new AuditTrail(store),
     accessHistory: new AccessHistoryService(store, accessHistory),
+    events: new EventFeed(store, settings.eventRetentionDays ?? 30),
+    webhooks: new WebhookEndpointService(store, box, outbound),
+    webhookDelivery: new WebhookDeliverer(store, outbound, box, accessTokens, settings.webhookDelivery ?? {}),
     saml: new SamlLogin(store, directories, publicUrl),
     oidc: new OidcLogin(store, directories, box, publicUrl, outbound),
     signInRefusals: new SignInRefusals(store),
@@ -177,5 +193,6 @@ export async function servicesFor(config: Config, store: Store, logger?: Logger)
     signInRateLimit: config.signInRateLimit,
     google: config.google,
     events: config.events,
+    eventRetentionDays: config.eventRetentionDays,
   });
 }

@@ -22,6 +22,7 @@ import { policyAndAccessRoutes } from './routes/policy-and-access.js';
 import { sessionRoutes } from './routes/session.js';
 import { teamRoutes } from './routes/teams.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
   return [
@@ -35,6 +36,7 @@ export function adminRoutes(deps: AdminApiDeps): AdminRoute[] {
     ...policyAndAccessRoutes(deps),
     ...auditRoutes(deps),
     ...tokenRoutes(deps),
+    ...webhookRoutes(deps),
   ];
 }
 

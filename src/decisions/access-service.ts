@@ -187,7 +187,8 @@ export class AccessService {
 export async function readAccessConfig(repos: Repositories, orgId: string): Promise<OrgAccessConfig> {
   // Version first: a concurrent edit can only make the copy look older than it is.
   const version = (await repos.accessFacts.configVersion(orgId)) ?? 0;
-  const [stored, policy] = await Promise.all([repos.accessFacts.config(orgId), repos.policies.get(orgId)]);
+  const stored = await repos.accessFacts.config(orgId);
+  const policy = await repos.policies.get(orgId);
   return {
     orgId,
     version,

@@ -191,10 +191,9 @@ export class AccessHistoryRecorder {
     causes: Causes,
     events: OutboxEvent[],
   ): Promise<void> {
-    const [states, facts] = await Promise.all([
-      repos.accessHistory.states(ids),
-      repos.accessFacts.factsOfUsers(orgId, ids),
-    ]);
+    // One after the other: a transaction's statements share its one connection.
+    const states = await repos.accessHistory.states(ids);
+    const facts = await repos.accessFacts.factsOfUsers(orgId, ids);
     if (facts.length === 0 && states.size === 0) return;
     const version = facts[0]?.configVersion;
     const config = facts.length ? await this.configFor(repos, orgId, configChanged, version) : undefined;

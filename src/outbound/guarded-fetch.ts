@@ -55,7 +55,8 @@ const DENIED = new BlockList();
 for (const [net, prefix] of DENIED_V4) DENIED.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of DENIED_V6) DENIED.addSubnet(net, prefix, 'ipv6');
 
-export type OutboundProblem = 'invalid_url' | 'blocked' | 'unreachable' | 'timeout' | 'too_large' | 'redirects';
+export type OutboundProblem =
+  'invalid_url' | 'not_https' | 'blocked' | 'unreachable' | 'timeout' | 'too_large' | 'redirects';
 
 /** A fetch the guard refused or that failed; `message` is safe to show to the admin who asked. */
 export class OutboundError extends Error {
@@ -69,6 +70,7 @@ export class OutboundError extends Error {
 
 const MESSAGES: Record<OutboundProblem, string> = {
   invalid_url: 'is not an http(s) URL',
+  not_https: 'is not https (plain http only reaches networks an operator allows with OUTBOUND_ALLOWED_NETWORKS)',
   blocked:
     'resolves to an address the service does not fetch (private, loopback, link-local or metadata networks; an operator can allow a network with OUTBOUND_ALLOWED_NETWORKS)',
   unreachable: 'could not be reached',
@@ -163,6 +165,56 @@ export class GuardedFetch {
       current = next.toString();
     }
     throw problem('redirects', url);
+  }
+
+  /**
+   * POST to a URL an admin gave (a webhook): no redirect followed (a 3xx is the answer).
+   * With `httpsOnly`, plain http is refused unless every address the host resolves to is in
+   * a network the operator allowed (a receiver on the operator's own network, or a trial).
+   */
+  async post(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    limits: OutboundLimits & { readonly httpsOnly?: boolean } = {},
+  ): Promise<OutboundAnswer> {
+    if (limits.httpsOnly) await this.refusePlainHttp(url);
+    return this.request(url, { method: 'POST', headers, body, redirect: 'manual' }, limits);
+  }
+
+  /** Whether a URL may be used for deliveries as typed (https, or http to an allowed network); the reason if not. */
+  async checkDeliveryUrl(url: string): Promise<string | undefined> {
+    try {
+      await this.refusePlainHttp(url);
+      const target = new URL(url);
+      const literal = target.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(literal) !== 0 && !this.permits(literal)) throw problem('blocked', url);
+      return undefined;
+    } catch (error) {
+      if (error instanceof OutboundError) return error.message;
+      throw error;
+    }
+  }
+
+  private async refusePlainHttp(url: string): Promise<void> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw problem('invalid_url', url);
+    }
+    if (target.protocol === 'https:') return;
+    if (target.protocol !== 'http:') throw problem('invalid_url', url);
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    const addresses =
+      isIP(host) !== 0
+        ? [host]
+        : await dns.promises.lookup(host, { all: true }).then(
+            (all) => all.map((a) => a.address),
+            () => [] as string[],
+          );
+    const allowed = (a: string): boolean => this.allowed.check(a, isIP(a) === 6 ? 'ipv6' : 'ipv4');
+    if (addresses.length === 0 || !addresses.every(allowed)) throw problem('not_https', url);
   }
 
   /** A Fetch API function for libraries that take one (openid-client): same checks, no redirects followed. */

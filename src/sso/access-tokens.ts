@@ -28,6 +28,7 @@ export interface AccessTokenClaims {
 
 export class AccessTokenService {
   private keys: { records: SigningKeyRecord[]; until: number } | undefined;
+  private readonly privateKeys = new Map<string, KeyObject>();
 
   constructor(
     private readonly store: Store,
@@ -90,6 +91,33 @@ export class AccessTokenService {
       .setJti(randomUUID())
       .sign(privateKey);
     return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  }
+
+  /**
+   * A Security Event Token (RFC 8417) signed with the newest access-token key, so receivers
+   * verify it at the same JWKS URL: `typ` secevent+jwt, `iss` this service, `iat`, `jti`.
+   */
+  async signSecurityEvent(claims: Record<string, unknown>, jti: string, audience: string): Promise<string> {
+    const [key] = await this.activeKeys();
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: key!.kid, typ: 'secevent+jwt' })
+      .setIssuer(this.issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setJti(jti)
+      .sign(this.privateKeyOf(key!));
+  }
+
+  private privateKeyOf(key: SigningKeyRecord): KeyObject {
+    let cached = this.privateKeys.get(key.kid);
+    if (!cached) {
+      cached = createPrivateKey({
+        key: JSON.parse(this.box.open(key.privateJwkEncrypted)) as JWK & { kty: string },
+        format: 'jwk',
+      });
+      this.privateKeys.set(key.kid, cached);
+    }
+    return cached;
   }
 
   /** The claims of a token this service minted and that has not expired; undefined otherwise. */

@@ -16,6 +16,21 @@ export type Dialect = 'pg' | 'sqlite';
 // PostgreSQL `bigint` (e.g. count(*)) is returned as a string by default; our counts fit a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number.parseInt(value, 10));
 
+/**
+ * Runs reads side by side on the pool, or one after the other inside a transaction (whose
+ * statements share its one connection).
+ */
+export async function allOf<T extends readonly (() => Promise<unknown>)[]>(
+  db: Knex,
+  reads: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  type Out = { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+  if (!db.isTransaction) return (await Promise.all(reads.map((r) => r()))) as Out;
+  const out: unknown[] = [];
+  for (const read of reads) out.push(await read());
+  return out as Out;
+}
+
 export function dialectOf(db: Knex): Dialect {
   return db.client.config.client === 'pg' ? 'pg' : 'sqlite';
 }

@@ -7,6 +7,7 @@ import { announceAccessChange } from './access-change-feed.js';
 import { AccessFactsRepository } from './repositories/access-facts.js';
 import { AccessHistoryRepository } from './repositories/access-history.js';
 import { EventRepository } from './repositories/events.js';
+import { WebhookRepository } from './repositories/webhooks.js';
 import { IdpTeamMembershipRepository } from './repositories/idp-team-memberships.js';
 import type { Knex } from 'knex';
 import { AuditEventRepository } from './repositories/audit-events.js';
@@ -61,6 +62,7 @@ export interface Repositories {
   readonly directorySync: DirectorySyncRepository;
   readonly accessHistory: AccessHistoryRepository;
   readonly events: EventRepository;
+  readonly webhooks: WebhookRepository;
 }
 
 /**
@@ -106,6 +108,7 @@ export function createRepositories(db: Knex, scans: Scans, changes?: Transaction
     directorySync: new DirectorySyncRepository(db),
     accessHistory: new AccessHistoryRepository(db),
     events: new EventRepository(db),
+    webhooks: new WebhookRepository(db),
   };
 }
 

@@ -8,7 +8,7 @@ import type { Role } from '../../domain/role.js';
 import { MAPPING_MATCHES, type MappingMatch } from '../../domain/team.js';
 import { announceAccessChange } from '../access-change-feed.js';
 import type { TransactionChanges } from '../transaction-changes.js';
-import { dialectOf } from '../database.js';
+import { allOf, dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { fromJson, toBool } from '../rows.js';
 import { GroupMappingRepository } from './group-mappings.js';
@@ -170,15 +170,21 @@ export class AccessFactsRepository {
   }
 
   async config(orgId: string): Promise<StoredAccessConfig> {
-    const [teams, scopes, deviceGroups, mappings] = await Promise.all([
-      this.db<Row>('teams').where({ org_id: orgId }).select('id', 'name'),
-      this.db<Row>('team_scopes').where({ org_id: orgId }).select('team_id', 'scope').orderBy('scope'),
-      this.db<Row>('team_device_groups')
-        .where({ org_id: orgId })
-        .select('team_id', 'device_group')
-        .orderBy('device_group'),
-      new GroupMappingRepository(this.db).list(orgId),
-    ]);
+    const rows =
+      (q: Knex.QueryBuilder): (() => Promise<Row[]>) =>
+      async () =>
+        (await q) as Row[];
+    const [teams, scopes, deviceGroups, mappings] = await allOf(this.db, [
+      rows(this.db('teams').where({ org_id: orgId }).select('id', 'name')),
+      rows(this.db('team_scopes').where({ org_id: orgId }).select('team_id', 'scope').orderBy('scope')),
+      rows(
+        this.db('team_device_groups')
+          .where({ org_id: orgId })
+          .select('team_id', 'device_group')
+          .orderBy('device_group'),
+      ),
+      () => new GroupMappingRepository(this.db).list(orgId),
+    ] as const);
     const grouped = (rows: Row[], key: string, value: string): Map<string, string[]> => {
       const out = new Map<string, string[]>();
       for (const r of rows) {
