@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { createServices, type Services } from '../src/services.js';
+import { createServices, type ServiceSettings, type Services } from '../src/services.js';
 import type { Store } from '../src/store/store.js';
 import { freePort } from './scratch-postgres.js';
 
@@ -11,8 +11,8 @@ import { freePort } from './scratch-postgres.js';
 export const BENCH_SESSION_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
 
 /** The services on a store the benchmark seeds, as the service builds them. */
-export function benchServices(store: Store): Services {
-  return createServices(store, { publicUrl: 'http://127.0.0.1', sessionSecret: BENCH_SESSION_SECRET });
+export function benchServices(store: Store, settings: Partial<ServiceSettings> = {}): Services {
+  return createServices(store, { publicUrl: 'http://127.0.0.1', sessionSecret: BENCH_SESSION_SECRET, ...settings });
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -29,8 +29,22 @@ export async function recreateDatabase(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
+/** Drops the benchmark's database (at the end of a run). */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  await client.end();
+}
+
 /** The built service (node dist/src/main.js) as its own process on a free loopback port, once ready. */
-export async function startService(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // BENCH_SERVICE_ARGS passes extra node flags to the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
@@ -46,6 +60,7 @@ export async function startService(databaseUrl: string): Promise<{ child: ChildP
       SESSION_SECRET: BENCH_SESSION_SECRET,
       // An IdP's initial sync at full speed: the limiter runs (and is measured) but never refuses.
       SCIM_RATE_LIMIT: '100000000',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

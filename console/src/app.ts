@@ -10,6 +10,7 @@ import { policyPage } from './pages/policy.js';
 import { setupPage } from './pages/setup.js';
 import { teamPage, teamsPage } from './pages/teams.js';
 import { tokensPage } from './pages/tokens.js';
+import { webhooksPage } from './pages/webhooks.js';
 import { userPage } from './pages/user.js';
 import type { Session } from './types.js';
 
@@ -34,6 +35,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; page: Page; nav: string }> = [
   { pattern: /^audit$/, page: auditPage, nav: 'audit' },
   { pattern: /^policy$/, page: policyPage, nav: 'policy' },
   { pattern: /^tokens$/, page: tokensPage, nav: 'tokens' },
+  { pattern: /^webhooks$/, page: webhooksPage, nav: 'webhooks' },
 ];
 
 const NAV: ReadonlyArray<[string, string, boolean]> = [
@@ -45,6 +47,7 @@ const NAV: ReadonlyArray<[string, string, boolean]> = [
   ['audit', 'Audit log', false],
   ['policy', 'Policy', true],
   ['tokens', 'Tokens', false],
+  ['webhooks', 'Webhooks', false],
 ];
 
 function signedOut(root: HTMLElement, message: string): void {

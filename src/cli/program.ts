@@ -21,6 +21,7 @@ import { sessionCommands } from './commands/session.js';
 import { setupLinkCommands } from './commands/setup-link.js';
 import { signingKeyCommands } from './commands/signing-key.js';
 import { teamCommands } from './commands/team.js';
+import { webhookCommands } from './commands/webhook.js';
 import { CliFailure, cliContext, type CliCommands } from './context.js';
 import type { CliIo } from './io.js';
 
@@ -39,6 +40,7 @@ const COMMANDS: readonly CliCommands[] = [
   auditCommands,
   sessionCommands,
   adminTokenCommands,
+  webhookCommands,
   apiTokenCommands,
 ];
 

@@ -37,7 +37,7 @@ const MAX_RETRY_AFTER_S = 86_400;
 export interface DeliveryOptions {
   /** Milliseconds between ticks. */
   readonly intervalMs?: number;
-  /** Deliveries in flight per endpoint. */
+  /** Deliveries in flight per endpoint (default 128). */
   readonly concurrency?: number;
   /** A claim not answered in this long is taken again (an instance died). */
   readonly claimMs?: number;
@@ -61,6 +61,8 @@ function retryAfterMs(header: string | null, now: number): number | undefined {
 
 interface EndpointState {
   inFlight: number;
+  /** When this instance last recorded a success (one write a minute, not one per batch). */
+  markedAt: number;
 }
 
 export class WebhookDeliverer {
@@ -84,7 +86,7 @@ export class WebhookDeliverer {
     private readonly logger?: Logger,
   ) {
     this.intervalMs = options.intervalMs ?? 200;
-    this.concurrency = options.concurrency ?? 16;
+    this.concurrency = options.concurrency ?? 128;
     this.claimMs = options.claimMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.random = options.random ?? Math.random;
@@ -174,7 +176,7 @@ export class WebhookDeliverer {
   }
 
   private async deliver(endpoint: WebhookEndpoint): Promise<void> {
-    const state = this.endpoints.get(endpoint.id) ?? { inFlight: 0 };
+    const state = this.endpoints.get(endpoint.id) ?? { inFlight: 0, markedAt: 0 };
     this.endpoints.set(endpoint.id, state);
     const room = this.concurrency - state.inFlight;
     if (room <= 0) return;
@@ -186,10 +188,13 @@ export class WebhookDeliverer {
       room,
     );
     if (claimed.length === 0) return;
-    const events = await this.store.repos.events.byIds(claimed.map((d) => d.eventId));
+    const events = this.store.repos.events;
     state.inFlight += claimed.length;
     const work = Promise.all(
-      claimed.map(async (d) => ({ delivery: d, result: await this.attempt(endpoint, d, events.get(d.eventId)) })),
+      claimed.map(async ({ delivery, event }) => ({
+        delivery,
+        result: await this.attempt(endpoint, delivery, event ? events.eventOf(event) : undefined),
+      })),
     )
       .then((results) => this.finish(endpoint, results))
       .catch((error: unknown) =>
@@ -198,8 +203,19 @@ export class WebhookDeliverer {
       .finally(() => {
         state.inFlight -= claimed.length;
         this.pending.delete(work);
+        // A full batch answered: more is likely waiting; claim it now rather than at the next tick.
+        if (this.timer && claimed.length === room) this.refill(endpoint);
       });
     this.pending.add(work);
+  }
+
+  private refill(endpoint: WebhookEndpoint): void {
+    const next: Promise<void> = this.deliver(endpoint)
+      .catch((error: unknown) =>
+        this.logger?.warn({ err: error, endpoint: endpoint.id }, 'webhook delivery failed; retrying'),
+      )
+      .finally(() => this.pending.delete(next));
+    this.pending.add(next);
   }
 
   private async request(endpoint: WebhookEndpoint, event: StoredEvent): Promise<OutgoingRequest | undefined> {
@@ -297,12 +313,15 @@ export class WebhookDeliverer {
       await this.disable(endpoint, 'The endpoint answered 410 Gone: it asked not to be sent more');
       return;
     }
+    const state = this.endpoints.get(endpoint.id);
     if (results.some((r) => r.result.kind === 'delivered')) {
-      if (endpoint.failingSince !== null || endpoint.lastSuccessAt === null) {
+      if (state && Date.now() - state.markedAt > 60_000) {
         await repos.markEndpointSucceeded(endpoint.id, now);
+        state.markedAt = Date.now();
       }
       return;
     }
+    if (state) state.markedAt = 0;
     const failingSince = await repos.markEndpointFailing(endpoint.id, now);
     if (Date.now() - Date.parse(failingSince) >= DISABLE_AFTER_MS) {
       await this.disable(endpoint, `Every delivery has failed since ${failingSince}`);

@@ -23,6 +23,7 @@ import { readAccessConfig } from '../decisions/access-service.js';
 import { outboxEvent, type OutboxEvent } from '../events/event-catalog.js';
 import type { AuditEvent } from '../store/repositories/audit-events.js';
 import type { AccessChangeRow } from '../store/repositories/access-history.js';
+import type { MappedGroupRow, UserRange } from '../store/repositories/access-facts.js';
 import type { Repositories } from '../store/store.js';
 import type { TouchedOrg, TransactionChanges } from '../store/transaction-changes.js';
 import { nowIso } from '../domain/clock.js';
@@ -111,20 +112,38 @@ class Causes {
   }
 }
 
+/** What recording one org's changes in one transaction reads once and reuses across batches. */
+interface OrgRecording {
+  readonly repos: Repositories;
+  readonly orgId: string;
+  readonly configChanged: boolean;
+  readonly causes: Causes;
+  readonly emit: (events: OutboxEvent[]) => Promise<void>;
+  /** The config read in this transaction when it changed there (never shared with others). */
+  config?: OrgAccessConfig;
+  mappedGroups?: MappedGroupRow[];
+}
+
 export class AccessHistoryRecorder {
+  /** Configs by org, reused while their version stands (only ones read outside a changing transaction). */
   private readonly configs = new Map<string, OrgAccessConfig>();
   private readonly started = new Set<string>();
 
-  /** Records every touched user's change of access; returns the `access.changed` events. */
-  async record(repos: Repositories, changes: TransactionChanges): Promise<OutboxEvent[]> {
-    const events: OutboxEvent[] = [];
+  /**
+   * Records every touched user's change of access; each batch's `access.changed` events go
+   * to `emit` as they are made (so a change over 100,000 users is never held in memory whole).
+   */
+  async record(
+    repos: Repositories,
+    changes: TransactionChanges,
+    emit: (events: OutboxEvent[]) => Promise<void>,
+  ): Promise<void> {
     for (const [orgId, touched] of changes.touched) {
       if (!(await this.historyStarted(repos, orgId))) continue;
       const causes = new Causes(orgId, changes);
       await causes.nameGroups(repos, orgId);
-      await this.recordOrg(repos, orgId, touched, causes, events);
+      await this.recordOrg({ repos, orgId, configChanged: touched.configChanged, causes, emit }, touched);
     }
-    return events;
   }
 
   /**
@@ -134,11 +153,12 @@ export class AccessHistoryRecorder {
   async startHistory(repos: Repositories, orgId: string): Promise<number> {
     let after = '';
     let users = 0;
+    const config = await readAccessConfig(repos, orgId);
+    const mapped = await repos.accessFacts.mappedGroups(orgId);
     for (;;) {
       const ids = await repos.accessHistory.lockUserPage(orgId, after, BATCH);
       if (ids.length === 0) break;
-      const config = await this.configFor(repos, orgId, true);
-      const facts = await repos.accessFacts.factsOfUsers(orgId, ids);
+      const facts = await repos.accessFacts.factsOfUsers(orgId, { after, upTo: ids[ids.length - 1]! }, mapped);
       await repos.accessHistory.saveStates(
         orgId,
         facts.map((f) => ({ userId: f.id, state: serializeState(accessStateOf(evaluateAccess(config, f))) })),
@@ -158,19 +178,14 @@ export class AccessHistoryRecorder {
     return Boolean(since);
   }
 
-  private async recordOrg(
-    repos: Repositories,
-    orgId: string,
-    touched: TouchedOrg,
-    causes: Causes,
-    events: OutboxEvent[],
-  ): Promise<void> {
+  private async recordOrg(rec: OrgRecording, touched: TouchedOrg): Promise<void> {
+    const { repos, orgId } = rec;
     if (!touched.all) {
       const ids = [...touched.users].sort();
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH);
         await repos.accessHistory.lockUsers(orgId, batch);
-        await this.recordBatch(repos, orgId, batch, touched.configChanged, causes, events);
+        await this.recordBatch(rec, batch);
       }
       return;
     }
@@ -178,25 +193,24 @@ export class AccessHistoryRecorder {
     for (;;) {
       const ids = await repos.accessHistory.lockUserPage(orgId, after, BATCH);
       if (ids.length === 0) break;
-      await this.recordBatch(repos, orgId, ids, touched.configChanged, causes, events);
-      after = ids[ids.length - 1]!;
+      const range = { after, upTo: ids[ids.length - 1]! };
+      await this.recordBatch(rec, range);
+      after = range.upTo;
     }
   }
 
-  private async recordBatch(
-    repos: Repositories,
-    orgId: string,
-    ids: readonly string[],
-    configChanged: boolean,
-    causes: Causes,
-    events: OutboxEvent[],
-  ): Promise<void> {
+  private async recordBatch(rec: OrgRecording, users: readonly string[] | UserRange): Promise<void> {
+    const { repos, orgId, causes } = rec;
+    const events: OutboxEvent[] = [];
     // One after the other: a transaction's statements share its one connection.
-    const states = await repos.accessHistory.states(ids);
-    const facts = await repos.accessFacts.factsOfUsers(orgId, ids);
+    const states =
+      'after' in users
+        ? await repos.accessHistory.statesInRange(orgId, users.after, users.upTo)
+        : await repos.accessHistory.states(users);
+    rec.mappedGroups ??= await repos.accessFacts.mappedGroups(orgId);
+    const facts = await repos.accessFacts.factsOfUsers(orgId, users, rec.mappedGroups);
     if (facts.length === 0 && states.size === 0) return;
-    const version = facts[0]?.configVersion;
-    const config = facts.length ? await this.configFor(repos, orgId, configChanged, version) : undefined;
+    const config = facts.length ? await this.configFor(rec, facts[0]!.configVersion) : undefined;
     const at = nowIso();
     const saved: Array<{ userId: string; state: string }> = [];
     const rows: AccessChangeRow[] = [];
@@ -207,13 +221,14 @@ export class AccessHistoryRecorder {
       events.push(outboxEvent(orgId, 'access.changed', at, userId, { user, changes: diff, cause }));
     };
     const present = new Set<string>();
+    const nothing = serializeState(NO_ACCESS);
     for (const f of facts) {
       present.add(f.id);
       const state = accessStateOf(evaluateAccess(config!, f));
       const text = serializeState(state);
       const before = states.get(f.id);
       if (before === text) continue;
-      if (before === undefined && text === serializeState(NO_ACCESS)) continue;
+      if (before === undefined && text === nothing) continue;
       saved.push({ userId: f.id, state: text });
       const diff = diffAccess(before === undefined ? NO_ACCESS : parseState(before), state);
       if (diff) add(f.id, f.userName, diff);
@@ -221,7 +236,7 @@ export class AccessHistoryRecorder {
     // Users that are gone (deleted in this transaction): they lose what they held.
     const gone = [...states.keys()].filter((id) => !present.has(id));
     if (gone.length) {
-      const names = await repos.users.userNamesOf(orgId, gone).catch(() => new Map<string, string>());
+      const names = await repos.users.userNamesOf(orgId, gone);
       for (const id of gone) {
         const diff = diffAccess(parseState(states.get(id)!), null);
         const cause = causes.of(id);
@@ -232,22 +247,17 @@ export class AccessHistoryRecorder {
     }
     if (saved.length) await repos.accessHistory.saveStates(orgId, saved);
     if (rows.length) await repos.accessHistory.insertChanges(rows);
+    if (events.length) await rec.emit(events);
   }
 
   /** The org's access configuration: read in the transaction when it changed there, else cached by version. */
-  private async configFor(
-    repos: Repositories,
-    orgId: string,
-    changedHere: boolean,
-    version?: number,
-  ): Promise<OrgAccessConfig> {
-    const cached = this.configs.get(orgId);
-    if (!changedHere && cached && version !== undefined && cached.version === version) return cached;
-    const config = await readAccessConfig(repos, orgId);
-    if (!changedHere) {
-      if (this.configs.size >= MAX_CACHED_CONFIGS) this.configs.clear();
-      this.configs.set(orgId, config);
-    }
+  private async configFor(rec: OrgRecording, version: number): Promise<OrgAccessConfig> {
+    if (rec.configChanged) return (rec.config ??= await readAccessConfig(rec.repos, rec.orgId));
+    const cached = this.configs.get(rec.orgId);
+    if (cached && cached.version === version) return cached;
+    const config = await readAccessConfig(rec.repos, rec.orgId);
+    if (this.configs.size >= MAX_CACHED_CONFIGS) this.configs.clear();
+    this.configs.set(rec.orgId, config);
     return config;
   }
 }

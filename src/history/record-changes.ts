@@ -10,10 +10,15 @@ import { AccessHistoryRecorder } from './access-recorder.js';
 export function installChangeRecording(store: Store, options: { readonly events: boolean }): AccessHistoryRecorder {
   const recorder = new AccessHistoryRecorder();
   const beforeCommit: BeforeCommit = async (repos, changes) => {
-    const accessEvents = changes.touched.size ? await recorder.record(repos, changes) : [];
-    if (!options.events) return;
-    const events = [...(await outboxEventsOf(repos, changes)), ...accessEvents];
-    if (events.length) await repos.events.insertMany(events);
+    // The writes' own events first, then the access changes they caused.
+    if (options.events) {
+      const events = await outboxEventsOf(repos, changes);
+      if (events.length) await repos.events.insertMany(events);
+    }
+    if (changes.touched.size === 0) return;
+    await recorder.record(repos, changes, (events) =>
+      options.events ? repos.events.insertMany(events) : Promise.resolve(),
+    );
   };
   store.beforeCommit = beforeCommit;
   store.outboxOfAudit = options.events ? eventOfAudit : undefined;

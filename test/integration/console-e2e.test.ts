@@ -13,6 +13,7 @@ import { artifactDir, launchChromium } from '../support/chromium.js';
 import { FakeGoogleDirectory, aServiceAccount } from '../support/google-directory-fake.js';
 import { testDialect } from '../support/test-database.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,6 +53,8 @@ describe('admin console in Chromium', () => {
       GOOGLE_REQUESTS_PER_MINUTE: '60000',
       // Runs start from the console here, not from the schedule.
       DIRECTORY_SYNC_SCHEDULER: 'false',
+      // The webhook receiver of the test listens on loopback.
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1',
     });
     browser = await launchChromium();
     page = await browser.newPage();
@@ -155,6 +158,13 @@ describe('admin console in Chromium', () => {
     expect(chain).toContain('lab-dev-users');
     expect(await page.getByTestId('user-scopes').textContent()).toContain('ci:read');
     expect(await page.getByTestId('user-device-groups').textContent()).toMatch(/test-lab-devices.*read-update/);
+    // Her history: the mapping just saved gave her the team, told in words with its cause.
+    const history = page.getByTestId('history-entry');
+    await history.first().waitFor();
+    const entry = (await history.first().textContent())!;
+    expect(entry).toContain('joined team lab-dev-users');
+    expect(entry).toContain('gained devices:read-update on test-lab-devices');
+    expect(entry).toContain('An admin (console) created the mapping of group Lab Developers');
     await screenshot(page, 'user-access');
 
     // The access checker.
@@ -178,6 +188,45 @@ describe('admin console in Chromium', () => {
     await screenshot(page, 'policy');
     expect(connectionId).toEqual(expect.any(String));
   }, 90_000);
+
+  it('adds a webhook endpoint, shows its secret once, and lists deliveries with a Redeliver button', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      await page.goto(`${server.url}/admin#/webhooks`);
+      await page.getByLabel('URL').fill(receiver.url);
+      await page.getByLabel('user.deactivated').check();
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      const secret = (await page.getByTestId('webhook-secret').textContent())!;
+      expect(secret).toMatch(/^whsec_/);
+      expect(await page.getByTestId('webhook-list').textContent()).toContain(receiver.url);
+      await screenshot(page, 'webhooks');
+
+      const s = server.running.services;
+      const orgId = (await s.organizations.resolve('acme-factory')).id;
+      const fay = await s.directoryViews.users(orgId, { q: 'fay', limit: 1 });
+      const connection = (await s.connections.list(orgId))[0]!;
+      await s.users.update(
+        { orgId, connectionId: connection.id },
+        fay[0]!.id,
+        (current) => ({ ...current, active: false }),
+        {},
+        CLI_ACTOR,
+      );
+      await receiver.waitFor(1, 20_000);
+      expect(receiver.verified(secret).map((m) => m.type)).toEqual(['user.deactivated']);
+
+      await page.getByRole('button', { name: 'Deliveries' }).click();
+      const log = page.getByTestId('webhook-delivery-list');
+      await log.getByText('delivered').waitFor();
+      expect(await log.textContent()).toContain('200');
+      await screenshot(page, 'webhook-deliveries');
+      await page.getByRole('button', { name: /^Redeliver user\.deactivated/ }).click();
+      await receiver.waitFor(2, 20_000);
+      expect(receiver.received[1]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 
   it('lets the Owner issue a decision API token, see it used, and revoke it after confirming', async () => {
     await page.goto(`${server.url}/admin#/tokens`);

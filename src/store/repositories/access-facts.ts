@@ -97,6 +97,18 @@ function factsOf(row: Row): StoredUserFacts {
   };
 }
 
+export interface MappedGroupRow {
+  readonly mappingId: string;
+  readonly groupId: string;
+  readonly groupName: string;
+}
+
+/** The org's users with ids in (after, upTo]. */
+export interface UserRange {
+  readonly after: string;
+  readonly upTo: string;
+}
+
 export class AccessFactsRepository {
   constructor(
     private readonly db: Knex,
@@ -144,11 +156,102 @@ export class AccessFactsRepository {
   }
 
   /** The facts of these users of the org (those that exist), in one statement. */
-  async factsOfUsers(orgId: string, userIds: readonly string[]): Promise<StoredUserFacts[]> {
-    if (userIds.length === 0) return [];
-    const sql = `${factsSelect(dialectOf(this.db) === 'pg')}
-      WHERE u.org_id = ? AND u.id IN (${userIds.map(() => '?').join(',')})`;
-    return this.rowsOf(await this.db.raw(sql, [orgId, ...userIds])).map(factsOf);
+  /**
+   * The facts of these users of the org (those that exist): three set-based statements for
+   * the whole batch (users, their groups that mappings name, their manual teams) rather
+   * than a correlated lookup per user.
+   */
+  /** Every group of the org that a mapping names, with the mapping (one row per pair). */
+  async mappedGroups(orgId: string): Promise<MappedGroupRow[]> {
+    const rows = this.rowsOf(
+      await this.db.raw(
+        perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
+           FROM group_mappings m JOIN directory_groups g ON MATCH
+          WHERE m.org_id = ? AND g.org_id = ?`),
+        perMatchKindBindings([orgId, orgId]),
+      ),
+    );
+    return rows.map((r) => ({ mappingId: r.m as string, groupId: r.g as string, groupName: r.n as string }));
+  }
+
+  /**
+   * The facts of these users (by id, or a range of ids), given the org's mapped groups
+   * (`mappedGroups`, read once for many batches): the memberships read are only those in
+   * mapped groups, by the membership table's primary key.
+   */
+  async factsOfUsers(
+    orgId: string,
+    selection: readonly string[] | UserRange,
+    mappedGroups?: readonly MappedGroupRow[],
+  ): Promise<StoredUserFacts[]> {
+    const pg = dialectOf(this.db) === 'pg';
+    let list: string;
+    let ids: Knex.RawBinding[];
+    if ('after' in selection) {
+      // A page of the org's users by id: range scans rather than a probe per user.
+      list = '> ? AND %COL <= ?';
+      ids = [selection.after, selection.upTo];
+    } else {
+      if (selection.length === 0) return [];
+      list = pg ? '= ANY(?)' : `IN (${selection.map(() => '?').join(',')})`;
+      // pg binds a JS array as a PostgreSQL array.
+      ids = pg ? [[...selection] as unknown as Knex.RawBinding] : [...selection];
+    }
+    const on = (col: string): string => `${col} ${list.replace('%COL', col)}`;
+    const users = this.rowsOf(
+      await this.db.raw(
+        `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv
+           FROM directory_users u JOIN organizations o ON o.id = u.org_id
+          WHERE u.org_id = ? AND ${on('u.id')}`,
+        [orgId, ...ids],
+      ),
+    );
+    if (users.length === 0) return [];
+    const named = mappedGroups ?? (await this.mappedGroups(orgId));
+    const byGroup = new Map<string, MappedGroupRow[]>();
+    for (const g of named) byGroup.set(g.groupId, [...(byGroup.get(g.groupId) ?? []), g]);
+    const groupIds = [...byGroup.keys()];
+    const memberships = groupIds.length
+      ? this.rowsOf(
+          await this.db.raw(
+            `SELECT user_id, group_id FROM group_memberships
+              WHERE ${pg ? 'group_id = ANY(?)' : `group_id IN (${groupIds.map(() => '?').join(',')})`}
+                AND ${on('user_id')}`,
+            [...(pg ? [groupIds as unknown as Knex.RawBinding] : groupIds), ...ids],
+          ),
+        )
+      : [];
+    const mapped = memberships.flatMap((r) =>
+      (byGroup.get(r.group_id as string) ?? []).map((g) => ({
+        u: r.user_id,
+        m: g.mappingId,
+        g: g.groupId,
+        n: g.groupName,
+      })),
+    );
+    const manual = this.rowsOf(
+      await this.db.raw(
+        `SELECT user_id, team_id FROM team_memberships WHERE org_id = ? AND source = 'manual' AND ${on('user_id')}`,
+        [orgId, ...ids],
+      ),
+    );
+    const groupsOf = new Map<string, Array<{ mappingId: string; groupId: string; groupName: string }>>();
+    for (const r of mapped) {
+      const list = groupsOf.get(r.u as string) ?? [];
+      list.push({ mappingId: r.m as string, groupId: r.g as string, groupName: r.n as string });
+      groupsOf.set(r.u as string, list);
+    }
+    const teamsOf = new Map<string, string[]>();
+    for (const r of manual)
+      teamsOf.set(r.user_id as string, [...(teamsOf.get(r.user_id as string) ?? []), r.team_id as string]);
+    return users.map((r) => ({
+      id: r.id as string,
+      userName: r.user_name as string,
+      active: toBool(r.active),
+      mappedGroups: groupsOf.get(r.id as string) ?? [],
+      manualTeamIds: teamsOf.get(r.id as string) ?? [],
+      configVersion: Number(r.cv),
+    }));
   }
 
   private rowsOf(result: unknown): Row[] {

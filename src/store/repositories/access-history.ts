@@ -3,6 +3,7 @@
  * change of it (`access_changes`), written a batch of users per statement.
  */
 import type { Knex } from 'knex';
+import { bulkInsert } from '../bulk-insert.js';
 import { dialectOf } from '../database.js';
 import { fromJson, toIso, toIsoOrNull } from '../rows.js';
 
@@ -23,8 +24,18 @@ export interface StoredAccessChange extends AccessChangeRow {
   readonly id: string;
 }
 
-/** Rows per INSERT: well under SQLite's bound-variable limit. */
-const BATCH = 400;
+/** Rows per INSERT: well under SQLite's bound-variable limit (32,766). */
+const BATCH = 1000;
+
+const CHANGE_COLUMNS = {
+  org_id: 'text',
+  user_id: 'text',
+  user_name: 'text',
+  occurred_at: 'timestamptz',
+  change: 'json',
+  cause: 'json',
+  request_id: 'text',
+} as const;
 
 export class AccessHistoryRepository {
   constructor(private readonly db: Knex) {}
@@ -70,19 +81,40 @@ export class AccessHistoryRepository {
     return (await query).map((r) => r.id as string);
   }
 
+  /** The recorded states of the org's users with ids in (after, upTo]. */
+  async statesInRange(orgId: string, after: string, upTo: string): Promise<Map<string, string>> {
+    const rows = await this.db<Row>('user_access_states')
+      .where('user_id', '>', after)
+      .andWhere('user_id', '<=', upTo)
+      .andWhere('org_id', orgId)
+      .select('user_id', 'state');
+    return new Map(rows.map((r) => [r.user_id as string, r.state as string]));
+  }
+
   /** The recorded states of these users (user id → state text). */
   async states(userIds: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const pg = dialectOf(this.db) === 'pg';
     for (let i = 0; i < userIds.length; i += BATCH) {
-      const rows = await this.db<Row>('user_access_states')
-        .whereIn('user_id', userIds.slice(i, i + BATCH))
-        .select('user_id', 'state');
+      const part = userIds.slice(i, i + BATCH);
+      const query = this.db<Row>('user_access_states').select('user_id', 'state');
+      const rows = await (pg ? query.whereRaw('user_id = ANY(?)', [part]) : query.whereIn('user_id', part));
       for (const r of rows) out.set(r.user_id as string, r.state as string);
     }
     return out;
   }
 
   async saveStates(orgId: string, states: ReadonlyArray<{ userId: string; state: string }>): Promise<void> {
+    if (states.length === 0) return;
+    if (dialectOf(this.db) === 'pg') {
+      await this.db.raw(
+        `INSERT INTO user_access_states (user_id, org_id, state)
+         SELECT u, ?, s FROM unnest(?::text[], ?::text[]) AS x(u, s)
+         ON CONFLICT (user_id) DO UPDATE SET state = EXCLUDED.state`,
+        [orgId, states.map((s) => s.userId), states.map((s) => s.state)],
+      );
+      return;
+    }
     for (let i = 0; i < states.length; i += BATCH) {
       const rows = states.slice(i, i + BATCH).map((s) => ({ user_id: s.userId, org_id: orgId, state: s.state }));
       await this.db('user_access_states').insert(rows).onConflict('user_id').merge(['state']);
@@ -98,19 +130,20 @@ export class AccessHistoryRepository {
   }
 
   async insertChanges(changes: readonly AccessChangeRow[]): Promise<void> {
-    for (let i = 0; i < changes.length; i += BATCH) {
-      await this.db('access_changes').insert(
-        changes.slice(i, i + BATCH).map((c) => ({
-          org_id: c.orgId,
-          user_id: c.userId,
-          user_name: c.userName,
-          occurred_at: c.occurredAt,
-          change: JSON.stringify(c.change),
-          cause: JSON.stringify(c.cause),
-          request_id: c.requestId,
-        })),
-      );
-    }
+    await bulkInsert(
+      this.db,
+      'access_changes',
+      CHANGE_COLUMNS,
+      changes.map((c) => ({
+        org_id: c.orgId,
+        user_id: c.userId,
+        user_name: c.userName,
+        occurred_at: c.occurredAt,
+        change: c.change,
+        cause: c.cause,
+        request_id: c.requestId,
+      })),
+    );
   }
 
   /** A user no longer in the directory, as their history names them (by id or userName). */

@@ -8,6 +8,7 @@
  */
 import type { Knex } from 'knex';
 import type { EventType, OutboxEvent } from '../../events/event-catalog.js';
+import { bulkInsert } from '../bulk-insert.js';
 import { dialectOf } from '../database.js';
 import { fromJson, toIso } from '../rows.js';
 
@@ -24,7 +25,17 @@ export interface StoredEvent extends OutboxEvent {
 
 export const START: EventPosition = { txid: '0', seq: '0' };
 
-const BATCH = 400;
+const EVENT_COLUMNS = {
+  id: 'text',
+  org_id: 'text',
+  type: 'text',
+  occurred_at: 'timestamptz',
+  subject_user_id: 'text',
+  data: 'json',
+} as const;
+
+/** Rows per INSERT: well under SQLite's bound-variable limit (32,766). */
+const BATCH = 1000;
 
 export class EventRepository {
   constructor(private readonly db: Knex) {}
@@ -41,9 +52,14 @@ export class EventRepository {
   }
 
   async insertMany(events: readonly OutboxEvent[]): Promise<void> {
-    for (let i = 0; i < events.length; i += BATCH) {
-      await this.db('events').insert(events.slice(i, i + BATCH).map((e) => this.rowOf(e)));
-    }
+    if (events.length === 1) await this.db('events').insert(this.rowOf(events[0]!));
+    else
+      await bulkInsert(
+        this.db,
+        'events',
+        EVENT_COLUMNS,
+        events.map((e) => ({ ...this.rowOf(e), data: e.data })),
+      );
   }
 
   /** The INSERT of these events (run as part of a larger statement). */
@@ -90,22 +106,30 @@ export class EventRepository {
     return row ? { txid: String(row.txid), seq: String(row.seq) } : START;
   }
 
-  async byIds(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+  /** Events by their row number (seq → event). */
+  async bySeqs(seqs: readonly string[]): Promise<Map<string, StoredEvent>> {
     const out = new Map<string, StoredEvent>();
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const rows = await this.db<Row>('events').whereIn('id', ids.slice(i, i + BATCH));
-      for (const r of rows) out.set(r.id as string, this.eventOf(r));
+    for (let i = 0; i < seqs.length; i += BATCH) {
+      const rows = await this.db<Row>('events').whereIn('seq', seqs.slice(i, i + BATCH));
+      for (const r of rows) out.set(String(r.seq), this.eventOf(r));
     }
     return out;
   }
 
-  /** Removes events older than `before` (retention), a batch at a time; returns how many. */
+  /**
+   * Removes events older than `before` (retention), the oldest `limit` at a time; returns how
+   * many. Events are written in time order, so the oldest by row number are the oldest by
+   * time: the walk stops at the first one still kept (no index on the time needed).
+   */
   async pruneBefore(before: string, limit: number): Promise<number> {
-    const seqs = this.db('events').where('occurred_at', '<', before).select('seq').limit(limit);
-    return this.db('events').whereIn('seq', seqs).delete();
+    const oldest = await this.db<Row>('events').orderBy('seq').limit(limit).select('seq', 'occurred_at');
+    const expired = oldest.filter((r) => toIso(r.occurred_at) < before).map((r) => r.seq as string | number);
+    if (expired.length === 0) return 0;
+    return this.db('events').whereIn('seq', expired).delete();
   }
 
-  private eventOf(r: Row): StoredEvent {
+  /** An event from its row (as read here, or joined by another repository). */
+  eventOf(r: Row): StoredEvent {
     return {
       id: r.id as string,
       orgId: r.org_id as string,

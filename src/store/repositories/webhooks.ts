@@ -7,6 +7,7 @@
  */
 import type { Knex } from 'knex';
 import type { EventType } from '../../events/event-catalog.js';
+import { bulkInsert } from '../bulk-insert.js';
 import { dialectOf } from '../database.js';
 import type { EventPosition } from './events.js';
 import { fromJson, toBool, toIso, toIsoOrNull } from '../rows.js';
@@ -117,6 +118,19 @@ function deliveryOf(r: Row): WebhookDelivery {
 
 const BATCH = 400;
 
+const DELIVERY_COLUMNS = {
+  endpoint_id: 'text',
+  org_id: 'text',
+  event_seq: 'bigint',
+  event_id: 'text',
+  event_type: 'text',
+  order_key: 'text',
+  state: 'text',
+  attempts: 'integer',
+  next_attempt_at: 'timestamptz',
+  created_at: 'timestamptz',
+} as const;
+
 export class WebhookRepository {
   constructor(private readonly db: Knex) {}
 
@@ -200,46 +214,70 @@ export class WebhookRepository {
   }
 
   async insertDeliveries(deliveries: readonly NewDelivery[], at: string): Promise<void> {
-    for (let i = 0; i < deliveries.length; i += BATCH) {
-      await this.db('webhook_deliveries').insert(
-        deliveries.slice(i, i + BATCH).map((d) => ({
-          endpoint_id: d.endpointId,
-          org_id: d.orgId,
-          event_seq: d.eventSeq,
-          event_id: d.eventId,
-          event_type: d.eventType,
-          order_key: d.orderKey,
-          state: 'pending',
-          attempts: 0,
-          next_attempt_at: at,
-          created_at: at,
-        })),
-      );
-    }
+    await bulkInsert(
+      this.db,
+      'webhook_deliveries',
+      DELIVERY_COLUMNS,
+      deliveries.map((d) => ({
+        endpoint_id: d.endpointId,
+        org_id: d.orgId,
+        event_seq: d.eventSeq,
+        event_id: d.eventId,
+        event_type: d.eventType,
+        order_key: d.orderKey,
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+      })),
+    );
   }
 
   /**
    * Claims up to `limit` deliveries of the endpoint that are due (or whose claim expired),
-   * each the earliest unfinished one of its user; marks them delivering until `until`.
+   * each the earliest unfinished one of its user; marks them delivering until `until`, in
+   * one statement (no other claim can take the same rows in between), and returns each
+   * with its event (null when the event is past the retention period).
    */
-  async claim(endpointId: string, now: string, until: string, limit: number): Promise<WebhookDelivery[]> {
+  async claim(
+    endpointId: string,
+    now: string,
+    until: string,
+    limit: number,
+  ): Promise<Array<{ delivery: WebhookDelivery; event: Row | null }>> {
     const pg = dialectOf(this.db) === 'pg';
     const due = `(d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'delivering' AND d.claimed_until < ?)`;
-    const sql = `SELECT d.id FROM webhook_deliveries d
-      WHERE d.endpoint_id = ? AND (${due})
+    const pick = `SELECT d.id FROM webhook_deliveries d
+      WHERE d.endpoint_id = ? AND d.state IN ('pending', 'delivering') AND (${due})
+        AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id AND w.enabled = ?)
         AND (d.order_key IS NULL OR NOT EXISTS (
           SELECT 1 FROM webhook_deliveries e
            WHERE e.endpoint_id = d.endpoint_id AND e.order_key = d.order_key AND e.id < d.id
              AND e.state IN ('pending', 'delivering')))
       ORDER BY d.id LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`;
-    const found: unknown = await this.db.raw(sql, [endpointId, now, now, limit]);
-    const ids = (pg ? (found as { rows: Row[] }).rows : (found as Row[])).map((r) => r.id as string | number);
-    if (ids.length === 0) return [];
-    await this.db('webhook_deliveries')
-      .whereIn('id', ids)
-      .update({ state: 'delivering', claimed_until: until, attempts: this.db.raw('attempts + 1') });
-    const rows = await this.db<Row>('webhook_deliveries').whereIn('id', ids).orderBy('id');
-    return rows.map(deliveryOf);
+    const update = `UPDATE webhook_deliveries SET state = 'delivering', claimed_until = ?, attempts = attempts + 1
+      WHERE id IN (${pick}) RETURNING *`;
+    const bindings = [until, endpointId, now, now, pg ? true : 1, limit];
+    if (pg) {
+      const result: unknown = await this.db.raw(
+        `WITH c AS (${update})
+         SELECT c.*, row_to_json(ev) AS event FROM c LEFT JOIN events ev ON ev.seq = c.event_seq ORDER BY c.id`,
+        bindings,
+      );
+      return (result as { rows: Row[] }).rows.map((r) => ({
+        delivery: deliveryOf(r),
+        event: (r.event as Row | null) ?? null,
+      }));
+    }
+    const claimed = ((await this.db.raw(update, bindings)) as Row[]).map(deliveryOf);
+    claimed.sort((a, b) => Number(a.id) - Number(b.id));
+    if (claimed.length === 0) return [];
+    const events = await this.db<Row>('events').whereIn(
+      'seq',
+      claimed.map((d) => d.eventSeq),
+    );
+    const bySeq = new Map(events.map((e) => [String(e.seq), e]));
+    return claimed.map((delivery) => ({ delivery, event: bySeq.get(delivery.eventSeq) ?? null }));
   }
 
   /**
