@@ -11,6 +11,7 @@
  *     their access changes, and the time until every access.changed is delivered; peak RSS;
  *  4. SCIM user creates with events on and off (EVENTS=false), alternating: the ratio.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -34,6 +35,34 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const SERVICE_ENV = { OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1' };
 
 type Json = Record<string, unknown>;
+
+/** The service's resident memory, sampled every 100 ms: the highest seen since the last reset. */
+class RssSampler {
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 100);
+    this.timer.unref();
+  }
+  private sample(): void {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0);
+      this.peak = Math.max(this.peak, kb / 1024);
+    } catch {
+      // the process is gone
+    }
+  }
+  /** The highest RSS since the previous call, in MB. */
+  take(): number {
+    this.sample();
+    const peak = this.peak;
+    this.peak = 0;
+    return peak;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
 
 function line(label: string, value: string): void {
   process.stdout.write(`${label.padEnd(58)} ${value}\n`);
@@ -199,6 +228,7 @@ async function latency(url: string, s: Seeded, receiver: Receiver): Promise<void
   };
   const total = RATE * LATENCY_SECONDS;
   const created: Array<{ id: string; userName: string }> = [];
+  const toAdd: Array<{ id: string; userName: string }> = [];
   const started = performance.now();
   const inFlight: Array<Promise<void>> = [];
   let errors = 0;
@@ -217,9 +247,9 @@ async function latency(url: string, s: Seeded, receiver: Receiver): Promise<void
         });
         if (r.status !== 200) errors++;
         else acked.set(`user.deactivated:${u.userName}`, performance.now());
-      } else if (kind === 2 && created.length > 2) {
-        // Okta adds one member to a mapped group.
-        const u = created[created.length - 1]!;
+      } else if (kind === 2 && toAdd.length > 0) {
+        // Okta adds one member to a mapped group (someone not in it yet).
+        const u = toAdd.pop()!;
         const r = await scim.request('PATCH', `/Groups/${s.mappedGroupId}`, {
           schemas: [PATCH_OP],
           Operations: [{ op: 'add', path: 'members', value: [{ value: u.id }] }],
@@ -238,7 +268,9 @@ async function latency(url: string, s: Seeded, receiver: Receiver): Promise<void
         if (r.status !== 201) errors++;
         else {
           acked.set(`user.created:${userName}`, performance.now());
-          created.push({ id: (JSON.parse(r.body) as { id: string }).id, userName });
+          const user = { id: (JSON.parse(r.body) as { id: string }).id, userName };
+          created.push(user);
+          toAdd.push(user);
         }
       }
     };
@@ -310,13 +342,32 @@ async function bigMapping(url: string, s: Seeded, receiver: Receiver, pid: numbe
   receiver.onMessage = () => undefined;
 }
 
-/** Phase 4: SCIM user creates at concurrency 8, with events on and off. */
-async function writes(s: Seeded, events: boolean, round: number): Promise<number> {
-  const { child, url } = await startService(DATABASE_URL, { ...SERVICE_ENV, EVENTS: String(events) });
+/** A receiver in a process of its own answering 204 (phase 4: its work must not slow the SCIM client). */
+async function startSinkProcess(): Promise<{ url: string; stop: () => void }> {
+  const code = `const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.writeHead(204).end())});
+    s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>process.stdout.write(String(s.address().port)+'\\n'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+  );
+  return { url: `http://127.0.0.1:${port}/hooks`, stop: () => child.kill('SIGTERM') };
+}
+
+type WriteMode = 'off' | 'on' | 'outbox only';
+
+/** Phase 4: SCIM user creates at concurrency 8 with events off, on (delivered here), on (delivered elsewhere). */
+async function writes(s: Seeded, mode: WriteMode, round: number): Promise<number> {
+  const env: Record<string, string> =
+    mode === 'off'
+      ? { EVENTS: 'false' }
+      : mode === 'on'
+        ? { EVENTS: 'true' }
+        : { EVENTS: 'true', WEBHOOK_DELIVERY: 'false' };
+  const { child, url } = await startService(DATABASE_URL, { ...SERVICE_ENV, ...env });
   try {
     const scim = new HttpClient(url, s.scimToken, 8);
     const stats = await runConcurrent(WRITES, 8, (i) => {
-      const userName = `w${round}-${events ? 'on' : 'off'}-${i}@bench.example`;
+      const userName = `w${round}-${mode.replace(' ', '-')}-${i}@bench.example`;
       return scim.request('POST', '/Users', {
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
         userName,
@@ -343,27 +394,46 @@ async function main(): Promise<void> {
     `identity-bridge events benchmark: webhooks to a local receiver, PostgreSQL, ${MAPPED_USERS} users in the big group\n\n`,
   );
   const { child, url } = await startService(DATABASE_URL, SERVICE_ENV);
+  const rss = new RssSampler(child.pid!);
   try {
     await latency(url, seeded, receiver);
+    line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
     await throughput(url, store, seeded, receiver);
+    line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
     await bigMapping(url, seeded, receiver, child.pid!);
+    line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
   } finally {
+    rss.stop();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
   line('signatures that did not verify', String(receiver.invalid));
 
-  const on: number[] = [];
-  const off: number[] = [];
-  for (let round = 0; round < 2; round++) {
-    off.push(await writes(seeded, false, round));
-    on.push(await writes(seeded, true, round));
-  }
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  line(
-    `SCIM user creates, concurrency 8, events off / on`,
-    `${off.map((v) => v.toFixed(0)).join(', ')} / ${on.map((v) => v.toFixed(0)).join(', ')} per s; on/off ${(median(on) / median(off)).toFixed(2)}`,
+  // The endpoint now takes every user.created from a receiver in its own process.
+  const sink = await startSinkProcess();
+  const services = benchServices(store, { outboundAllowedNetworks: ['127.0.0.1'] });
+  await services.webhooks.update(
+    seeded.orgId,
+    seeded.endpointId,
+    { url: sink.url, eventTypes: ['user.created'] },
+    CLI_ACTOR,
   );
+  await services.close();
+  const modes: WriteMode[] = ['off', 'on', 'outbox only'];
+  const rates = new Map<WriteMode, number[]>(modes.map((m) => [m, []]));
+  for (let round = 0; round < 3; round++) {
+    for (const mode of modes) rates.get(mode)!.push(await writes(seeded, mode, round));
+  }
+  sink.stop();
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const off = median(rates.get('off')!);
+  for (const mode of modes) {
+    const r = rates.get(mode)!;
+    line(
+      `SCIM user creates, concurrency 8, events ${mode}`,
+      `median ${median(r).toFixed(0)}/s (${r.map((v) => v.toFixed(0)).join(', ')})${mode === 'off' ? '' : `; ${(median(r) / off).toFixed(2)} of off`}`,
+    );
+  }
   await store.close();
   receiver.server.closeAllConnections();
   receiver.server.close();

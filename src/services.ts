@@ -29,6 +29,7 @@ import { AccessHistoryService } from './history/access-history.js';
 import { EventFeed } from './events/event-feed.js';
 import { WebhookDeliverer, type DeliveryOptions } from './events/webhook-delivery.js';
 import { WebhookEndpointService } from './events/webhook-endpoints.js';
+import { CreationAccess } from './directory/creation-access.js';
 import { UserDirectory } from './directory/user-directory.js';
 import { SharedRateLimiter } from './limits/shared-rate-limiter.js';
 import { GuardedFetch, parseAllowedNetworks } from './outbound/guarded-fetch.js';
@@ -118,7 +119,8 @@ export function createServices(store: Store, settings: ServiceSettings): Service
   const outbound = new GuardedFetch(allowed);
   const box = new SecretBox(sessionSecret);
   const accessHistory = installChangeRecording(store, { events: settings.events ?? true });
-  const users = new UserDirectory(store, hooks);
+  const creationAccess = new CreationAccess(store);
+  const users = new UserDirectory(store, hooks, (orgId) => creationAccess.grantsAccess(orgId));
   const groups = new GroupDirectory(store, hooks);
   const directories = { users, groups };
   const organizations = new OrganizationService(store);
@@ -194,5 +196,10 @@ export async function servicesFor(config: Config, store: Store, logger?: Logger)
     google: config.google,
     events: config.events,
     eventRetentionDays: config.eventRetentionDays,
+    webhookDelivery: {
+      claimMs: config.webhookClaimSeconds * 1000,
+      // An answer is waited for at most half the claim, so no other instance takes it meanwhile.
+      timeoutMs: Math.min(10_000, (config.webhookClaimSeconds * 1000) / 2),
+    },
   });
 }

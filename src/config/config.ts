@@ -62,6 +62,8 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** Whether this instance delivers webhooks (every instance may; one delivers each). */
   readonly webhookDelivery: boolean;
+  /** How long an instance's claim on a delivery lasts: past it (the instance died), another sends it. */
+  readonly webhookClaimSeconds: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -159,6 +161,7 @@ const envSchema = z.object({
   EVENTS: booleanFromEnv.default(true),
   EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(30),
   WEBHOOK_DELIVERY: booleanFromEnv.default(true),
+  WEBHOOK_CLAIM_SECONDS: z.coerce.number({ message: 'must be a number' }).int().min(5).max(3600).default(60),
 });
 
 /** Turns a DATABASE_URL into a dialect choice; returns an error message for an unsupported one. */
@@ -236,5 +239,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     events: e.EVENTS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     webhookDelivery: e.WEBHOOK_DELIVERY,
+    webhookClaimSeconds: e.WEBHOOK_CLAIM_SECONDS,
   };
 }

@@ -69,13 +69,16 @@ export class UserDirectory {
   constructor(
     private readonly store: Store,
     private readonly hooks: DirectoryHooks,
+    /** Whether a new user of the org has access at once (then its creation is recorded in its access history). */
+    private readonly creationGrantsAccess: (orgId: string) => Promise<boolean> = () => Promise.resolve(false),
   ) {}
 
   async create(scope: ConnectionScope, input: UserInput, actor: Actor): Promise<DirectoryUser> {
     validateUserInput(input);
     const user = newUser(scope, input, nowIso());
     const entry = createdEntry(scope, user);
-    if (this.hooks.ignores?.has('users_created')) {
+    const grants = await this.creationGrantsAccess(scope.orgId);
+    if (this.hooks.ignores?.has('users_created') && !grants) {
       // Nothing else to bring in step: the user, its values and its audit event in one write.
       await this.store.insertUserWithAudit(user, auditEvent(scope.orgId, actor, entry));
       return user;
@@ -84,6 +87,7 @@ export class UserDirectory {
       await repos.users.insert(user);
       await recordAudit(repos, scope.orgId, actor, entry);
       await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: [user.id] });
+      if (grants) repos.accessChanges.touch(scope.orgId, [user.id]);
       return user;
     });
   }
@@ -118,6 +122,12 @@ export class UserDirectory {
         await repos.users.insertMany(users);
         await repos.audit.appendMany(events);
         await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: users.map((u) => u.id) });
+        if (await this.creationGrantsAccess(scope.orgId)) {
+          repos.accessChanges.touch(
+            scope.orgId,
+            users.map((u) => u.id),
+          );
+        }
       });
       return { created: users, refused };
     } catch (error) {

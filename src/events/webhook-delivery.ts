@@ -35,7 +35,7 @@ export const DISABLE_AFTER_MS = 3 * 86_400_000;
 const MAX_RETRY_AFTER_S = 86_400;
 
 export interface DeliveryOptions {
-  /** Milliseconds between ticks. */
+  /** Milliseconds between ticks (default 50). */
   readonly intervalMs?: number;
   /** Deliveries in flight per endpoint (default 128). */
   readonly concurrency?: number;
@@ -61,6 +61,8 @@ function retryAfterMs(header: string | null, now: number): number | undefined {
 
 interface EndpointState {
   inFlight: number;
+  /** A claim is under way (a refill waits for it rather than claiming alongside). */
+  claiming: boolean;
   /** When this instance last recorded a success (one write a minute, not one per batch). */
   markedAt: number;
 }
@@ -85,7 +87,7 @@ export class WebhookDeliverer {
     options: DeliveryOptions = {},
     private readonly logger?: Logger,
   ) {
-    this.intervalMs = options.intervalMs ?? 200;
+    this.intervalMs = options.intervalMs ?? 50;
     this.concurrency = options.concurrency ?? 128;
     this.claimMs = options.claimMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -144,6 +146,8 @@ export class WebhookDeliverer {
 
   /** Turns the outbox's new events into this endpoint's deliveries (under its row lock). */
   private async dispatch(endpoint: WebhookEndpoint): Promise<void> {
+    // Nothing new past the cursor read this tick: no transaction, no lock (the common, idle case).
+    if ((await this.store.repos.events.after(endpoint.orgId, endpoint.cursor, 1)).length === 0) return;
     for (let round = 0; round < 10; round++) {
       const more = await this.store.transaction(async (repos) => {
         const locked = await repos.webhooks.lockForDispatch(endpoint.id);
@@ -176,17 +180,17 @@ export class WebhookDeliverer {
   }
 
   private async deliver(endpoint: WebhookEndpoint): Promise<void> {
-    const state = this.endpoints.get(endpoint.id) ?? { inFlight: 0, markedAt: 0 };
+    const state = this.endpoints.get(endpoint.id) ?? { inFlight: 0, claiming: false, markedAt: 0 };
     this.endpoints.set(endpoint.id, state);
     const room = this.concurrency - state.inFlight;
-    if (room <= 0) return;
+    if (room <= 0 || state.claiming) return;
     const now = Date.now();
-    const claimed = await this.store.repos.webhooks.claim(
-      endpoint.id,
-      new Date(now).toISOString(),
-      new Date(now + this.claimMs).toISOString(),
-      room,
-    );
+    state.claiming = true;
+    const claimed = await this.store.repos.webhooks
+      .claim(endpoint.id, new Date(now).toISOString(), new Date(now + this.claimMs).toISOString(), room)
+      .finally(() => {
+        state.claiming = false;
+      });
     if (claimed.length === 0) return;
     const events = this.store.repos.events;
     state.inFlight += claimed.length;
@@ -203,8 +207,9 @@ export class WebhookDeliverer {
       .finally(() => {
         state.inFlight -= claimed.length;
         this.pending.delete(work);
-        // A full batch answered: more is likely waiting; claim it now rather than at the next tick.
-        if (this.timer && claimed.length === room) this.refill(endpoint);
+        // Answered: the next event of each of these users (and more, after a full batch) may
+        // be waiting; claim now rather than at the next tick.
+        if (this.timer) this.refill(endpoint);
       });
     this.pending.add(work);
   }

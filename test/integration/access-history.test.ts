@@ -186,6 +186,26 @@ describe('access history', () => {
     expect(second.body.nextCursor).toBeNull();
   });
 
+  it('records the access a user has from creation in an org that makes every provisioned user a member', async () => {
+    const s = server.running.services;
+    const other = await newConnection(s, server.url, 'entra');
+    await s.policies.update(other.orgId, { membership: 'all_provisioned' }, CLI_ACTOR);
+    const created = await other.request<Json>('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'newcomer@example.com',
+      active: true,
+    });
+    expect(created.status).toBe(201);
+    const token = (await s.adminTokens.issue(other.orgId, CLI_ACTOR, { role: 'Admin' })).token;
+    const res = await fetch(`${server.url}/admin/api/v1/users/newcomer@example.com/access-history`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await res.json()) as HistoryPage;
+    expect(body.items).toHaveLength(1);
+    expect(body.items[0]!.changes).toMatchObject({ member: { from: false, to: true } });
+    expect(body.items[0]!.cause).toMatchObject({ action: 'user.created', operation: 'SCIM POST' });
+  });
+
   it('answers 404 for a person it never knew and 400 for a cursor it did not issue', async () => {
     expect((await history('nobody@example.com')).status).toBe(404);
     expect((await history('walter@example.com', '?cursor=bogus')).status).toBe(400);
