@@ -2,14 +2,16 @@
  * `npm run bench:events`: access history and webhooks under load, the built service as its
  * own process on PostgreSQL (BENCH_DATABASE_URL, default .../ib_bench_events, recreated),
  * delivering to a receiver in this process that verifies every signature.
- *  1. latency: Okta-shaped SCIM changes (user creates, deactivations, one-member group adds
- *     in a mapped group) at BENCH_EVENT_RATE (200) a second; per change, the time from the
- *     SCIM acknowledgement to the receipt of its event: p50, p99;
+ *  1. latency: Okta-shaped SCIM changes (user creates, deactivations, one-member adds to
+ *     BENCH_MAPPED_GROUPS (20) mapped groups) at BENCH_EVENT_RATE (200) a second; per change,
+ *     the time from the SCIM acknowledgement to the receipt of its event: p50, p99;
  *  2. throughput: BENCH_BACKLOG (20,000) events waiting, an endpoint turned on: events
  *     delivered a second;
  *  3. a mapping over BENCH_MAPPED_USERS (100,000) members: the admin API call that records
  *     their access changes, and the time until every access.changed is delivered; peak RSS;
- *  4. SCIM user creates with events on and off (EVENTS=false), alternating: the ratio.
+ *  4. SCIM user creates at concurrency 8 with events off (EVENTS=false), on and delivered by
+ *     the same instance to a receiver process of its own, and on with delivery left to other
+ *     instances (WEBHOOK_DELIVERY=false): three rounds, each mode once in each position; medians, ratios to off.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -29,6 +31,7 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 20_000);
 const MAPPED_USERS = Number(process.env.BENCH_MAPPED_USERS ?? 100_000);
 const WRITES = Number(process.env.BENCH_WRITES ?? 3_000);
+const MAPPED_GROUPS = Number(process.env.BENCH_MAPPED_GROUPS ?? 20);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ib_bench_events';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -134,7 +137,8 @@ interface Seeded {
   connectionId: string;
   scimToken: string;
   adminToken: string;
-  mappedGroupId: string;
+  /** Groups a mapping names (Okta pushes members of many groups; adds go round them). */
+  mappedGroupIds: string[];
   bigGroupId: string;
   endpointId: string;
 }
@@ -162,10 +166,12 @@ async function seed(store: Store, receiver: Receiver): Promise<Seeded> {
     created_at: at,
     updated_at: at,
   });
-  const mapped = group('Test Lab');
+  const mapped = Array.from({ length: MAPPED_GROUPS }, (_, i) => group(`Test Lab ${i}`));
   const big = group('Everyone');
-  await store.db('directory_groups').insert([mapped, big]);
-  await services.mappings.create(org.id, { connectionId: connection.id, group: mapped.id, teams: ['lab'] }, CLI_ACTOR);
+  await store.db('directory_groups').insert([...mapped, big]);
+  for (const g of mapped) {
+    await services.mappings.create(org.id, { connectionId: connection.id, group: g.id, teams: ['lab'] }, CLI_ACTOR);
+  }
   // The big group's members: users the mapping of phase 3 reaches.
   const ids = Array.from({ length: MAPPED_USERS }, () => randomUUID());
   await insertChunked(
@@ -204,7 +210,7 @@ async function seed(store: Store, receiver: Receiver): Promise<Seeded> {
     connectionId: connection.id,
     scimToken: scim.token,
     adminToken: admin.token,
-    mappedGroupId: mapped.id,
+    mappedGroupIds: mapped.map((g) => g.id),
     bigGroupId: big.id,
     endpointId: endpoint.id,
   };
@@ -250,7 +256,8 @@ async function latency(url: string, s: Seeded, receiver: Receiver): Promise<void
       } else if (kind === 2 && toAdd.length > 0) {
         // Okta adds one member to a mapped group (someone not in it yet).
         const u = toAdd.pop()!;
-        const r = await scim.request('PATCH', `/Groups/${s.mappedGroupId}`, {
+        const group = s.mappedGroupIds[i % s.mappedGroupIds.length]!;
+        const r = await scim.request('PATCH', `/Groups/${group}`, {
           schemas: [PATCH_OP],
           Operations: [{ op: 'add', path: 'members', value: [{ value: u.id }] }],
         });
@@ -421,8 +428,13 @@ async function main(): Promise<void> {
   await services.close();
   const modes: WriteMode[] = ['off', 'on', 'outbox only'];
   const rates = new Map<WriteMode, number[]>(modes.map((m) => [m, []]));
-  for (let round = 0; round < 3; round++) {
-    for (const mode of modes) rates.get(mode)!.push(await writes(seeded, mode, round));
+  // Each mode runs once in each position of a round: the database grows as rounds go, and a
+  // fixed order would credit that to whichever mode runs first.
+  for (let round = 0; round < modes.length; round++) {
+    for (let k = 0; k < modes.length; k++) {
+      const mode = modes[(round + k) % modes.length]!;
+      rates.get(mode)!.push(await writes(seeded, mode, round));
+    }
   }
   sink.stop();
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;

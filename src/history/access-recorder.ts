@@ -20,10 +20,9 @@ import {
 } from '../access/access-state.js';
 import { evaluateAccess, type OrgAccessConfig } from '../access/effective-access.js';
 import { readAccessConfig } from '../decisions/access-service.js';
-import { outboxEvent, type OutboxEvent } from '../events/event-catalog.js';
 import type { AuditEvent } from '../store/repositories/audit-events.js';
 import type { AccessChangeRow } from '../store/repositories/access-history.js';
-import type { MappedGroupRow, UserRange } from '../store/repositories/access-facts.js';
+import type { MappedGroupRow, StoredUserFacts } from '../store/repositories/access-facts.js';
 import type { Repositories } from '../store/store.js';
 import type { TouchedOrg, TransactionChanges } from '../store/transaction-changes.js';
 import { nowIso } from '../domain/clock.js';
@@ -118,7 +117,8 @@ interface OrgRecording {
   readonly orgId: string;
   readonly configChanged: boolean;
   readonly causes: Causes;
-  readonly emit: (events: OutboxEvent[]) => Promise<void>;
+  /** Whether each change is also an `access.changed` event in the outbox. */
+  readonly events: boolean;
   /** The config read in this transaction when it changed there (never shared with others). */
   config?: OrgAccessConfig;
   mappedGroups?: MappedGroupRow[];
@@ -130,19 +130,15 @@ export class AccessHistoryRecorder {
   private readonly started = new Set<string>();
 
   /**
-   * Records every touched user's change of access; each batch's `access.changed` events go
-   * to `emit` as they are made (so a change over 100,000 users is never held in memory whole).
+   * Records every touched user's change of access, a batch at a time (a change over 100,000
+   * users is never held in memory whole), each also an `access.changed` event when `events`.
    */
-  async record(
-    repos: Repositories,
-    changes: TransactionChanges,
-    emit: (events: OutboxEvent[]) => Promise<void>,
-  ): Promise<void> {
+  async record(repos: Repositories, changes: TransactionChanges, events: boolean): Promise<void> {
     for (const [orgId, touched] of changes.touched) {
       if (!(await this.historyStarted(repos, orgId))) continue;
       const causes = new Causes(orgId, changes);
       await causes.nameGroups(repos, orgId);
-      await this.recordOrg({ repos, orgId, configChanged: touched.configChanged, causes, emit }, touched);
+      await this.recordOrg({ repos, orgId, configChanged: touched.configChanged, causes, events }, touched);
     }
   }
 
@@ -156,15 +152,15 @@ export class AccessHistoryRecorder {
     const config = await readAccessConfig(repos, orgId);
     const mapped = await repos.accessFacts.mappedGroups(orgId);
     for (;;) {
-      const ids = await repos.accessHistory.lockUserPage(orgId, after, BATCH);
-      if (ids.length === 0) break;
-      const facts = await repos.accessFacts.factsOfUsers(orgId, { after, upTo: ids[ids.length - 1]! }, mapped);
+      const facts = await repos.accessFacts.factsOfUsers(orgId, { after, limit: BATCH }, mapped);
+      const last = facts[facts.length - 1];
+      if (!last) break;
       await repos.accessHistory.saveStates(
         orgId,
         facts.map((f) => ({ userId: f.id, state: serializeState(accessStateOf(evaluateAccess(config, f))) })),
       );
-      users += ids.length;
-      after = ids[ids.length - 1]!;
+      users += facts.length;
+      after = last.id;
     }
     await repos.accessHistory.markHistoryStarted(orgId, nowIso());
     this.started.add(orgId);
@@ -185,30 +181,41 @@ export class AccessHistoryRecorder {
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH);
         await repos.accessHistory.lockUsers(orgId, batch);
-        await this.recordBatch(rec, batch);
+        const { facts, states } = await this.load(rec, batch);
+        await this.recordBatch(rec, facts, states);
       }
       return;
     }
     let after = '';
     for (;;) {
-      const ids = await repos.accessHistory.lockUserPage(orgId, after, BATCH);
-      if (ids.length === 0) break;
-      const range = { after, upTo: ids[ids.length - 1]! };
-      await this.recordBatch(rec, range);
-      after = range.upTo;
+      // The page's user rows are locked by the read of their facts (PostgreSQL).
+      rec.mappedGroups ??= await repos.accessFacts.mappedGroups(orgId);
+      const facts = await repos.accessFacts.factsOfUsers(orgId, { after, limit: BATCH }, rec.mappedGroups);
+      const upTo = facts[facts.length - 1]?.id;
+      if (upTo === undefined) break;
+      const states = await repos.accessHistory.statesInRange(orgId, after, upTo);
+      await this.recordBatch(rec, facts, states);
+      after = upTo;
     }
   }
 
-  private async recordBatch(rec: OrgRecording, users: readonly string[] | UserRange): Promise<void> {
+  /** The users' facts and recorded states, read one after the other (a transaction's statements share one connection). */
+  private async load(
+    rec: OrgRecording,
+    users: readonly string[],
+  ): Promise<{ facts: StoredUserFacts[]; states: Map<string, string> }> {
+    const states = await rec.repos.accessHistory.states(users);
+    rec.mappedGroups ??= await rec.repos.accessFacts.mappedGroups(rec.orgId);
+    const facts = await rec.repos.accessFacts.factsOfUsers(rec.orgId, users, rec.mappedGroups);
+    return { facts, states };
+  }
+
+  private async recordBatch(
+    rec: OrgRecording,
+    facts: readonly StoredUserFacts[],
+    states: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const { repos, orgId, causes } = rec;
-    const events: OutboxEvent[] = [];
-    // One after the other: a transaction's statements share its one connection.
-    const states =
-      'after' in users
-        ? await repos.accessHistory.statesInRange(orgId, users.after, users.upTo)
-        : await repos.accessHistory.states(users);
-    rec.mappedGroups ??= await repos.accessFacts.mappedGroups(orgId);
-    const facts = await repos.accessFacts.factsOfUsers(orgId, users, rec.mappedGroups);
     if (facts.length === 0 && states.size === 0) return;
     const config = facts.length ? await this.configFor(rec, facts[0]!.configVersion) : undefined;
     const at = nowIso();
@@ -217,8 +224,6 @@ export class AccessHistoryRecorder {
     const add = (userId: string, userName: string, diff: AccessDiff): void => {
       const cause = causes.of(userId);
       rows.push({ orgId, userId, userName, occurredAt: at, change: diff, cause, requestId: cause.requestId });
-      const user = { id: userId, userName };
-      events.push(outboxEvent(orgId, 'access.changed', at, userId, { user, changes: diff, cause }));
     };
     const present = new Set<string>();
     const nothing = serializeState(NO_ACCESS);
@@ -246,8 +251,7 @@ export class AccessHistoryRecorder {
       await repos.accessHistory.dropStates(gone);
     }
     if (saved.length) await repos.accessHistory.saveStates(orgId, saved);
-    if (rows.length) await repos.accessHistory.insertChanges(rows);
-    if (events.length) await rec.emit(events);
+    if (rows.length) await repos.accessHistory.insertChanges(rows, rec.events);
   }
 
   /** The org's access configuration: read in the transaction when it changed there, else cached by version. */

@@ -16,9 +16,7 @@ export function installChangeRecording(store: Store, options: { readonly events:
       if (events.length) await repos.events.insertMany(events);
     }
     if (changes.touched.size === 0) return;
-    await recorder.record(repos, changes, (events) =>
-      options.events ? repos.events.insertMany(events) : Promise.resolve(),
-    );
+    await recorder.record(repos, changes, options.events);
   };
   store.beforeCommit = beforeCommit;
   store.outboxOfAudit = options.events ? eventOfAudit : undefined;

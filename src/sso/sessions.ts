@@ -83,9 +83,10 @@ export class SessionService {
   async revokeUser(orgId: string, userId: string, actor: Actor): Promise<number> {
     return this.store.transaction(async (repos) => {
       const ended = await repos.sessions.revokeAllForUser(orgId, userId, nowIso());
+      const user = await repos.users.get(orgId, userId);
       await recordAudit(repos, orgId, actor, {
         action: 'sessions.revoked',
-        target: { type: 'user', id: userId },
+        target: { type: 'user', id: userId, label: user?.userName ?? null },
         data: { sessions: ended },
       });
       return ended;

@@ -300,7 +300,27 @@ describe('events and webhooks', () => {
     expect(Object.keys(revoked!.events as Json)).toEqual([
       'https://schemas.openid.net/secevent/caep/event-type/session-revoked',
     ]);
+    expect(revoked!.sub_id).toEqual({ format: 'email', email: 'eve@example.com' });
     expect(typeof revoked!.jti).toBe('string');
+  });
+
+  it('prunes events past the retention period (30 days by default) and keeps the rest', async () => {
+    const s = server.running.services;
+    const db = server.running.store.db;
+    const old = new Date(Date.now() - 31 * 86_400_000).toISOString();
+    await db('events').insert({
+      id: 'evt_old0000000000000000000000000000',
+      org_id: okta.orgId,
+      type: 'user.updated',
+      occurred_at: old,
+      subject_user_id: null,
+      data: JSON.stringify({ user: { id: 'gone' } }),
+    });
+    const before = (await db('events').count({ n: '*' }))[0] as { n: number | string };
+    expect(await s.events.prune()).toBe(1);
+    const after = (await db('events').count({ n: '*' }))[0] as { n: number | string };
+    expect(Number(after.n)).toBe(Number(before.n) - 1);
+    expect((await feed()).body.events.some((e) => e.id === 'evt_old0000000000000000000000000000')).toBe(false);
   });
 
   it('refuses endpoint URLs that would reach the operator’s network or are not https', async () => {

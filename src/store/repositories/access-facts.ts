@@ -103,6 +103,12 @@ export interface MappedGroupRow {
   readonly groupName: string;
 }
 
+/** The next `limit` users of the org after the id `after`, locked until the transaction ends. */
+export interface UserPage {
+  readonly after: string;
+  readonly limit: number;
+}
+
 /** The org's users with ids in (after, upTo]. */
 export interface UserRange {
   readonly after: string;
@@ -181,12 +187,27 @@ export class AccessFactsRepository {
    */
   async factsOfUsers(
     orgId: string,
-    selection: readonly string[] | UserRange,
+    selection: readonly string[] | UserRange | UserPage,
     mappedGroups?: readonly MappedGroupRow[],
   ): Promise<StoredUserFacts[]> {
     const pg = dialectOf(this.db) === 'pg';
     let list: string;
     let ids: Knex.RawBinding[];
+    if ('limit' in selection) {
+      // The next page of the org's users, their rows locked (PostgreSQL) in id order: then
+      // the rest is read by the range the page covers.
+      const page = this.rowsOf(
+        await this.db.raw(
+          `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv
+             FROM directory_users u JOIN organizations o ON o.id = u.org_id
+            WHERE u.org_id = ? AND u.id > ? ORDER BY u.id LIMIT ?${pg ? ' FOR NO KEY UPDATE OF u' : ''}`,
+          [orgId, selection.after, selection.limit],
+        ),
+      );
+      const last = page[page.length - 1];
+      if (!last) return [];
+      return this.factsOf(orgId, page, '> ? AND %COL <= ?', [selection.after, last.id as string], mappedGroups);
+    }
     if ('after' in selection) {
       // A page of the org's users by id: range scans rather than a probe per user.
       list = '> ? AND %COL <= ?';
@@ -197,16 +218,28 @@ export class AccessFactsRepository {
       // pg binds a JS array as a PostgreSQL array.
       ids = pg ? [[...selection] as unknown as Knex.RawBinding] : [...selection];
     }
-    const on = (col: string): string => `${col} ${list.replace('%COL', col)}`;
     const users = this.rowsOf(
       await this.db.raw(
         `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv
            FROM directory_users u JOIN organizations o ON o.id = u.org_id
-          WHERE u.org_id = ? AND ${on('u.id')}`,
+          WHERE u.org_id = ? AND u.id ${list.replace('%COL', 'u.id')}`,
         [orgId, ...ids],
       ),
     );
+    return this.factsOf(orgId, users, list, ids, mappedGroups);
+  }
+
+  /** The users' facts: their memberships in mapped groups and manual teams, read by the same selection. */
+  private async factsOf(
+    orgId: string,
+    users: Row[],
+    list: string,
+    ids: Knex.RawBinding[],
+    mappedGroups?: readonly MappedGroupRow[],
+  ): Promise<StoredUserFacts[]> {
     if (users.length === 0) return [];
+    const pg = dialectOf(this.db) === 'pg';
+    const on = (col: string): string => `${col} ${list.replace('%COL', col)}`;
     const named = mappedGroups ?? (await this.mappedGroups(orgId));
     const byGroup = new Map<string, MappedGroupRow[]>();
     for (const g of named) byGroup.set(g.groupId, [...(byGroup.get(g.groupId) ?? []), g]);

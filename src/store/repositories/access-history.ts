@@ -3,7 +3,9 @@
  * change of it (`access_changes`), written a batch of users per statement.
  */
 import type { Knex } from 'knex';
+import { outboxEvent } from '../../events/event-catalog.js';
 import { bulkInsert } from '../bulk-insert.js';
+import { EventRepository } from './events.js';
 import { dialectOf } from '../database.js';
 import { fromJson, toIso, toIsoOrNull } from '../rows.js';
 
@@ -26,6 +28,7 @@ export interface StoredAccessChange extends AccessChangeRow {
 
 /** Rows per INSERT: well under SQLite's bound-variable limit (32,766). */
 const BATCH = 1000;
+const PG_ROWS = 5000;
 
 const CHANGE_COLUMNS = {
   org_id: 'text',
@@ -67,18 +70,6 @@ export class AccessHistoryRepository {
       orgId,
       [...userIds],
     ]);
-  }
-
-  /** The next page of the org's user ids (locked on PostgreSQL), for a whole-org recording. */
-  async lockUserPage(orgId: string, after: string, limit: number): Promise<string[]> {
-    const query = this.db<Row>('directory_users')
-      .where('org_id', orgId)
-      .andWhere('id', '>', after)
-      .orderBy('id')
-      .limit(limit)
-      .select('id');
-    if (dialectOf(this.db) === 'pg') query.forNoKeyUpdate();
-    return (await query).map((r) => r.id as string);
   }
 
   /** The recorded states of the org's users with ids in (after, upTo]. */
@@ -129,20 +120,50 @@ export class AccessHistoryRepository {
     }
   }
 
-  async insertChanges(changes: readonly AccessChangeRow[]): Promise<void> {
-    await bulkInsert(
-      this.db,
-      'access_changes',
-      CHANGE_COLUMNS,
-      changes.map((c) => ({
-        org_id: c.orgId,
-        user_id: c.userId,
-        user_name: c.userName,
-        occurred_at: c.occurredAt,
-        change: c.change,
-        cause: c.cause,
-        request_id: c.requestId,
-      })),
+  /**
+   * The changes, and with `asEvents` an `access.changed` event for each (`user`, `changes`,
+   * `cause`). On PostgreSQL one statement: the rows are sent and parsed once, and the events
+   * are made from the inserted rows.
+   */
+  async insertChanges(changes: readonly AccessChangeRow[], asEvents: boolean): Promise<void> {
+    const rows = changes.map((c) => ({
+      org_id: c.orgId,
+      user_id: c.userId,
+      user_name: c.userName,
+      occurred_at: c.occurredAt,
+      change: c.change,
+      cause: c.cause,
+      request_id: c.requestId,
+    }));
+    if (dialectOf(this.db) === 'pg' && asEvents) {
+      for (let i = 0; i < rows.length; i += PG_ROWS) {
+        await this.db.raw(
+          `WITH src AS MATERIALIZED (
+             SELECT * FROM json_to_recordset(?::json)
+               AS x(org_id text, user_id text, user_name text, occurred_at timestamptz, change json, cause json, request_id text)),
+           ins AS (
+             INSERT INTO access_changes (org_id, user_id, user_name, occurred_at, change, cause, request_id)
+             SELECT org_id, user_id, user_name, occurred_at, change::text, cause::text, request_id FROM src)
+           INSERT INTO events (id, org_id, type, occurred_at, subject_user_id, data)
+           SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), org_id, 'access.changed', occurred_at, user_id,
+                  json_build_object('user', json_build_object('id', user_id, 'userName', user_name),
+                                    'changes', change, 'cause', cause)::text
+             FROM src`,
+          [JSON.stringify(rows.slice(i, i + PG_ROWS))],
+        );
+      }
+      return;
+    }
+    await bulkInsert(this.db, 'access_changes', CHANGE_COLUMNS, rows);
+    if (!asEvents) return;
+    await new EventRepository(this.db).insertMany(
+      changes.map((c) =>
+        outboxEvent(c.orgId, 'access.changed', c.occurredAt, c.userId, {
+          user: { id: c.userId, userName: c.userName },
+          changes: c.change,
+          cause: c.cause,
+        }),
+      ),
     );
   }
 
