@@ -69,7 +69,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     services.access.useChangeFeed(feed);
   }
   const app = buildApp({ config, logger, services, consoleRoot: options.consoleRoot });
-  if (config.webhookDelivery) services.webhookDelivery.start();
+  // With events off nothing new is owed to any endpoint.
+  if (config.events && config.webhookDelivery) services.webhookDelivery.start();
   const stopPruning = scheduleEventPruning(services.events, logger.child({ component: 'events' }));
   const stopSyncs = config.directorySyncScheduler
     ? scheduleDirectorySyncs(services.directorySync, logger.child({ component: 'directory-sync' }))

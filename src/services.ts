@@ -127,6 +127,7 @@ export function createServices(store: Store, settings: ServiceSettings): Service
   const access = new AccessService(store);
   const sessions = new SessionService(store);
   const accessTokens = new AccessTokenService(store, box, publicUrl, access);
+  const webhookDelivery = new WebhookDeliverer(store, outbound, box, accessTokens, settings.webhookDelivery ?? {});
   const google = settings.google;
   const openCredentials = (c: StoredGoogleCredentials): GoogleCredentials =>
     c.kind === 'service_account'
@@ -158,8 +159,8 @@ export function createServices(store: Store, settings: ServiceSettings): Service
     auditTrail: new AuditTrail(store),
     accessHistory: new AccessHistoryService(store, accessHistory),
     events: new EventFeed(store, settings.eventRetentionDays ?? 30),
-    webhooks: new WebhookEndpointService(store, box, outbound),
-    webhookDelivery: new WebhookDeliverer(store, outbound, box, accessTokens, settings.webhookDelivery ?? {}),
+    webhooks: new WebhookEndpointService(store, box, outbound, () => webhookDelivery.endpointsChanged()),
+    webhookDelivery,
     saml: new SamlLogin(store, directories, publicUrl),
     oidc: new OidcLogin(store, directories, box, publicUrl, outbound),
     signInRefusals: new SignInRefusals(store),

@@ -154,6 +154,7 @@ export class GroupDirectory {
           groupId: group.id,
           added: delta.added,
           removed: [],
+          names: delta.names,
         });
       }
       return { group, delta };
@@ -218,6 +219,7 @@ export class GroupDirectory {
           groupId: id,
           added: delta.added,
           removed: delta.removed,
+          names: delta.names,
         });
       }
       return { group, delta };

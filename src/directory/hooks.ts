@@ -22,6 +22,8 @@ export type DirectoryChange =
       readonly groupId: string;
       readonly added: readonly string[];
       readonly removed: readonly string[];
+      /** userNames the writer already knows (id → userName), so events need not look them up. */
+      readonly names?: ReadonlyMap<string, string>;
     };
 
 export interface DirectoryHooks {

@@ -30,8 +30,9 @@ export async function outboxEventsOf(repos: Repositories, changes: TransactionCh
     ] as const) {
       for (let i = 0; i < ids.length; i += MEMBERS_PER_EVENT) {
         const part = ids.slice(i, i + MEMBERS_PER_EVENT);
-        const names = await repos.users.userNamesOf(m.orgId, part);
-        const users = part.map((id) => ({ id, userName: names.get(id) ?? null }));
+        const unknown = part.filter((id) => !m.names?.has(id));
+        const looked = unknown.length ? await repos.users.userNamesOf(m.orgId, unknown) : new Map<string, string>();
+        const users = part.map((id) => ({ id, userName: m.names?.get(id) ?? looked.get(id) ?? null }));
         events.push(outboxEvent(m.orgId, type, at, null, { group, users, count: ids.length, actor }));
       }
     }

@@ -20,7 +20,7 @@ import { SYSTEM_ACTOR } from '../domain/actor.js';
 import { OutboundError, type GuardedFetch } from '../outbound/guarded-fetch.js';
 import type { AccessTokenService } from '../sso/access-tokens.js';
 import type { SecretBox } from '../sso/secret-box.js';
-import type { StoredEvent } from '../store/repositories/events.js';
+import type { EventPosition, StoredEvent } from '../store/repositories/events.js';
 import type { AttemptResult, WebhookDelivery, WebhookEndpoint } from '../store/repositories/webhooks.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -33,6 +33,8 @@ export const RETRY_SCHEDULE_S = [
 /** An endpoint failing this long without a success is disabled. */
 export const DISABLE_AFTER_MS = 3 * 86_400_000;
 const MAX_RETRY_AFTER_S = 86_400;
+const LIST_EVERY_MS = 1_000;
+const CLAIM_EVERY_MS = 1_000;
 
 export interface DeliveryOptions {
   /** Milliseconds between ticks (default 50). */
@@ -61,6 +63,10 @@ function retryAfterMs(header: string | null, now: number): number | undefined {
 
 interface EndpointState {
   inFlight: number;
+  /** When this instance last claimed for the endpoint. */
+  claimedAt: number;
+  /** The endpoint's cursor as this instance last saw it. */
+  cursor: EventPosition | undefined;
   /** A claim is under way (a refill waits for it rather than claiming alongside). */
   claiming: boolean;
   /** When this instance last recorded a success (one write a minute, not one per batch). */
@@ -71,6 +77,10 @@ export class WebhookDeliverer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly endpoints = new Map<string, EndpointState>();
+  /** The enabled endpoints, read at most every LIST_EVERY_MS. */
+  private listed: { at: number; endpoints: WebhookEndpoint[] } | undefined;
+  /** `drain` is running: every tick claims, and the endpoint list is read afresh. */
+  private draining = false;
   private readonly signers = new Map<string, { sealed: string; webhook: Webhook }>();
   private readonly pending = new Set<Promise<void>>();
   private readonly intervalMs: number;
@@ -108,6 +118,11 @@ export class WebhookDeliverer {
     await Promise.allSettled([...this.pending]);
   }
 
+  /** Endpoints were added or changed on this instance: read them afresh at the next tick. */
+  endpointsChanged(): void {
+    this.listed = undefined;
+  }
+
   /** One round over every enabled endpoint (overlapping calls share the round in progress). */
   tick(): Promise<void> {
     this.running ??= this.round()
@@ -124,6 +139,16 @@ export class WebhookDeliverer {
    */
   async drain(timeoutMs = 30_000, endpointIds?: readonly string[]): Promise<void> {
     const until = Date.now() + timeoutMs;
+    this.draining = true;
+    this.listed = undefined;
+    try {
+      return await this.drainUntil(until, endpointIds);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainUntil(until: number, endpointIds?: readonly string[]): Promise<void> {
     while (Date.now() < until) {
       await this.tick();
       await Promise.allSettled([...this.pending]);
@@ -137,21 +162,41 @@ export class WebhookDeliverer {
   }
 
   private async round(): Promise<void> {
-    const endpoints = await this.store.repos.webhooks.enabledEndpoints();
-    for (const endpoint of endpoints) {
-      await this.dispatch(endpoint);
-      await this.deliver(endpoint);
+    const now = Date.now();
+    if (!this.listed || now - this.listed.at >= LIST_EVERY_MS) {
+      this.listed = { at: now, endpoints: await this.store.repos.webhooks.enabledEndpoints() };
+    }
+    for (const endpoint of this.listed.endpoints) {
+      const state = this.stateOf(endpoint.id);
+      const dispatched = await this.dispatch(endpoint, state);
+      // Claims go when there is something new, and at least every second for retries now due.
+      if (dispatched || this.draining || now - state.claimedAt >= CLAIM_EVERY_MS) await this.deliver(endpoint);
     }
   }
 
-  /** Turns the outbox's new events into this endpoint's deliveries (under its row lock). */
-  private async dispatch(endpoint: WebhookEndpoint): Promise<void> {
-    // Nothing new past the cursor read this tick: no transaction, no lock (the common, idle case).
-    if ((await this.store.repos.events.after(endpoint.orgId, endpoint.cursor, 1)).length === 0) return;
+  private stateOf(endpointId: string): EndpointState {
+    let state = this.endpoints.get(endpointId);
+    if (!state) {
+      state = { inFlight: 0, claiming: false, markedAt: 0, claimedAt: 0, cursor: undefined };
+      this.endpoints.set(endpointId, state);
+    }
+    return state;
+  }
+
+  /**
+   * Turns the outbox's new events into this endpoint's deliveries (under its row lock);
+   * true when it added any.
+   */
+  private async dispatch(endpoint: WebhookEndpoint, state: EndpointState): Promise<boolean> {
+    // Nothing new past the cursor last seen: no transaction, no lock (the common, idle case).
+    const seen = state.cursor ?? endpoint.cursor;
+    if ((await this.store.repos.events.after(endpoint.orgId, seen, 1)).length === 0) return false;
+    let added = false;
     for (let round = 0; round < 10; round++) {
       const more = await this.store.transaction(async (repos) => {
         const locked = await repos.webhooks.lockForDispatch(endpoint.id);
         if (!locked) return false;
+        state.cursor = locked.cursor;
         const events = await repos.events.after(locked.orgId, locked.cursor, 1000);
         const last = events[events.length - 1];
         if (!last) return false;
@@ -168,10 +213,13 @@ export class WebhookDeliverer {
           new Date().toISOString(),
         );
         await repos.webhooks.updateEndpoint(locked.orgId, locked.id, { cursor: last.position });
+        state.cursor = last.position;
+        added ||= wanted.length > 0;
         return events.length === 1000;
       });
-      if (!more) return;
+      if (!more) break;
     }
+    return added;
   }
 
   private wants(endpoint: WebhookEndpoint, event: StoredEvent): boolean {
@@ -180,12 +228,12 @@ export class WebhookDeliverer {
   }
 
   private async deliver(endpoint: WebhookEndpoint): Promise<void> {
-    const state = this.endpoints.get(endpoint.id) ?? { inFlight: 0, claiming: false, markedAt: 0 };
-    this.endpoints.set(endpoint.id, state);
+    const state = this.stateOf(endpoint.id);
     const room = this.concurrency - state.inFlight;
     if (room <= 0 || state.claiming) return;
     const now = Date.now();
     state.claiming = true;
+    state.claimedAt = now;
     const claimed = await this.store.repos.webhooks
       .claim(endpoint.id, new Date(now).toISOString(), new Date(now + this.claimMs).toISOString(), room)
       .finally(() => {

@@ -86,6 +86,8 @@ export class WebhookEndpointService {
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly outbound: GuardedFetch,
+    /** Told after every change, so this instance's deliveries use it at once. */
+    private readonly changed: () => void = () => undefined,
   ) {}
 
   private async checkUrl(url: string): Promise<string> {
@@ -136,6 +138,7 @@ export class WebhookEndpointService {
         data: { format, eventTypes },
       });
     });
+    this.changed();
     return { endpoint: viewOf(endpoint), secret };
   }
 
@@ -178,6 +181,7 @@ export class WebhookEndpointService {
         data: { ...change, ...(eventTypes !== undefined ? { eventTypes } : {}) },
       });
     });
+    this.changed();
     return this.get(orgId, id);
   }
 
@@ -198,6 +202,7 @@ export class WebhookEndpointService {
         target: { type: 'webhook_endpoint', id, label: current.url },
       });
     });
+    this.changed();
     return secret;
   }
 
@@ -210,6 +215,7 @@ export class WebhookEndpointService {
         target: { type: 'webhook_endpoint', id, label: current.url },
       });
     });
+    this.changed();
   }
 
   /** The delivery log, newest first. */

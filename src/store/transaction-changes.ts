@@ -21,6 +21,7 @@ export interface MembershipChange {
   readonly groupId: string;
   readonly added: readonly string[];
   readonly removed: readonly string[];
+  readonly names?: ReadonlyMap<string, string>;
 }
 
 export class TransactionChanges {

@@ -49,7 +49,13 @@ describe('directory access hook', () => {
     const { group } = await services.groups.create(scope, { displayName: 'G', externalId: null }, [user.id], CLI_ACTOR);
     expect(seen.slice(-2).map((s) => s.change)).toEqual([
       { kind: 'groups_created', groupIds: [group.id] },
-      { kind: 'members_changed', groupId: group.id, added: [user.id], removed: [] },
+      {
+        kind: 'members_changed',
+        groupId: group.id,
+        added: [user.id],
+        removed: [],
+        names: new Map([[user.id, 'seen@example.com']]),
+      },
     ]);
     await services.groups.delete(scope, group.id, {}, CLI_ACTOR);
     expect(seen.at(-1)!.change).toEqual({ kind: 'group_deleted', groupId: group.id, formerMemberIds: [user.id] });
