@@ -403,12 +403,15 @@ async function main(): Promise<void> {
   const { child, url } = await startService(DATABASE_URL, SERVICE_ENV);
   const rss = new RssSampler(child.pid!);
   try {
-    await latency(url, seeded, receiver);
-    line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
-    await throughput(url, store, seeded, receiver);
-    line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
-    await bigMapping(url, seeded, receiver, child.pid!);
-    line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
+    // BENCH_ONLY=writes runs only the SCIM write comparison.
+    if (process.env.BENCH_ONLY !== 'writes') {
+      await latency(url, seeded, receiver);
+      line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
+      await throughput(url, store, seeded, receiver);
+      line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
+      await bigMapping(url, seeded, receiver, child.pid!);
+      line('  service RSS (highest during the phase)', `${rss.take().toFixed(0)} MB`);
+    }
   } finally {
     rss.stop();
     child.kill('SIGTERM');

@@ -255,9 +255,9 @@ export class WebhookDeliverer {
       .finally(() => {
         state.inFlight -= claimed.length;
         this.pending.delete(work);
-        // Answered: the next event of each of these users (and more, after a full batch) may
-        // be waiting; claim now rather than at the next tick.
-        if (this.timer) this.refill(endpoint);
+        // A full batch answered: more is likely waiting; claim it now rather than at the next
+        // tick (under a steady trickle, the tick gathers it into fewer, larger claims).
+        if (this.timer && claimed.length === room) this.refill(endpoint);
       });
     this.pending.add(work);
   }

@@ -251,6 +251,35 @@ describe('events and webhooks', () => {
     expect(audit.body.items[0]).toMatchObject({ targetId: id, actorType: 'system' });
   });
 
+  it('retries a receiver that is down, and disables an endpoint that has failed for three days, with an audit event', async () => {
+    const r = await receiver();
+    const url = r.url;
+    await r.close(); // nothing listens there any more
+    const { id } = await endpoint(url, { eventTypes: ['user.deactivated'] });
+    const dee = await pushUser('dee@example.com');
+    expect((await setActive(dee, false)).status).toBe(200);
+    await deliver(id);
+    const [down] = await deliveries(id);
+    expect(down).toMatchObject({ state: 'pending', attempts: 1, lastStatus: null });
+    expect(String(down!.lastError)).toMatch(/could not be reached/);
+    expect((await call<Json>('GET', `/admin/api/v1/webhooks/${id}`)).body).toMatchObject({
+      enabled: true,
+      failingSince: expect.any(String),
+    });
+
+    // Three days later it is still down.
+    await server.running.store
+      .db('webhook_endpoints')
+      .where({ id })
+      .update({ failing_since: new Date(Date.now() - 3 * 86_400_000 - 60_000).toISOString() });
+    await makeRetriesDue(id);
+    await deliver(id);
+    const ep = await call<Json>('GET', `/admin/api/v1/webhooks/${id}`);
+    expect(ep.body).toMatchObject({ enabled: false, disabledReason: expect.stringMatching(/failed since/) });
+    const audit = await call<{ items: Json[] }>('GET', '/admin/api/v1/audit?action=webhook_endpoint.disabled');
+    expect(audit.body.items.some((e) => e.targetId === id)).toBe(true);
+  });
+
   it('does not let a receiver that never answers hold up another endpoint', async () => {
     const stuck = await receiver();
     stuck.answer = () => ({ status: 200, delayMs: 60_000 });
