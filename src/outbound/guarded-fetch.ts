@@ -246,6 +246,12 @@ export class GuardedFetch {
       const target = new URL(url);
       const literal = target.hostname.replace(/^\[|\]$/g, '');
       if (isIP(literal) !== 0 && !this.permits(literal)) throw problem('blocked', url);
+      if (isIP(literal) === 0) {
+        // Said at once when the name resolves to a refused address (it is checked again at
+        // every connection; a name that does not resolve yet is left to the deliveries).
+        const addresses = await dns.promises.lookup(literal, { all: true }).catch(() => []);
+        if (addresses.some((a) => !this.permits(a.address))) throw problem('blocked', url);
+      }
       return undefined;
     } catch (error) {
       if (error instanceof OutboundError) return error.message;
