@@ -117,12 +117,14 @@ export class UserDirectory {
     }
     if (users.length === 0) return { created: [], refused };
     const events = users.map((user) => auditEvent(scope.orgId, actor, createdEntry(scope, user)));
+    // Asked before the transaction: on SQLite it holds the one connection.
+    const grants = await this.creationGrantsAccess(scope.orgId);
     try {
       await this.store.transaction(async (repos) => {
         await repos.users.insertMany(users);
         await repos.audit.appendMany(events);
         await this.hooks.afterChange(repos, scope.orgId, { kind: 'users_created', userIds: users.map((u) => u.id) });
-        if (await this.creationGrantsAccess(scope.orgId)) {
+        if (grants) {
           repos.accessChanges.touch(
             scope.orgId,
             users.map((u) => u.id),
