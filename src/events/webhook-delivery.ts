@@ -155,8 +155,16 @@ export class WebhookDeliverer {
       const endpoints = (await this.store.repos.webhooks.enabledEndpoints()).filter(
         (e) => !endpointIds || endpointIds.includes(e.id),
       );
-      const backlog = await Promise.all(endpoints.map((e) => this.store.repos.webhooks.dueBacklog(e.id)));
-      if (backlog.every((n) => n === 0)) return;
+      // Owed: deliveries that can go now, or committed events not yet turned into deliveries
+      // (the feed holds an event back while any older transaction in the cluster still runs).
+      const owed = await Promise.all(
+        endpoints.map(
+          async (e) =>
+            (await this.store.repos.webhooks.dueBacklog(e.id)) > 0 ||
+            (await this.store.repos.events.anyAfter(e.orgId, e.cursor)),
+        ),
+      );
+      if (!owed.some(Boolean)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }

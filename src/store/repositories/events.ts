@@ -34,9 +34,6 @@ const EVENT_COLUMNS = {
   data: 'json',
 } as const;
 
-/** Rows per INSERT: well under SQLite's bound-variable limit (32,766). */
-const BATCH = 1000;
-
 export class EventRepository {
   constructor(private readonly db: Knex) {}
 
@@ -92,12 +89,15 @@ export class EventRepository {
     return rows.map((r) => this.eventOf(r));
   }
 
-  /** The newest position of the org (a consumer starting now), in the same order. */
+  /**
+   * The position of the org's newest committed event: a consumer starting "from now". (Not
+   * held back like `after`: an event of a transaction still running then is not "from now".)
+   */
   async latest(orgId: string): Promise<EventPosition> {
     const pg = dialectOf(this.db) === 'pg';
     const query = this.db<Row>('events').where('org_id', orgId);
     if (pg) {
-      query.andWhereRaw('txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint').orderBy([
+      query.orderBy([
         { column: 'txid', order: 'desc' },
         { column: 'seq', order: 'desc' },
       ]);
@@ -106,14 +106,12 @@ export class EventRepository {
     return row ? { txid: String(row.txid), seq: String(row.seq) } : START;
   }
 
-  /** Events by their row number (seq → event). */
-  async bySeqs(seqs: readonly string[]): Promise<Map<string, StoredEvent>> {
-    const out = new Map<string, StoredEvent>();
-    for (let i = 0; i < seqs.length; i += BATCH) {
-      const rows = await this.db<Row>('events').whereIn('seq', seqs.slice(i, i + BATCH));
-      for (const r of rows) out.set(String(r.seq), this.eventOf(r));
-    }
-    return out;
+  /** Whether any committed event of the org lies past `after` (held back from readers or not). */
+  async anyAfter(orgId: string, after: EventPosition): Promise<boolean> {
+    const query = this.db<Row>('events').where('org_id', orgId);
+    if (dialectOf(this.db) === 'pg') query.andWhereRaw('(txid, seq) > (?::bigint, ?::bigint)', [after.txid, after.seq]);
+    else query.andWhere('seq', '>', Number(after.seq));
+    return (await query.first('seq')) !== undefined;
   }
 
   /**
