@@ -17,27 +17,29 @@ export function benchServices(store: Store, settings: Partial<ServiceSettings> =
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Drops and recreates the benchmark's database. */
-export async function recreateDatabase(databaseUrl: string): Promise<void> {
+/** Runs one statement on the server's maintenance database (creating and dropping benchmark databases). */
+async function onServer(databaseUrl: string, statement: (name: string) => string): Promise<void> {
   const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
+  const name = pg.escapeIdentifier(url.pathname.slice(1));
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  await client.end();
+  try {
+    await client.query(statement(name));
+  } finally {
+    await client.end();
+  }
 }
 
 /** Drops the benchmark's database (at the end of a run). */
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await client.end();
+export function dropDatabase(databaseUrl: string): Promise<void> {
+  return onServer(databaseUrl, (name) => `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+/** Drops and recreates the benchmark's database. */
+export async function recreateDatabase(databaseUrl: string): Promise<void> {
+  await dropDatabase(databaseUrl);
+  await onServer(databaseUrl, (name) => `CREATE DATABASE ${name}`);
 }
 
 /** The built service (node dist/src/main.js) as its own process on a free loopback port, once ready. */

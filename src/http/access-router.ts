@@ -5,7 +5,7 @@
  *   GET  /v1/access/users/:id  effective access with its explanation
  * The token's org is the only org a request can see: a user of another org is a 404.
  */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { AdminPrincipal, AdminTokenService } from '../admin/admin-tokens.js';
 import type { AccessService } from '../decisions/access-service.js';
@@ -35,6 +35,24 @@ function principal(res: Response): AdminPrincipal {
   return p;
 }
 
+/**
+ * Authenticates an org API token (or an admin token of the org) from `Authorization: Bearer`;
+ * the principal goes to `res.locals.apiPrincipal`. Used by every /v1 API.
+ */
+export function apiTokenAuth(tokens: AdminTokenService, realm: string): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+    try {
+      if (!m) throw new UnauthenticatedError();
+      res.locals.apiPrincipal = await tokens.authenticate(m[1]!);
+      next();
+    } catch (error) {
+      res.setHeader('WWW-Authenticate', `Bearer realm="${realm}"`);
+      next(error);
+    }
+  };
+}
+
 export function accessRouter(deps: {
   tokens: AdminTokenService;
   access: AccessService;
@@ -42,17 +60,7 @@ export function accessRouter(deps: {
 }): Router {
   const router = Router();
   router.use(rememberMount);
-  router.use(async (req: Request, res: Response, next: NextFunction) => {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    try {
-      if (!m) throw new UnauthenticatedError();
-      res.locals.apiPrincipal = await deps.tokens.authenticate(m[1]!);
-      next();
-    } catch (error) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge decisions"');
-      next(error);
-    }
-  });
+  router.use(apiTokenAuth(deps.tokens, 'identity-bridge decisions'));
 
   router.post('/check', async (req, res) => {
     const parsed = CheckBody.safeParse(req.body);

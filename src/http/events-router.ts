@@ -4,11 +4,12 @@
  * Oldest first; `cursor` in the answer is where the next read starts. Events are kept for
  * EVENT_RETENTION_DAYS (30 by default).
  */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { AdminTokenService } from '../admin/admin-tokens.js';
 import { InvalidInputError, UnauthenticatedError } from '../domain/errors/index.js';
 import { parseEventTypes, type EventFeed } from '../events/event-feed.js';
+import { apiTokenAuth } from './access-router.js';
 import { rememberMount } from './request-metrics.js';
 
 const Query = z.object({
@@ -20,17 +21,7 @@ const Query = z.object({
 export function eventsRouter(deps: { tokens: AdminTokenService; feed: EventFeed }): Router {
   const router = Router();
   router.use(rememberMount);
-  router.use(async (req: Request, res: Response, next: NextFunction) => {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    try {
-      if (!m) throw new UnauthenticatedError();
-      res.locals.apiPrincipal = await deps.tokens.authenticate(m[1]!);
-      next();
-    } catch (error) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge events"');
-      next(error);
-    }
-  });
+  router.use(apiTokenAuth(deps.tokens, 'identity-bridge events'));
   router.get('/', async (req, res) => {
     const parsed = Query.safeParse(req.query);
     if (!parsed.success) {

@@ -193,18 +193,8 @@ export class GuardedFetch {
     headers: Record<string, string>,
     limits: OutboundLimits,
   ): Promise<OutboundAnswer> {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      throw problem('invalid_url', url);
-    }
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') throw problem('invalid_url', url);
-    const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) !== 0 && !this.permits(literal)) throw problem('blocked', url);
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    timer.unref();
+    const target = this.checkedTarget(url);
+    const { timeout, timer } = deadline(limits);
     const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
     try {
       const response = await undiciRequest(target, {
@@ -243,9 +233,7 @@ export class GuardedFetch {
   async checkDeliveryUrl(url: string): Promise<string | undefined> {
     try {
       await this.refusePlainHttp(url);
-      const target = new URL(url);
-      const literal = target.hostname.replace(/^\[|\]$/g, '');
-      if (isIP(literal) !== 0 && !this.permits(literal)) throw problem('blocked', url);
+      const literal = this.checkedTarget(url).hostname.replace(/^\[|\]$/g, '');
       if (isIP(literal) === 0) {
         // Said at once when the name resolves to a refused address (it is checked again at
         // every connection; a name that does not resolve yet is left to the deliveries).
@@ -306,12 +294,8 @@ export class GuardedFetch {
     await this.agent.close();
   }
 
-  private async request(
-    url: string,
-    init: UndiciRequestInit,
-    limits: OutboundLimits,
-    outerSignal?: AbortSignal,
-  ): Promise<OutboundAnswer> {
+  /** The URL parsed, http(s), and not an IP literal the guard refuses (a name is checked when resolved). */
+  private checkedTarget(url: string): URL {
     let target: URL;
     try {
       target = new URL(url);
@@ -321,11 +305,17 @@ export class GuardedFetch {
     if (target.protocol !== 'https:' && target.protocol !== 'http:') throw problem('invalid_url', url);
     const literal = target.hostname.replace(/^\[|\]$/g, '');
     if (isIP(literal) !== 0 && !this.permits(literal)) throw problem('blocked', url);
-    // A timer cleared as soon as the answer is read (AbortSignal.timeout would keep each
-    // request's signal, and what listens to it, alive for the whole timeout).
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    timer.unref();
+    return target;
+  }
+
+  private async request(
+    url: string,
+    init: UndiciRequestInit,
+    limits: OutboundLimits,
+    outerSignal?: AbortSignal,
+  ): Promise<OutboundAnswer> {
+    const target = this.checkedTarget(url);
+    const { timeout, timer } = deadline(limits);
     const signal = outerSignal ? AbortSignal.any([timeout.signal, outerSignal]) : timeout.signal;
     const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
     try {
@@ -372,6 +362,17 @@ export class GuardedFetch {
 }
 
 const BLOCKED = 'IB_OUTBOUND_BLOCKED';
+
+/**
+ * A request's deadline: a timer cleared as soon as the answer is read (AbortSignal.timeout
+ * would keep each request's signal, and what listens to it, alive for the whole timeout).
+ */
+function deadline(limits: OutboundLimits): { timeout: AbortController; timer: NodeJS.Timeout } {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  timer.unref();
+  return { timeout, timer };
+}
 
 function blockedCause(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
