@@ -9,14 +9,10 @@ import { AccessHistoryRecorder } from './access-recorder.js';
 
 export function installChangeRecording(store: Store, options: { readonly events: boolean }): AccessHistoryRecorder {
   const recorder = new AccessHistoryRecorder();
-  const beforeCommit: BeforeCommit = async (repos, changes) => {
-    // The writes' own events first, then the access changes they caused.
-    if (options.events) {
-      const events = await outboxEventsOf(repos, changes);
-      if (events.length) await repos.events.insertMany(events);
-    }
-    if (changes.touched.size === 0) return;
-    await recorder.record(repos, changes, options.events);
+  // The writes' own events (written with their audit events), then the access changes they caused.
+  const beforeCommit: BeforeCommit = {
+    events: (repos, changes) => (options.events ? outboxEventsOf(repos, changes) : Promise.resolve([])),
+    record: (repos, changes) => recorder.record(repos, changes, options.events),
   };
   store.beforeCommit = beforeCommit;
   store.outboxOfAudit = options.events ? eventOfAudit : undefined;

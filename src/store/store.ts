@@ -76,8 +76,13 @@ export interface AccessChanges {
   membersChanged(change: MembershipChange): void;
 }
 
-/** Runs just before a transaction commits, with what it changed (access history, events). */
-export type BeforeCommit = (repos: Repositories, changes: TransactionChanges) => Promise<void>;
+/** What a transaction records just before it commits, with what it changed (installed by the services). */
+export interface BeforeCommit {
+  /** The outbox events of its writes: written with its audit events. */
+  events(repos: Repositories, changes: TransactionChanges): Promise<OutboxEvent[]>;
+  /** Then the access history of the users it touched (and its events). */
+  record(repos: Repositories, changes: TransactionChanges): Promise<void>;
+}
 
 export function createRepositories(db: Knex, scans: Scans, changes?: TransactionChanges): Repositories {
   return {
@@ -122,6 +127,23 @@ function createReadModels(db: Knex, repos: Repositories): ReadModels {
   return { directory, connectionStatus: new ConnectionStatusReadModel(repos, directory) };
 }
 
+/** Outbox events written with the audit rows in one statement; more than this go on their own. */
+const EVENTS_WITH_AUDIT = 100;
+
+/** A transaction's audit events not written yet and its outbox events: one statement on PostgreSQL. */
+async function writeAuditAndEvents(
+  db: Knex,
+  repos: Repositories,
+  audit: readonly AuditEvent[],
+  events: readonly OutboxEvent[],
+): Promise<void> {
+  const inserts: Knex.QueryBuilder[] = [];
+  if (audit.length) inserts.push(repos.audit.insertQuery(audit));
+  if (events.length && events.length <= EVENTS_WITH_AUDIT) inserts.push(repos.events.insertQuery(events));
+  if (inserts.length) await insertAsOneStatement(db, inserts);
+  if (events.length > EVENTS_WITH_AUDIT) await repos.events.insertMany(events);
+}
+
 export class Store {
   readonly repos: Repositories;
   readonly readModels: ReadModels;
@@ -151,7 +173,10 @@ export class Store {
       const changes = new TransactionChanges();
       const repos = createRepositories(trx, this.scans, changes);
       const result = await work(repos);
-      if (this.beforeCommit && !changes.empty) await this.beforeCommit(repos, changes);
+      const recording = this.beforeCommit && !changes.empty ? this.beforeCommit : undefined;
+      const events = recording ? await recording.events(repos, changes) : [];
+      await writeAuditAndEvents(trx, repos, changes.unwrittenAudit, events);
+      if (recording && changes.touched.size > 0) await recording.record(repos, changes);
       return result;
     });
   }

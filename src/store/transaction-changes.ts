@@ -27,6 +27,8 @@ export interface MembershipChange {
 export class TransactionChanges {
   readonly touched = new Map<string, TouchedOrg>();
   readonly audit: AuditEvent[] = [];
+  /** Audit events not written yet: written with the transaction's outbox events, in one statement (PostgreSQL). */
+  readonly unwrittenAudit: AuditEvent[] = [];
   readonly memberships: MembershipChange[] = [];
 
   get empty(): boolean {

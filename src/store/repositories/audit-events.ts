@@ -51,8 +51,13 @@ export class AuditEventRepository {
     private readonly changes?: TransactionChanges,
   ) {}
 
+  /**
+   * Inside a transaction on PostgreSQL the event is written when the transaction ends, in
+   * the statement that writes its outbox events (one round trip for both; Store.transaction).
+   */
   async append(e: AuditEvent): Promise<void> {
-    await prepared(this.db, this.insertQuery(e));
+    if (this.changes && dialectOf(this.db) === 'pg') this.changes.unwrittenAudit.push(e);
+    else await prepared(this.db, this.insertQuery(e));
     this.changes?.audited([e]);
   }
 
@@ -65,9 +70,9 @@ export class AuditEventRepository {
     }
   }
 
-  /** The INSERT of one event (also run as part of a larger statement). */
-  insertQuery(e: AuditEvent): Knex.QueryBuilder {
-    return this.db('audit_events').insert(this.row(e));
+  /** The INSERT of these events (also run as part of a larger statement). */
+  insertQuery(e: AuditEvent | readonly AuditEvent[]): Knex.QueryBuilder {
+    return this.db('audit_events').insert(Array.isArray(e) ? e.map((x) => this.row(x)) : this.row(e as AuditEvent));
   }
 
   private row(e: AuditEvent): Record<string, unknown> {
