@@ -1,20 +1,33 @@
 /**
- * `npm run bench:scim`: an Okta-shaped SCIM load against the built service on PostgreSQL,
- * printing throughput, latencies, paging costs and the server's peak RSS.
+ * `npm run bench:scim`: an Okta-shaped SCIM load against the built service, on PostgreSQL
+ * and on the embedded SQLite, printing throughput, latencies, paging costs, the server's
+ * peak RSS, and the steady-state phases side by side with the bare reference server
+ * (steady-state.ts, reference-server.ts): ours, the limit, and ours/limit per phase.
  *
  * The service runs as its own process (node dist/src/main.js) on a fresh database
  * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ib_bench, dropped and
- * recreated). Phases: initial sync (users, groups, 50-member PATCHes), VACUUM ANALYZE, 1-member PATCHes,
- * userName lookups, a walk of every user by offset and by cursor, and one-member
- * add/remove latency on a small and a very large group.
+ * recreated; a new SQLite file in a temporary folder). Phases: initial sync (users, groups,
+ * 50-member PATCHes), VACUUM ANALYZE, 1-member PATCHes, userName lookups, a walk of every
+ * user by offset and by cursor, one-member add/remove latency on a small and a very large
+ * group, then the steady state. BENCH_DATABASES=pg or =sqlite runs one of them.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { CLI_ACTOR } from '../src/domain/actor.js';
 import { openStore } from '../src/store/open-store.js';
 import { HttpClient, percentile, runConcurrent, type RunStats } from './http-load.js';
-import { benchServices, peakRssMb, recreateDatabase, startService } from './service-process.js';
+import {
+  benchServices,
+  dropDatabase,
+  peakRssMb,
+  recreateDatabase,
+  startReference,
+  startService,
+} from './service-process.js';
+import { DEFAULT_SIZES, runSteadyState, type PhaseFigures } from './steady-state.js';
+import type { DatabaseConfig } from '../src/config/config.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000);
@@ -40,20 +53,50 @@ async function timed(n: number, fn: () => Promise<number>): Promise<number[]> {
   return out;
 }
 
-async function main(): Promise<void> {
-  if (!fs.existsSync(path.join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
-  await recreateDatabase(DATABASE_URL);
-  const store = await openStore({ client: 'pg', url: DATABASE_URL, poolMax: 2 }, { migrate: true });
+type Dialect = 'pg' | 'sqlite';
+
+/** A fresh database of the dialect, migrated, with one org, its Okta connection and a SCIM token. */
+async function prepare(dialect: Dialect): Promise<{
+  url: string;
+  refDatabase: string;
+  orgId: string;
+  connectionId: string;
+  token: string;
+  drop: () => Promise<void>;
+}> {
+  let config: DatabaseConfig;
+  let url: string;
+  let refDatabase: string;
+  let drop: () => Promise<void>;
+  if (dialect === 'pg') {
+    await recreateDatabase(DATABASE_URL);
+    config = { client: 'pg', url: DATABASE_URL, poolMax: 2 };
+    url = refDatabase = DATABASE_URL;
+    drop = () => dropDatabase(DATABASE_URL);
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ib-bench-'));
+    const file = path.join(dir, 'identity-bridge.sqlite');
+    config = { client: 'sqlite', filename: file };
+    url = refDatabase = `sqlite:${file}`;
+    drop = () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  const store = await openStore(config, { migrate: true });
   const services = benchServices(store);
   const org = await services.organizations.create('Bench Corp', CLI_ACTOR);
   const connection = await services.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
   const { token } = await services.scimTokens.issue(org.id, connection.id, CLI_ACTOR);
-  await store.db.destroy();
+  await store.close();
+  return { url, refDatabase, orgId: org.id, connectionId: connection.id, token, drop };
+}
 
-  const { child, url } = await startService(DATABASE_URL);
-  const http = new HttpClient(url, token, CONCURRENCY);
+async function bench(
+  dialect: Dialect,
+): Promise<{ figures: PhaseFigures[]; concurrencyOne: { ours: number; limit: number } }> {
+  const db = await prepare(dialect);
+  const { child, url } = await startService(db.url);
+  const http = new HttpClient(url, db.token, CONCURRENCY);
   process.stdout.write(
-    `identity-bridge SCIM benchmark: ${USERS} users, ${GROUPS} groups, ${MEMBERSHIPS} memberships, concurrency ${CONCURRENCY}, PostgreSQL\n\n`,
+    `identity-bridge SCIM benchmark: ${USERS} users, ${GROUPS} groups, ${MEMBERSHIPS} memberships, concurrency ${CONCURRENCY}, ${dialect === 'pg' ? 'PostgreSQL' : 'SQLite'}\n\n`,
   );
 
   try {
@@ -107,12 +150,14 @@ async function main(): Promise<void> {
     // The read phases measure steady state, not reads racing autovacuum over the rows the
     // sync just wrote: run the VACUUM ANALYZE an operator runs after a bulk load, and report it.
     const settled = performance.now();
-    const maintenance = new pg.Client({ connectionString: DATABASE_URL });
-    await maintenance.connect();
-    await maintenance.query(
-      'VACUUM (ANALYZE) directory_users, directory_user_values, directory_groups, group_memberships',
-    );
-    await maintenance.end();
+    if (dialect === 'pg') {
+      const maintenance = new pg.Client({ connectionString: DATABASE_URL });
+      await maintenance.connect();
+      await maintenance.query(
+        'VACUUM (ANALYZE) directory_users, directory_user_values, directory_groups, group_memberships',
+      );
+      await maintenance.end();
+    }
     line('VACUUM ANALYZE after the sync', `${((performance.now() - settled) / 1000).toFixed(1)} s`);
 
     const one = await runConcurrent(5_000, CONCURRENCY, (i) => {
@@ -233,11 +278,77 @@ async function main(): Promise<void> {
     const g = percentile(largeTimes, 50);
     line('one-member add/remove, 100-member group (median)', `${s.toFixed(2)} ms`);
     line(`one-member add/remove, ${USERS}-member group (median)`, `${g.toFixed(2)} ms  (ratio ${(g / s).toFixed(2)})`);
-    line('server peak RSS', `${peakRssMb(child.pid!).toFixed(0)} MB`);
+    line('server peak RSS after the initial sync', `${peakRssMb(child.pid!).toFixed(0)} MB`);
+
+    process.stdout.write('\nsteady state against the bare reference server, same database, same concurrency:\n');
+    const reference = await startReference(db.refDatabase, db.orgId, db.connectionId);
+    const limit = new HttpClient(reference.url, '', CONCURRENCY, '');
+    try {
+      const sizes = {
+        ...DEFAULT_SIZES,
+        rounds: Number(process.env.BENCH_ROUNDS ?? DEFAULT_SIZES.rounds),
+        concurrency: CONCURRENCY,
+      };
+      const steady = await runSteadyState(
+        {
+          ours: http,
+          limit,
+          userIds,
+          userNames: userIds.map((_, i) => `user${i}@bench.example`),
+          sizes,
+        },
+        (text) => process.stdout.write(`${text}\n`),
+      );
+      line('server peak RSS', `${peakRssMb(child.pid!).toFixed(0)} MB`);
+      return steady;
+    } finally {
+      limit.close();
+      reference.child.kill('SIGTERM');
+    }
   } finally {
     http.close();
     child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await db.drop();
   }
+}
+
+function table(
+  title: string,
+  result: { figures: PhaseFigures[]; concurrencyOne: { ours: number; limit: number } },
+): void {
+  process.stdout.write(`\n${title}: medians of the rounds, requests/s (p99 ms)\n`);
+  process.stdout.write(
+    `${'phase'.padEnd(40)} ${'ours'.padStart(16)} ${'limit'.padStart(16)} ${'ours/limit'.padStart(10)}\n`,
+  );
+  for (const f of result.figures) {
+    const ours = `${f.ours.toFixed(0)} (${f.oursP99Ms.toFixed(0)})`;
+    const limit = f.limit === undefined ? '-' : `${f.limit.toFixed(0)} (${(f.limitP99Ms ?? 0).toFixed(0)})`;
+    const ratio = f.limit === undefined ? '-' : (f.ours / f.limit).toFixed(2);
+    process.stdout.write(`${f.phase.padEnd(40)} ${ours.padStart(16)} ${limit.padStart(16)} ${ratio.padStart(10)}\n`);
+  }
+  const { ours, limit } = result.concurrencyOne;
+  process.stdout.write(
+    `${'one-member add+remove, concurrency 1'.padEnd(40)} ${ours.toFixed(0).padStart(16)} ${limit.toFixed(0).padStart(16)} ${(ours / limit).toFixed(2).padStart(10)}\n`,
+  );
+  const add = result.figures.find((f) => f.phase.startsWith('one-member add'));
+  const remove = result.figures.find((f) => f.phase.startsWith('one-member remove'));
+  if (add && remove) {
+    process.stdout.write(
+      `one-member PATCH at concurrency ${CONCURRENCY} vs 1: add ${(add.ours / ours).toFixed(1)}x, remove ${(remove.ours / ours).toFixed(1)}x\n`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
+  const dialects = (process.env.BENCH_DATABASES ?? 'pg,sqlite').split(',').map((d) => d.trim()) as Dialect[];
+  const results = new Map<Dialect, Awaited<ReturnType<typeof bench>>>();
+  for (const dialect of dialects) {
+    results.set(dialect, await bench(dialect));
+    process.stdout.write('\n');
+  }
+  for (const [dialect, result] of results) table(dialect === 'pg' ? 'PostgreSQL' : 'SQLite', result);
 }
 
 main().catch((error: unknown) => {

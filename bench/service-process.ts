@@ -42,32 +42,20 @@ export async function recreateDatabase(databaseUrl: string): Promise<void> {
   await onServer(databaseUrl, (name) => `CREATE DATABASE ${name}`);
 }
 
-/** The built service (node dist/src/main.js) as its own process on a free loopback port, once ready. */
-export async function startService(
-  databaseUrl: string,
-  env: Record<string, string> = {},
+/** A built script as its own process on a free loopback port, once its /readyz answers 200. */
+async function spawnReady(
+  script: string,
+  port: number,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
 ): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // BENCH_SERVICE_ARGS passes extra node flags to the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_SERVICE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: url,
-      LOG_LEVEL: 'warn',
-      SESSION_SECRET: BENCH_SESSION_SECRET,
-      // An IdP's initial sync at full speed: the limiter runs (and is measured) but never refuses.
-      SCIM_RATE_LIMIT: '100000000',
-      ...env,
-    },
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${path.basename(script)} exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
     } catch {
@@ -75,7 +63,47 @@ export async function startService(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('service did not become ready');
+  throw new Error(`${path.basename(script)} did not become ready`);
+}
+
+/** The built service (node dist/src/main.js) as its own process on a free loopback port, once ready. */
+export async function startService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  // BENCH_SERVICE_ARGS passes extra node flags to the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_SERVICE_ARGS ?? '').split(' ').filter(Boolean);
+  const port = await freePort();
+  return spawnReady(
+    path.join(ROOT, 'dist/src/main.js'),
+    port,
+    {
+      DATABASE_URL: databaseUrl,
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: 'warn',
+      SESSION_SECRET: BENCH_SESSION_SECRET,
+      // An IdP's initial sync at full speed: the limiter runs (and is measured) but never refuses.
+      SCIM_RATE_LIMIT: '100000000',
+      ...env,
+    },
+    nodeArgs,
+  );
+}
+
+/** The bare reference server (reference-server.ts) on the same database, for one org's connection. */
+export async function startReference(
+  database: string,
+  orgId: string,
+  connectionId: string,
+  poolMax = 10,
+): Promise<{ child: ChildProcess; url: string }> {
+  return spawnReady(path.join(ROOT, 'dist/bench/reference-server.js'), await freePort(), {
+    REF_DATABASE: database,
+    REF_ORG: orgId,
+    REF_CONNECTION: connectionId,
+    REF_POOL: String(poolMax),
+  });
 }
 
 export function peakRssMb(pid: number): number {

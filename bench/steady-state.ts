@@ -1,0 +1,339 @@
+/**
+ * What an identity provider sends all day after its initial sync, against the service and
+ * against the bare reference server (reference-server.ts) on the same database, phase by
+ * phase, at the same concurrency: user creates, `userName eq` lookups, one-member group
+ * PATCHes (Okta's add, Entra's remove) on 60 groups, deactivations (Entra's PATCH, Okta's
+ * PUT), and group reads with 50 members and without members. Each round runs every phase
+ * on both (the one that goes first alternates); the figures are medians over the rounds,
+ * and every response is checked (a failed request aborts the run).
+ */
+import type { HttpClient } from './http-load.js';
+import { percentile, runConcurrent, type HttpResult, type RunStats } from './http-load.js';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const STEADY_GROUPS = 60;
+const GROUP_SIZE = 50;
+
+type Json = Record<string, unknown>;
+
+export interface SteadySizes {
+  readonly creates: number;
+  readonly lookups: number;
+  /** One-member adds per round (then as many removes). */
+  readonly memberChanges: number;
+  /** Deactivations per shape per round. */
+  readonly deactivations: number;
+  readonly groupReads: number;
+  readonly concurrency: number;
+  readonly rounds: number;
+}
+
+export const DEFAULT_SIZES: SteadySizes = {
+  creates: 2_000,
+  lookups: 5_000,
+  memberChanges: 3_000,
+  deactivations: 1_000,
+  groupReads: 3_000,
+  concurrency: 8,
+  rounds: 3,
+};
+
+export interface PhaseFigures {
+  readonly phase: string;
+  /** Requests per second, median over the rounds. */
+  readonly ours: number;
+  readonly limit: number | undefined;
+  readonly oursP99Ms: number;
+  readonly limitP99Ms: number | undefined;
+}
+
+interface Setup {
+  readonly ours: HttpClient;
+  readonly limit: HttpClient;
+  /** Users of the connection (active, in none of the steady groups): member candidates and lookups. */
+  readonly userIds: readonly string[];
+  readonly userNames: readonly string[];
+  readonly sizes: SteadySizes;
+}
+
+function check(expected: number, r: HttpResult, what: string): HttpResult {
+  if (r.status !== expected) throw new Error(`${what}: expected ${expected}, got ${r.status}: ${r.body.slice(0, 300)}`);
+  return r;
+}
+
+function okta(i: string, active: boolean, id?: string): Json {
+  return {
+    schemas: [USER_SCHEMA],
+    ...(id ? { id } : {}),
+    userName: `${i}@steady.example`,
+    name: { givenName: `Given ${i}`, familyName: `Family ${i}` },
+    emails: [{ primary: true, value: `${i}@steady.example`, type: 'work' }],
+    displayName: `Steady ${i}`,
+    locale: 'en-US',
+    externalId: `00s${i}`,
+    groups: [],
+    password: 'placeholder',
+    active,
+  };
+}
+
+/** The steady groups of the service, each with GROUP_SIZE members of its own (the first users). */
+async function seedGroups(s: Setup): Promise<string[]> {
+  const ids: string[] = [];
+  for (let g = 0; g < STEADY_GROUPS; g++) {
+    const members = s.userIds.slice(g * GROUP_SIZE, (g + 1) * GROUP_SIZE).map((value) => ({ value }));
+    const r = check(201, await s.ours.request('POST', '/Groups', { displayName: `Steady ${g}`, members }), 'group');
+    ids.push((JSON.parse(r.body) as Json).id as string);
+  }
+  return ids;
+}
+
+type Run = (c: HttpClient, n: number, concurrency: number) => Promise<RunStats>;
+
+export async function runSteadyState(
+  s: Setup,
+  report: (line: string) => void,
+): Promise<{ figures: PhaseFigures[]; concurrencyOne: { ours: number; limit: number } }> {
+  const { sizes } = s;
+  const groups = await seedGroups(s);
+  const spare = s.userIds.slice(STEADY_GROUPS * GROUP_SIZE);
+  if (spare.length < 2 * STEADY_GROUPS)
+    throw new Error(`steady state needs at least ${STEADY_GROUPS * (GROUP_SIZE + 2)} users`);
+  // Member candidates: ours and the limit change disjoint users, so neither sees the other's rows.
+  const half = Math.floor(spare.length / 2);
+  const candidates = { ours: spare.slice(0, half), limit: spare.slice(half) };
+  const pair = (who: 'ours' | 'limit', i: number): [string, string] => {
+    const pool = candidates[who];
+    return [groups[i % STEADY_GROUPS]!, pool[Math.floor(i / STEADY_GROUPS) % pool.length]!];
+  };
+
+  const samples = new Map<string, { ours: RunStats[]; limit: RunStats[] }>();
+  const record = (phase: string, ours: RunStats, limit: RunStats): void => {
+    const entry = samples.get(phase) ?? { ours: [], limit: [] };
+    entry.ours.push(ours);
+    entry.limit.push(limit);
+    samples.set(phase, entry);
+  };
+
+  for (let round = 0; round < sizes.rounds; round++) {
+    const created = { ours: [] as string[], limit: [] as string[] };
+    const names = (who: string, i: number): string => `${who}-r${round}-${i}`;
+    const phases: Array<{ name: string; ours: Run; limit: Run }> = [
+      {
+        name: 'user create',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const r = await c.request('POST', '/Users', okta(names('ours', i), true));
+            if (r.status === 201) created.ours[i] = (JSON.parse(r.body) as Json).id as string;
+            return check(201, r, 'create');
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const r = check(
+              201,
+              await c.request('POST', '/users', { userName: `${names('limit', i)}@steady.example` }),
+              'create',
+            );
+            created.limit[i] = (JSON.parse(r.body) as Json).id as string;
+            return r;
+          }),
+      },
+      {
+        name: 'userName eq lookup',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const userName = s.userNames[(i * 7919) % s.userNames.length]!.toUpperCase();
+            const filter = encodeURIComponent(`userName eq "${userName}"`);
+            const r = check(200, await c.request('GET', `/Users?filter=${filter}&startIndex=1&count=100`), 'lookup');
+            if ((JSON.parse(r.body) as { totalResults: number }).totalResults !== 1) throw new Error('lookup missed');
+            return r;
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const userName = s.userNames[(i * 7919) % s.userNames.length]!.toUpperCase();
+            const r = check(200, await c.request('GET', `/users?userName=${encodeURIComponent(userName)}`), 'lookup');
+            if ((JSON.parse(r.body) as unknown[]).length !== 1) throw new Error('lookup missed');
+            return r;
+          }),
+      },
+      {
+        name: 'one-member add (Okta PATCH)',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const [group, user] = pair('ours', i);
+            return check(
+              204,
+              await c.request('PATCH', `/Groups/${group}`, {
+                schemas: [PATCH_OP],
+                Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }],
+              }),
+              'add',
+            );
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const [group, user] = pair('limit', i);
+            return check(204, await c.request('PUT', `/groups/${group}/members/${user}`), 'add');
+          }),
+      },
+      {
+        name: 'one-member remove (Entra PATCH)',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const [group, user] = pair('ours', i);
+            return check(
+              204,
+              await c.request('PATCH', `/Groups/${group}`, {
+                schemas: [PATCH_OP],
+                Operations: [{ op: 'Remove', path: 'members', value: [{ value: user }] }],
+              }),
+              'remove',
+            );
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const [group, user] = pair('limit', i);
+            return check(204, await c.request('DELETE', `/groups/${group}/members/${user}`), 'remove');
+          }),
+      },
+      {
+        name: 'deactivation (Entra PATCH)',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) =>
+            check(
+              200,
+              await c.request('PATCH', `/Users/${created.ours[i]}`, {
+                schemas: [PATCH_OP],
+                Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+              }),
+              'deactivate',
+            ),
+          ),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) =>
+            check(204, await c.request('PUT', `/users/${created.limit[i]}/inactive`), 'deactivate'),
+          ),
+      },
+      {
+        name: 'deactivation (Okta PUT)',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const at = n + i;
+            return check(
+              200,
+              await c.request('PUT', `/Users/${created.ours[at]}`, okta(names('ours', at), false, created.ours[at])),
+              'deactivate',
+            );
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) =>
+            check(204, await c.request('PUT', `/users/${created.limit[n + i]}/inactive`), 'deactivate'),
+          ),
+      },
+      {
+        name: 'group GET, 50 members',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const r = check(200, await c.request('GET', `/Groups/${groups[i % STEADY_GROUPS]}`), 'group read');
+            if ((JSON.parse(r.body) as { members: unknown[] }).members.length !== GROUP_SIZE)
+              throw new Error('group read: wrong member count');
+            return r;
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const r = check(200, await c.request('GET', `/groups/${groups[i % STEADY_GROUPS]}`), 'group read');
+            if ((JSON.parse(r.body) as { members: unknown[] }).members.length !== GROUP_SIZE)
+              throw new Error('group read: wrong member count');
+            return r;
+          }),
+      },
+      {
+        name: 'group GET, excludedAttributes=members',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) =>
+            check(
+              200,
+              await c.request('GET', `/Groups/${groups[i % STEADY_GROUPS]}?excludedAttributes=members`),
+              'read',
+            ),
+          ),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) =>
+            check(200, await c.request('GET', `/groups/${groups[i % STEADY_GROUPS]}?members=no`), 'read'),
+          ),
+      },
+    ];
+    const count = (name: string): number =>
+      name.startsWith('user create')
+        ? sizes.creates
+        : name.startsWith('userName')
+          ? sizes.lookups
+          : name.startsWith('one-member')
+            ? sizes.memberChanges
+            : name.startsWith('deactivation')
+              ? sizes.deactivations
+              : sizes.groupReads;
+    for (const phase of phases) {
+      // Creates make twice the users the two deactivation phases need.
+      const n = phase.name === 'user create' ? Math.max(sizes.creates, 2 * sizes.deactivations) : count(phase.name);
+      const limitFirst = round % 2 === 1;
+      const first = limitFirst ? await phase.limit(s.limit, n, sizes.concurrency) : undefined;
+      const ours = await phase.ours(s.ours, n, sizes.concurrency);
+      const limit = first ?? (await phase.limit(s.limit, n, sizes.concurrency));
+      record(phase.name, ours, limit);
+      report(
+        `  round ${round + 1}  ${phase.name.padEnd(38)} ours ${ours.perSecond.toFixed(0).padStart(6)}/s  limit ${limit.perSecond
+          .toFixed(0)
+          .padStart(6)}/s  ratio ${(ours.perSecond / limit.perSecond).toFixed(2)}`,
+      );
+    }
+  }
+
+  // One member at a time, one request in flight: does concurrency buy throughput?
+  const one = { ours: [] as number[], limit: [] as number[] };
+  for (let round = 0; round < sizes.rounds; round++) {
+    const n = Math.max(60, Math.floor(sizes.memberChanges / 10));
+    const add = async (c: HttpClient, who: 'ours' | 'limit', i: number): Promise<HttpResult> => {
+      const [group, user] = pair(who, i);
+      return who === 'ours'
+        ? check(
+            204,
+            await c.request('PATCH', `/Groups/${group}`, {
+              schemas: [PATCH_OP],
+              Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }],
+            }),
+            'add',
+          )
+        : check(204, await c.request('PUT', `/groups/${group}/members/${user}`), 'add');
+    };
+    const remove = async (c: HttpClient, who: 'ours' | 'limit', i: number): Promise<HttpResult> => {
+      const [group, user] = pair(who, i);
+      return who === 'ours'
+        ? check(
+            204,
+            await c.request('PATCH', `/Groups/${group}`, {
+              schemas: [PATCH_OP],
+              Operations: [{ op: 'remove', path: `members[value eq "${user}"]` }],
+            }),
+            'remove',
+          )
+        : check(204, await c.request('DELETE', `/groups/${group}/members/${user}`), 'remove');
+    };
+    for (const who of ['ours', 'limit'] as const) {
+      const c = who === 'ours' ? s.ours : s.limit;
+      const adds = await runConcurrent(n, 1, (i) => add(c, who, i));
+      const removes = await runConcurrent(n, 1, (i) => remove(c, who, i));
+      one[who].push((2 * n) / (adds.seconds + removes.seconds));
+    }
+  }
+  const median = (xs: readonly number[]): number => percentile(xs, 50);
+  const figures = [...samples].map(([phase, { ours, limit }]) => ({
+    phase,
+    ours: median(ours.map((r) => r.perSecond)),
+    limit: median(limit.map((r) => r.perSecond)),
+    oursP99Ms: median(ours.map((r) => r.p99Ms)),
+    limitP99Ms: median(limit.map((r) => r.p99Ms)),
+  }));
+  return { figures, concurrencyOne: { ours: median(one.ours), limit: median(one.limit) } };
+}
