@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/actor.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { auditEvent, recordAudit } from '../audit/audit-log.js';
 import type { DirectoryGroup, GroupInput } from '../domain/directory.js';
 import { NotFoundError, PreconditionFailedError } from '../domain/errors/index.js';
 import type { GroupFilter } from '../domain/directory-filter.js';
@@ -174,6 +174,21 @@ export class GroupDirectory {
     actor: Actor,
   ): Promise<{ group: DirectoryGroup; delta: MemberDelta }> {
     if (change.attributes) validateGroupInput(change.attributes);
+    const step = change.members[0];
+    if (
+      this.store.oneStatementMemberSteps &&
+      this.hooks.unmappedMemberChangesOnlyRecordEvents === true &&
+      (change.attributes === undefined || Object.keys(change.attributes).length === 0) &&
+      change.members.length === 1 &&
+      step !== undefined &&
+      step.op !== 'replace' &&
+      step.userIds.length > 0 &&
+      step.userIds.length <= NAMED_MEMBERS &&
+      options.ifMatch === undefined
+    ) {
+      const done = await this.stepAtOnce(scope, id, step.op, step.userIds, actor);
+      if (done) return done;
+    }
     return this.store.transaction(async (repos) => {
       const current = await lockForWrite(repos, scope, id, options);
       const at = nowIso();
@@ -224,6 +239,38 @@ export class GroupDirectory {
       }
       return { group, delta };
     });
+  }
+
+  /**
+   * The few-member add or remove an IdP sends all day, in one statement where the store can
+   * (store/member-step-statement.ts): the same rows, audit event and outbox event as the
+   * transaction below. Undefined when a mapping names the group: then the transaction runs
+   * (it also brings teams, caches and access history in step).
+   */
+  private async stepAtOnce(
+    scope: ConnectionScope,
+    id: string,
+    op: 'add' | 'remove',
+    userIds: readonly string[],
+    actor: Actor,
+  ): Promise<{ group: DirectoryGroup; delta: MemberDelta } | undefined> {
+    const requested = [...new Set(userIds)];
+    const outcome = await this.store.applyMemberStep({
+      orgId: scope.orgId,
+      connectionId: scope.connectionId,
+      groupId: id,
+      op,
+      userIds: requested,
+      at: nowIso(),
+      audit: auditEvent(scope.orgId, actor, { action: 'group.members_changed', target: { type: 'group', id } }),
+    });
+    if (!outcome) throw new NotFoundError('group', id);
+    if (outcome.mapped) return undefined;
+    const changed = outcome.changed.map((u) => u.id);
+    const unknown = [...outcome.unknown];
+    const delta: MemberDelta =
+      op === 'add' ? { added: changed, removed: [], unknown } : { added: [], removed: changed, unknown };
+    return { group: outcome.group, delta };
   }
 
   async delete(scope: ConnectionScope, id: string, options: WriteOptions, actor: Actor): Promise<void> {

@@ -30,6 +30,12 @@ export interface DirectoryHooks {
   afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void>;
   /** Kinds of change `afterChange` does nothing for: their writers may skip the call (and its transaction). */
   readonly ignores?: ReadonlySet<DirectoryChange['kind']>;
+  /**
+   * For `members_changed` of a group no mapping names, `afterChange` only records the
+   * membership event: a writer may then make such a change in one statement that writes
+   * that event itself (store/member-step-statement.ts), and call the hook only for mapped groups.
+   */
+  readonly unmappedMemberChangesOnlyRecordEvents?: boolean;
 }
 
 export const NO_DIRECTORY_HOOKS: DirectoryHooks = { afterChange: () => Promise.resolve() };

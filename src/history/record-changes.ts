@@ -2,7 +2,7 @@
  * What every transaction records before it commits (installed on the store by the
  * services): the access history of the users it touched, then its events in the outbox.
  */
-import { eventOfAudit } from '../events/event-catalog.js';
+import { actorOf, eventOfAudit, newEventId } from '../events/event-catalog.js';
 import { outboxEventsOf } from '../events/outbox.js';
 import type { BeforeCommit, Store } from '../store/store.js';
 import { AccessHistoryRecorder } from './access-recorder.js';
@@ -16,5 +16,6 @@ export function installChangeRecording(store: Store, options: { readonly events:
   };
   store.beforeCommit = beforeCommit;
   store.outboxOfAudit = options.events ? eventOfAudit : undefined;
+  store.outboxIdentity = options.events ? (audit) => ({ id: newEventId(), actor: actorOf(audit) }) : undefined;
   return recorder;
 }

@@ -31,6 +31,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { OutboxEvent } from '../events/event-catalog.js';
 import { dialectOf, migrationStatus } from './database.js';
 import { insertAsOneStatement } from './one-statement.js';
+import { applyMemberStep, type MemberStepOutcome, type MemberStepRequest } from './member-step-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { asUserConflict } from './repositories/directory-user-rows.js';
 import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
@@ -163,6 +164,21 @@ export class Store {
   beforeCommit: BeforeCommit | undefined;
   /** The outbox event of an audit event written outside `transaction` (installed with the events). */
   outboxOfAudit: ((event: AuditEvent) => OutboxEvent | undefined) | undefined;
+  /** A new outbox event's id and the actor it names, for a change audited by `audit` (installed with the events). */
+  outboxIdentity: ((audit: AuditEvent) => { id: string; actor: Record<string, unknown> }) | undefined;
+
+  /** Whether `applyMemberStep` can write a membership step in one statement (PostgreSQL). */
+  get oneStatementMemberSteps(): boolean {
+    return dialectOf(this.db) === 'pg';
+  }
+
+  /**
+   * One membership step of a group no mapping names, with its audit and outbox events, in
+   * one statement (member-step-statement.ts); a mapped group is left untouched (`mapped`).
+   */
+  applyMemberStep(request: Omit<MemberStepRequest, 'event'>): Promise<MemberStepOutcome | undefined> {
+    return applyMemberStep(this.db, { ...request, event: this.outboxIdentity?.(request.audit) });
+  }
 
   /**
    * Runs `work` in one transaction; everything it wrote is rolled back if it throws. What

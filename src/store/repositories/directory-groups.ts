@@ -200,13 +200,14 @@ export class DirectoryGroupRepository {
     orgId: string,
     groupId: string,
   ): Promise<Array<{ id: string; userName: string; displayName: string | null }>> {
-    const rows: Array<{ id: string; user_name: string; display_name: string | null }> = await this.db(
-      'group_memberships as gm',
-    )
-      .join('directory_users as u', 'u.id', 'gm.user_id')
-      .where({ 'gm.org_id': orgId, 'gm.group_id': groupId })
-      .orderBy('gm.user_id')
-      .select('u.id', 'u.user_name', 'u.display_name');
+    const rows: Array<{ id: string; user_name: string; display_name: string | null }> = await prepared(
+      this.db,
+      this.db('group_memberships as gm')
+        .join('directory_users as u', 'u.id', 'gm.user_id')
+        .where({ 'gm.org_id': orgId, 'gm.group_id': groupId })
+        .orderBy('gm.user_id')
+        .select('u.id', 'u.user_name', 'u.display_name'),
+    );
     return rows.map((r) => ({ id: r.id, userName: r.user_name, displayName: r.display_name }));
   }
 
