@@ -14,6 +14,7 @@
  * the decision was asked for has revoked. Concurrent callers share one round trip.
  * While the connection is down the feed is unhealthy and callers must not use caches.
  */
+import { prepared } from './prepared-statements.js';
 import pg from 'pg';
 import type { Knex } from 'knex';
 import { dialectOf } from './database.js';
@@ -36,7 +37,7 @@ export async function announceAccessChange(
 ): Promise<void> {
   if (dialectOf(db) !== 'pg') return;
   const payload = userIds !== null && userIds.length <= MAX_USERS_PER_NOTICE ? `${orgId}:${userIds.join(',')}` : orgId;
-  await db.raw('SELECT pg_notify(?, ?)', [ACCESS_CHANNEL, payload]);
+  await prepared(db, db.raw('SELECT pg_notify(?, ?)', [ACCESS_CHANNEL, payload]));
 }
 
 export function parseAccessChange(payload: string): AccessChange {

@@ -170,11 +170,14 @@ export class AccessFactsRepository {
   /** Every group of the org that a mapping names, with the mapping (one row per pair). */
   async mappedGroups(orgId: string): Promise<MappedGroupRow[]> {
     const rows = this.rowsOf(
-      await this.db.raw(
-        perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
+      await prepared(
+        this.db,
+        this.db.raw(
+          perMatchKind(`SELECT m.id AS m, g.id AS g, g.display_name AS n
            FROM group_mappings m JOIN directory_groups g ON MATCH
           WHERE m.org_id = ? AND g.org_id = ?`),
-        perMatchKindBindings([orgId, orgId]),
+          perMatchKindBindings([orgId, orgId]),
+        ),
       ),
     );
     return rows.map((r) => ({ mappingId: r.m as string, groupId: r.g as string, groupName: r.n as string }));
@@ -219,11 +222,14 @@ export class AccessFactsRepository {
       ids = pg ? [[...selection] as unknown as Knex.RawBinding] : [...selection];
     }
     const users = this.rowsOf(
-      await this.db.raw(
-        `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv
+      await prepared(
+        this.db,
+        this.db.raw(
+          `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv
            FROM directory_users u JOIN organizations o ON o.id = u.org_id
           WHERE u.org_id = ? AND u.id ${list.replace('%COL', 'u.id')}`,
-        [orgId, ...ids],
+          [orgId, ...ids],
+        ),
       ),
     );
     return this.factsOf(orgId, users, list, ids, mappedGroups);
@@ -246,11 +252,14 @@ export class AccessFactsRepository {
     const groupIds = [...byGroup.keys()];
     const memberships = groupIds.length
       ? this.rowsOf(
-          await this.db.raw(
-            `SELECT user_id, group_id FROM group_memberships
+          await prepared(
+            this.db,
+            this.db.raw(
+              `SELECT user_id, group_id FROM group_memberships
               WHERE ${pg ? 'group_id = ANY(?)' : `group_id IN (${groupIds.map(() => '?').join(',')})`}
                 AND ${on('user_id')}`,
-            [...(pg ? [groupIds as unknown as Knex.RawBinding] : groupIds), ...ids],
+              [...(pg ? [groupIds as unknown as Knex.RawBinding] : groupIds), ...ids],
+            ),
           ),
         )
       : [];
@@ -263,9 +272,12 @@ export class AccessFactsRepository {
       })),
     );
     const manual = this.rowsOf(
-      await this.db.raw(
-        `SELECT user_id, team_id FROM team_memberships WHERE org_id = ? AND source = 'manual' AND ${on('user_id')}`,
-        [orgId, ...ids],
+      await prepared(
+        this.db,
+        this.db.raw(
+          `SELECT user_id, team_id FROM team_memberships WHERE org_id = ? AND source = 'manual' AND ${on('user_id')}`,
+          [orgId, ...ids],
+        ),
       ),
     );
     const groupsOf = new Map<string, Array<{ mappingId: string; groupId: string; groupName: string }>>();

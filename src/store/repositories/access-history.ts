@@ -2,6 +2,7 @@
  * Access history: each user's access as last recorded (`user_access_states`) and every
  * change of it (`access_changes`), written a batch of users per statement.
  */
+import { prepared } from '../prepared-statements.js';
 import type { Knex } from 'knex';
 import { outboxEvent } from '../../events/event-catalog.js';
 import { bulkInsert } from '../bulk-insert.js';
@@ -66,10 +67,13 @@ export class AccessHistoryRepository {
    */
   async lockUsers(orgId: string, userIds: readonly string[]): Promise<void> {
     if (dialectOf(this.db) !== 'pg' || userIds.length === 0) return;
-    await this.db.raw(`SELECT id FROM directory_users WHERE org_id = ? AND id = ANY(?) ORDER BY id FOR NO KEY UPDATE`, [
-      orgId,
-      [...userIds],
-    ]);
+    await prepared(
+      this.db,
+      this.db.raw(`SELECT id FROM directory_users WHERE org_id = ? AND id = ANY(?) ORDER BY id FOR NO KEY UPDATE`, [
+        orgId,
+        [...userIds],
+      ]),
+    );
   }
 
   /** The recorded states of the org's users with ids in (after, upTo]. */
@@ -89,7 +93,9 @@ export class AccessHistoryRepository {
     for (let i = 0; i < userIds.length; i += BATCH) {
       const part = userIds.slice(i, i + BATCH);
       const query = this.db<Row>('user_access_states').select('user_id', 'state');
-      const rows = await (pg ? query.whereRaw('user_id = ANY(?)', [part]) : query.whereIn('user_id', part));
+      const rows = await (pg
+        ? prepared(this.db, query.whereRaw('user_id = ANY(?)', [part]))
+        : query.whereIn('user_id', part));
       for (const r of rows) out.set(r.user_id as string, r.state as string);
     }
     return out;
@@ -98,11 +104,14 @@ export class AccessHistoryRepository {
   async saveStates(orgId: string, states: ReadonlyArray<{ userId: string; state: string }>): Promise<void> {
     if (states.length === 0) return;
     if (dialectOf(this.db) === 'pg') {
-      await this.db.raw(
-        `INSERT INTO user_access_states (user_id, org_id, state)
+      await prepared(
+        this.db,
+        this.db.raw(
+          `INSERT INTO user_access_states (user_id, org_id, state)
          SELECT u, ?, s FROM unnest(?::text[], ?::text[]) AS x(u, s)
          ON CONFLICT (user_id) DO UPDATE SET state = EXCLUDED.state`,
-        [orgId, states.map((s) => s.userId), states.map((s) => s.state)],
+          [orgId, states.map((s) => s.userId), states.map((s) => s.state)],
+        ),
       );
       return;
     }
@@ -137,8 +146,10 @@ export class AccessHistoryRepository {
     }));
     if (dialectOf(this.db) === 'pg' && asEvents) {
       for (let i = 0; i < rows.length; i += PG_ROWS) {
-        await this.db.raw(
-          `WITH src AS MATERIALIZED (
+        await prepared(
+          this.db,
+          this.db.raw(
+            `WITH src AS MATERIALIZED (
              SELECT * FROM json_to_recordset(?::json)
                AS x(org_id text, user_id text, user_name text, occurred_at timestamptz, change json, cause json, request_id text)),
            ins AS (
@@ -149,7 +160,8 @@ export class AccessHistoryRepository {
                   json_build_object('user', json_build_object('id', user_id, 'userName', user_name),
                                     'changes', change, 'cause', cause)::text
              FROM src`,
-          [JSON.stringify(rows.slice(i, i + PG_ROWS))],
+            [JSON.stringify(rows.slice(i, i + PG_ROWS))],
+          ),
         );
       }
       return;

@@ -288,12 +288,15 @@ export class DirectoryUserReads {
   async groupsOf(orgId: string, userIds: readonly string[]): Promise<Map<string, UserGroups>> {
     const result = new Map<string, UserGroups>();
     if (userIds.length === 0) return result;
-    const rows: Array<{ user_id: string; id: string; display_name: string }> = await this.db('group_memberships as gm')
-      .join('directory_groups as g', 'g.id', 'gm.group_id')
-      .where('gm.org_id', orgId)
-      .whereIn('gm.user_id', userIds)
-      .orderBy(['gm.user_id', 'g.display_name_lower', 'g.id'])
-      .select('gm.user_id', 'g.id', 'g.display_name');
+    const rows: Array<{ user_id: string; id: string; display_name: string }> = await prepared(
+      this.db,
+      this.db('group_memberships as gm')
+        .join('directory_groups as g', 'g.id', 'gm.group_id')
+        .where('gm.org_id', orgId)
+        .whereIn('gm.user_id', userIds)
+        .orderBy(['gm.user_id', 'g.display_name_lower', 'g.id'])
+        .select('gm.user_id', 'g.id', 'g.display_name'),
+    );
     for (const r of rows) {
       const list = result.get(r.user_id) ?? [];
       list.push({ id: r.id, displayName: r.display_name });

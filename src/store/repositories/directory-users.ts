@@ -48,7 +48,7 @@ export class DirectoryUserRepository extends DirectoryUserReads {
       throw asUserConflict(error, user);
     }
     if (n === 0) return false;
-    await this.db('directory_user_values').where({ org_id: user.orgId, user_id: user.id }).delete();
+    await prepared(this.db, this.db('directory_user_values').where({ org_id: user.orgId, user_id: user.id }).delete());
     await this.insertValues(user);
     return true;
   }

@@ -1,4 +1,5 @@
 /** Sign-in sessions, looked up by the hash of the cookie value (the value itself is never stored). */
+import { prepared } from '../prepared-statements.js';
 import type { Knex } from 'knex';
 import { fromJson, toIso, toIsoOrNull, toJson } from '../rows.js';
 
@@ -72,10 +73,10 @@ export class SessionRepository {
 
   /** Ends every session of a user (deactivation, deletion). */
   async revokeAllForUser(orgId: string, userId: string, at: string): Promise<number> {
-    return this.db('sessions')
-      .where({ org_id: orgId, user_id: userId })
-      .whereNull('revoked_at')
-      .update({ revoked_at: at });
+    return prepared(
+      this.db,
+      this.db('sessions').where({ org_id: orgId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: at }),
+    );
   }
 
   async deleteExpired(before: string): Promise<number> {
