@@ -12,6 +12,8 @@
  *   PUT    /users/U/inactive                       the one-row update        → 204
  *   GET    /groups/G[?members=no]                  the group (and members)   → 200
  *
+ * Each placeholder appears once (SQLite binds them in order).
+ *
  * Run as its own process: REF_DATABASE (postgres://... or sqlite:PATH), REF_ORG, REF_CONNECTION,
  * PORT, REF_POOL (PostgreSQL connections, as the service's DATABASE_POOL_MAX).
  */
@@ -100,8 +102,8 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
     await sql.run(
       'insert_user',
       `INSERT INTO directory_users (id, org_id, connection_id, user_name, user_name_lower, active, version, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, true, 1, $6, $6)`,
-      [id, ORG, CONNECTION, userName, userName.toLowerCase(), at],
+       VALUES ($1, $2, $3, $4, $5, true, 1, $6, $7)`,
+      [id, ORG, CONNECTION, userName, userName.toLowerCase(), at, at],
     );
     return send(res, 201, { id });
   }
