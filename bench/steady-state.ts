@@ -78,6 +78,34 @@ function okta(i: string, active: boolean, id?: string): Json {
   };
 }
 
+/**
+ * One member added to or removed from a group: ours as the IdP sends it (Okta adds with a
+ * value list; Entra removes with a value list, Okta with a filtered path), the limit as one row.
+ */
+async function memberChange(
+  c: HttpClient,
+  who: 'ours' | 'limit',
+  change: 'add' | 'remove (Entra)' | 'remove (Okta)',
+  group: string,
+  user: string,
+): Promise<HttpResult> {
+  if (who === 'limit') {
+    const method = change === 'add' ? 'PUT' : 'DELETE';
+    return check(204, await c.request(method, `/groups/${group}/members/${user}`), change);
+  }
+  const operation =
+    change === 'add'
+      ? { op: 'add', path: 'members', value: [{ value: user }] }
+      : change === 'remove (Entra)'
+        ? { op: 'Remove', path: 'members', value: [{ value: user }] }
+        : { op: 'remove', path: `members[value eq "${user}"]` };
+  return check(
+    204,
+    await c.request('PATCH', `/Groups/${group}`, { schemas: [PATCH_OP], Operations: [operation] }),
+    change,
+  );
+}
+
 /** The steady groups of the service, each with GROUP_SIZE members of its own (the first users). */
 async function seedGroups(s: Setup): Promise<string[]> {
   const ids: string[] = [];
@@ -159,43 +187,13 @@ export async function runSteadyState(
       },
       {
         name: 'one-member add (Okta PATCH)',
-        ours: (c, n, k) =>
-          runConcurrent(n, k, async (i) => {
-            const [group, user] = pair('ours', i);
-            return check(
-              204,
-              await c.request('PATCH', `/Groups/${group}`, {
-                schemas: [PATCH_OP],
-                Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }],
-              }),
-              'add',
-            );
-          }),
-        limit: (c, n, k) =>
-          runConcurrent(n, k, async (i) => {
-            const [group, user] = pair('limit', i);
-            return check(204, await c.request('PUT', `/groups/${group}/members/${user}`), 'add');
-          }),
+        ours: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'ours', 'add', ...pair('ours', i))),
+        limit: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'limit', 'add', ...pair('limit', i))),
       },
       {
         name: 'one-member remove (Entra PATCH)',
-        ours: (c, n, k) =>
-          runConcurrent(n, k, async (i) => {
-            const [group, user] = pair('ours', i);
-            return check(
-              204,
-              await c.request('PATCH', `/Groups/${group}`, {
-                schemas: [PATCH_OP],
-                Operations: [{ op: 'Remove', path: 'members', value: [{ value: user }] }],
-              }),
-              'remove',
-            );
-          }),
-        limit: (c, n, k) =>
-          runConcurrent(n, k, async (i) => {
-            const [group, user] = pair('limit', i);
-            return check(204, await c.request('DELETE', `/groups/${group}/members/${user}`), 'remove');
-          }),
+        ours: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'ours', 'remove (Entra)', ...pair('ours', i))),
+        limit: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'limit', 'remove (Entra)', ...pair('limit', i))),
       },
       {
         name: 'deactivation (Entra PATCH)',
@@ -294,36 +292,10 @@ export async function runSteadyState(
   const one = { ours: [] as number[], limit: [] as number[] };
   for (let round = 0; round < sizes.rounds; round++) {
     const n = Math.max(60, Math.floor(sizes.memberChanges / 10));
-    const add = async (c: HttpClient, who: 'ours' | 'limit', i: number): Promise<HttpResult> => {
-      const [group, user] = pair(who, i);
-      return who === 'ours'
-        ? check(
-            204,
-            await c.request('PATCH', `/Groups/${group}`, {
-              schemas: [PATCH_OP],
-              Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }],
-            }),
-            'add',
-          )
-        : check(204, await c.request('PUT', `/groups/${group}/members/${user}`), 'add');
-    };
-    const remove = async (c: HttpClient, who: 'ours' | 'limit', i: number): Promise<HttpResult> => {
-      const [group, user] = pair(who, i);
-      return who === 'ours'
-        ? check(
-            204,
-            await c.request('PATCH', `/Groups/${group}`, {
-              schemas: [PATCH_OP],
-              Operations: [{ op: 'remove', path: `members[value eq "${user}"]` }],
-            }),
-            'remove',
-          )
-        : check(204, await c.request('DELETE', `/groups/${group}/members/${user}`), 'remove');
-    };
     for (const who of ['ours', 'limit'] as const) {
       const c = who === 'ours' ? s.ours : s.limit;
-      const adds = await runConcurrent(n, 1, (i) => add(c, who, i));
-      const removes = await runConcurrent(n, 1, (i) => remove(c, who, i));
+      const adds = await runConcurrent(n, 1, (i) => memberChange(c, who, 'add', ...pair(who, i)));
+      const removes = await runConcurrent(n, 1, (i) => memberChange(c, who, 'remove (Okta)', ...pair(who, i)));
       one[who].push((2 * n) / (adds.seconds + removes.seconds));
     }
   }

@@ -20,6 +20,7 @@ import type { DirectoryGroup } from '../domain/directory.js';
 import { MAPPING_MATCHES } from '../domain/team.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { prepared } from './prepared-statements.js';
+import { toGroup } from './repositories/directory-groups.js';
 import { fromJson, toIso } from './rows.js';
 
 export interface MemberStepRequest {
@@ -143,17 +144,9 @@ export async function applyMemberStep(db: Knex, r: MemberStepRequest): Promise<M
   const bumped = row.bumped_version !== null && row.bumped_version !== undefined;
   return {
     mapped: row.mapped === true,
-    group: {
-      id: row.id as string,
-      orgId: row.org_id as string,
-      connectionId: (row.connection_id as string | null) ?? null,
-      externalId: (row.external_id as string | null) ?? null,
-      displayName: row.display_name as string,
-      extensions: fromJson<Record<string, unknown>>(row.extensions),
-      version: Number(bumped ? row.bumped_version : row.version),
-      createdAt: toIso(row.created_at),
-      updatedAt: toIso(bumped ? row.bumped_at : row.updated_at),
-    },
+    group: bumped
+      ? { ...toGroup(row), version: Number(row.bumped_version), updatedAt: toIso(row.bumped_at) }
+      : toGroup(row),
     changed: fromJson<Array<{ id: string; userName: string }>>(row.changed) ?? [],
     unknown: unknownOf(r.userIds, fromJson<string[]>(row.known) ?? []),
   };

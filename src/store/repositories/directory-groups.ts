@@ -19,7 +19,8 @@ type Row = Record<string, unknown>;
 const CHUNK = 500;
 const GROUPS: ScopedTable = { table: 'directory_groups', alias: 'g' };
 
-function toGroup(row: Row): DirectoryGroup {
+/** A `directory_groups` row as a group. */
+export function toGroup(row: Row): DirectoryGroup {
   return {
     id: row.id as string,
     orgId: row.org_id as string,
