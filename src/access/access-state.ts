@@ -28,6 +28,19 @@ export const NO_ACCESS: AccessState = {
   deviceRights: [],
 };
 
+/**
+ * A deactivated user's state, whatever their groups, teams and the org's policy: an
+ * inactive user is no member, so holds no team, scope or device right (effective-access.ts).
+ */
+export const INACTIVE: AccessState = {
+  active: false,
+  member: false,
+  role: 'User',
+  teams: {},
+  scopes: [],
+  deviceRights: [],
+};
+
 export interface DeviceRight {
   readonly deviceGroup: string;
   readonly scope: string;

@@ -36,6 +36,12 @@ export interface DirectoryHooks {
    * that event itself (store/member-step-statement.ts), and call the hook only for mapped groups.
    */
   readonly unmappedMemberChangesOnlyRecordEvents?: boolean;
+  /**
+   * For `users_upserted`, `afterChange` only announces the users to the caches and touches
+   * those whose active flag changed (their access history): a writer may then make a user's
+   * update in one statement that does both itself (store/user-update-statement.ts).
+   */
+  readonly userUpdatesOnlyAnnounceAndTouch?: boolean;
 }
 
 export const NO_DIRECTORY_HOOKS: DirectoryHooks = { afterChange: () => Promise.resolve() };

@@ -15,6 +15,7 @@ import type { DirectoryChange, DirectoryHooks } from './hooks.js';
 export const TEAM_SYNC_HOOKS: DirectoryHooks = {
   ignores: new Set(['users_created', 'groups_created']),
   unmappedMemberChangesOnlyRecordEvents: true,
+  userUpdatesOnlyAnnounceAndTouch: true,
   afterChange(repos: Repositories, orgId: string, change: DirectoryChange): Promise<void> {
     const work = (): Promise<void> => timed(accessRecompute, change.kind, () => bringInStep(repos, orgId, change));
     if (!tracingEnabled()) return work();

@@ -164,33 +164,27 @@ export class UserDirectory {
     options: WriteOptions,
     actor: Actor,
   ): Promise<DirectoryUser> {
-    return this.store.transaction(async (repos) => {
+    return (await this.updateWithGroups(scope, id, change, options, actor)).user;
+  }
+
+  /** `update`, and the user's groups when they were read on the way (for the response). */
+  async updateWithGroups(
+    scope: ConnectionScope,
+    id: string,
+    change: (current: DirectoryUser) => UserInput,
+    options: WriteOptions,
+    actor: Actor,
+  ): Promise<{ user: DirectoryUser; groups?: ReadonlyArray<{ id: string; displayName: string }> }> {
+    if (this.store.oneStatementUserUpdates && this.hooks.userUpdatesOnlyAnnounceAndTouch === true) {
+      const done = await this.updateAtOnce(scope, id, change, options, actor);
+      if (done) return done;
+    }
+    const user = await this.store.transaction(async (repos) => {
       const current = await lockForWrite(repos, scope, id, options);
-      const input = change(current);
-      validateUserInput(input);
-      const at = nowIso();
-      const next: DirectoryUser = {
-        ...input,
-        id,
-        orgId: scope.orgId,
-        connectionId: scope.connectionId,
-        version: current.version + 1,
-        createdAt: current.createdAt,
-        updatedAt: at,
-      };
+      const { next, entry } = updated(scope, current, change(current));
       await repos.users.replace(next);
-      const action =
-        current.active && !next.active
-          ? 'user.deactivated'
-          : !current.active && next.active
-            ? 'user.reactivated'
-            : 'user.updated';
-      if (action === 'user.deactivated') await repos.sessions.revokeAllForUser(scope.orgId, id, at);
-      await recordAudit(repos, scope.orgId, actor, {
-        action,
-        target: { type: 'user', id, label: next.userName },
-        data: { connectionId: scope.connectionId, version: next.version, ...changedAttributes(current, next) },
-      });
+      if (entry.action === 'user.deactivated') await repos.sessions.revokeAllForUser(scope.orgId, id, next.updatedAt);
+      await recordAudit(repos, scope.orgId, actor, entry);
       await this.hooks.afterChange(repos, scope.orgId, {
         kind: 'users_upserted',
         userIds: [id],
@@ -198,6 +192,36 @@ export class UserDirectory {
       });
       return next;
     });
+    return { user };
+  }
+
+  /**
+   * The same update as one read and one guarded write where the store can (PostgreSQL):
+   * what the transaction above writes, in two round trips. Undefined, having written
+   * nothing, when the transaction must decide: no such user, an If-Match that does not
+   * hold (its 404 and 412), a reactivation (the user's groups decide their access), or a
+   * user changed by someone else between the read and the write.
+   */
+  private async updateAtOnce(
+    scope: ConnectionScope,
+    id: string,
+    change: (current: DirectoryUser) => UserInput,
+    options: WriteOptions,
+    actor: Actor,
+  ): Promise<{ user: DirectoryUser; groups: ReadonlyArray<{ id: string; displayName: string }> } | undefined> {
+    const read = await this.store.readUserForUpdate(scope.orgId, scope.connectionId, id);
+    if (!read || (options.ifMatch !== undefined && options.ifMatch !== read.user.version)) return undefined;
+    const { next, entry } = updated(scope, read.user, change(read.user));
+    if (!read.user.active && next.active) return undefined;
+    const written = await this.store.writeUserUpdate({
+      read,
+      next,
+      audit: auditEvent(scope.orgId, actor, entry),
+      deactivated: entry.action === 'user.deactivated',
+      at: next.updatedAt,
+    });
+    // A user's update changes no membership: the groups read are the user's groups.
+    return written ? { user: next, groups: read.groups } : undefined;
   }
 
   async delete(scope: ConnectionScope, id: string, options: WriteOptions, actor: Actor): Promise<void> {
@@ -236,6 +260,38 @@ export class UserDirectory {
   ): Promise<Map<string, Array<{ id: string; displayName: string }>>> {
     return this.store.repos.users.groupsOf(scope.orgId, userIds);
   }
+}
+
+/** A user as `input` makes it (validated, its version bumped) and the audit entry of the change. */
+function updated(
+  scope: ConnectionScope,
+  current: DirectoryUser,
+  input: UserInput,
+): { next: DirectoryUser; entry: AuditEntry } {
+  validateUserInput(input);
+  const next: DirectoryUser = {
+    ...input,
+    id: current.id,
+    orgId: scope.orgId,
+    connectionId: scope.connectionId,
+    version: current.version + 1,
+    createdAt: current.createdAt,
+    updatedAt: nowIso(),
+  };
+  const action =
+    current.active && !next.active
+      ? 'user.deactivated'
+      : !current.active && next.active
+        ? 'user.reactivated'
+        : 'user.updated';
+  return {
+    next,
+    entry: {
+      action,
+      target: { type: 'user', id: current.id, label: next.userName },
+      data: { connectionId: scope.connectionId, version: next.version, ...changedAttributes(current, next) },
+    },
+  };
 }
 
 const UNAUDITED = new Set(['version', 'updatedAt', 'createdAt']);

@@ -11,6 +11,7 @@
  * recording the same user take turns, and the second compares against what the first wrote.
  */
 import {
+  INACTIVE,
   NO_ACCESS,
   accessStateOf,
   diffAccess,
@@ -109,6 +110,29 @@ class Causes {
     this.last = await rename(this.last);
     for (const [id, cause] of this.byUser) this.byUser.set(id, await rename(cause));
   }
+}
+
+/**
+ * What deactivating one user records, given the state recorded for them (undefined: none):
+ * the inactive state (which no group, team or policy changes) and, when it differs, the
+ * change with its cause (the deactivation's audit event). Undefined when nothing is to be
+ * recorded. The same as `record` writes for a touched user who was deactivated.
+ */
+export function deactivationRecord(
+  user: { readonly id: string; readonly userName: string },
+  before: string | undefined,
+  audit: AuditEvent,
+):
+  | { after: string; change?: { userName: string; change: AccessDiff; cause: AccessCause; requestId: string | null } }
+  | undefined {
+  const after = serializeState(INACTIVE);
+  if (before === after) return undefined;
+  const diff = diffAccess(before === undefined ? NO_ACCESS : parseState(before), INACTIVE);
+  const cause = causeOf(audit);
+  return {
+    after,
+    ...(diff ? { change: { userName: user.userName, change: diff, cause, requestId: cause.requestId } } : {}),
+  };
 }
 
 /** What recording one org's changes in one transaction reads once and reuses across batches. */

@@ -36,8 +36,12 @@ export async function announceAccessChange(
   userIds: readonly string[] | null = null,
 ): Promise<void> {
   if (dialectOf(db) !== 'pg') return;
-  const payload = userIds !== null && userIds.length <= MAX_USERS_PER_NOTICE ? `${orgId}:${userIds.join(',')}` : orgId;
-  await prepared(db, db.raw('SELECT pg_notify(?, ?)', [ACCESS_CHANNEL, payload]));
+  await prepared(db, db.raw('SELECT pg_notify(?, ?)', [ACCESS_CHANNEL, noticePayload(orgId, userIds)]));
+}
+
+/** The notification's payload: the org, and its users when they are few enough to name. */
+export function noticePayload(orgId: string, userIds: readonly string[] | null): string {
+  return userIds !== null && userIds.length <= MAX_USERS_PER_NOTICE ? `${orgId}:${userIds.join(',')}` : orgId;
 }
 
 export function parseAccessChange(payload: string): AccessChange {

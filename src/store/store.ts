@@ -32,6 +32,14 @@ import type { OutboxEvent } from '../events/event-catalog.js';
 import { dialectOf, migrationStatus } from './database.js';
 import { insertAsOneStatement } from './one-statement.js';
 import { applyMemberStep, type MemberStepOutcome, type MemberStepRequest } from './member-step-statement.js';
+import {
+  readUserForUpdate,
+  valuesDiffer,
+  writeUserUpdate,
+  type AccessChangeWrite,
+  type UserForUpdate,
+  type UserUpdateWrite,
+} from './user-update-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { asUserConflict } from './repositories/directory-user-rows.js';
 import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
@@ -166,6 +174,72 @@ export class Store {
   outboxOfAudit: ((event: AuditEvent) => OutboxEvent | undefined) | undefined;
   /** A new outbox event's id and the actor it names, for a change audited by `audit` (installed with the events). */
   outboxIdentity: ((audit: AuditEvent) => { id: string; actor: Record<string, unknown> }) | undefined;
+
+  /**
+   * What deactivating one user records in its access history, given its recorded state
+   * (installed with the history): the state, the change and its `access.changed` event.
+   */
+  recordDeactivation:
+    | ((
+        user: { readonly id: string; readonly userName: string },
+        before: string | undefined,
+        audit: AuditEvent,
+      ) => { after: string; change?: AccessChangeWrite; event?: OutboxEvent } | undefined)
+    | undefined;
+
+  /** Whether a user's update can be one read and one guarded write (`readUserForUpdate`, `writeUserUpdate`): PostgreSQL. */
+  get oneStatementUserUpdates(): boolean {
+    return dialectOf(this.db) === 'pg';
+  }
+
+  /** The connection's user with values, groups and recorded access state, for `writeUserUpdate`. */
+  readUserForUpdate(orgId: string, connectionId: string, id: string): Promise<UserForUpdate | undefined> {
+    return readUserForUpdate(this.db, orgId, connectionId, id);
+  }
+
+  /**
+   * A user's update (not a reactivation) in one guarded statement, with its audit and outbox
+   * events, the sessions a deactivation ends, its access history and the announcement
+   * (user-update-statement.ts). False when the user moved since `read`: nothing was written.
+   */
+  async writeUserUpdate(w: {
+    readonly read: UserForUpdate;
+    readonly next: DirectoryUser;
+    readonly audit: AuditEvent;
+    readonly deactivated: boolean;
+    readonly at: string;
+  }): Promise<boolean> {
+    const events: OutboxEvent[] = [];
+    const own = this.outboxOfAudit?.(w.audit);
+    if (own) events.push(own);
+    let access: UserUpdateWrite['access'];
+    if (w.deactivated && w.read.historyStarted) {
+      if (!this.recordDeactivation) return false;
+      const recorded = this.recordDeactivation(w.next, w.read.accessState, w.audit);
+      if (recorded) {
+        access = {
+          before: w.read.accessState,
+          after: recorded.after,
+          ...(recorded.change ? { change: recorded.change } : {}),
+        };
+        if (recorded.event) events.push(recorded.event);
+      }
+    }
+    try {
+      return await writeUserUpdate(this.db, {
+        next: w.next,
+        readVersion: w.read.user.version,
+        valuesChanged: valuesDiffer(w.read.user, w.next),
+        revokeSessions: w.deactivated,
+        audit: w.audit,
+        events,
+        ...(access ? { access } : {}),
+        at: w.at,
+      });
+    } catch (error) {
+      throw asUserConflict(error, w.next);
+    }
+  }
 
   /** Whether `applyMemberStep` can write a membership step in one statement (PostgreSQL). */
   get oneStatementMemberSteps(): boolean {

@@ -56,8 +56,9 @@ async function single(
   user: DirectoryUser,
   status: number,
   projection = FULL_PROJECTION,
+  groups?: ReadonlyArray<{ id: string; displayName: string }>,
 ): Promise<ScimResult> {
-  const [body] = await renderUsers(ctx, [user], projection);
+  const [body] = await renderUsers(ctx, [user], projection, groups ? new Map([[user.id, groups]]) : undefined);
   return { status, body: body!, location: `${ctx.baseUrl}/Users/${user.id}`, etag: etagOf(user.version) };
 }
 
@@ -97,8 +98,14 @@ export async function replaceUser(
   requireUserName(body);
   const input = fromScimUser(coerceUser(body));
   const ifMatch = versionOf(pre.ifMatch);
-  const user = await ctx.users.update(ctx.scope, id, () => input, ifMatch === undefined ? {} : { ifMatch }, ctx.actor);
-  return single(ctx, user, 200);
+  const { user, groups } = await ctx.users.updateWithGroups(
+    ctx.scope,
+    id,
+    () => input,
+    ifMatch === undefined ? {} : { ifMatch },
+    ctx.actor,
+  );
+  return single(ctx, user, 200, FULL_PROJECTION, groups);
 }
 
 export async function patchUser(
@@ -109,7 +116,7 @@ export async function patchUser(
 ): Promise<ScimResult> {
   const operations = parsePatchRequest(rawBody);
   const ifMatch = versionOf(pre.ifMatch);
-  const user = await ctx.users.update(
+  const { user, groups } = await ctx.users.updateWithGroups(
     ctx.scope,
     id,
     (current) => {
@@ -121,7 +128,7 @@ export async function patchUser(
     ifMatch === undefined ? {} : { ifMatch },
     ctx.actor,
   );
-  return single(ctx, user, 200);
+  return single(ctx, user, 200, FULL_PROJECTION, groups);
 }
 
 export async function deleteUser(ctx: ScimContext, id: string, pre: Preconditions = {}): Promise<ScimResult> {
