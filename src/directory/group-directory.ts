@@ -165,6 +165,16 @@ export class GroupDirectory {
     return loadInScope(this.store.repos, scope, id);
   }
 
+  /** The group with its members, read together. */
+  async getWithMembers(
+    scope: ConnectionScope,
+    id: string,
+  ): Promise<{ group: DirectoryGroup; members: Array<{ id: string; userName: string; displayName: string | null }> }> {
+    const found = await this.store.repos.groups.getWithMembers(scope.orgId, id);
+    if (!found || found.group.connectionId !== scope.connectionId) throw new NotFoundError('group', id);
+    return found;
+  }
+
   /** Applies attribute changes and membership steps in one transaction under the group's row lock. */
   async change(
     scope: ConnectionScope,

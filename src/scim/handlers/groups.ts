@@ -41,6 +41,19 @@ function readGroupBody(rawBody: unknown): { input: GroupInput; memberIds: string
   return { input, memberIds };
 }
 
+type Members = ReadonlyArray<{ id: string; userName: string }>;
+
+function renderGroup(ctx: ScimContext, g: DirectoryGroup, projection: Projection, members: Members | undefined): Json {
+  return project(
+    toScimGroup(g, {
+      location: `${ctx.baseUrl}/Groups/${g.id}`,
+      usersBaseUrl: `${ctx.baseUrl}/Users`,
+      ...(members ? { members } : {}),
+    }),
+    projection,
+  );
+}
+
 export async function renderGroups(
   ctx: ScimContext,
   groups: readonly DirectoryGroup[],
@@ -49,14 +62,7 @@ export async function renderGroups(
   const withMembers = wants(projection, 'members');
   return Promise.all(
     groups.map(async (g) =>
-      project(
-        toScimGroup(g, {
-          location: `${ctx.baseUrl}/Groups/${g.id}`,
-          usersBaseUrl: `${ctx.baseUrl}/Users`,
-          ...(withMembers ? { members: await ctx.groups.members(ctx.scope, g.id) } : {}),
-        }),
-        projection,
-      ),
+      renderGroup(ctx, g, projection, withMembers ? await ctx.groups.members(ctx.scope, g.id) : undefined),
     ),
   );
 }
@@ -66,9 +72,13 @@ async function single(
   group: DirectoryGroup,
   status: number,
   projection = FULL_PROJECTION,
+  members?: Members,
 ): Promise<ScimResult> {
-  const [body] = await renderGroups(ctx, [group], projection);
-  return { status, body: body!, location: `${ctx.baseUrl}/Groups/${group.id}`, etag: etagOf(group.version) };
+  const body =
+    members && wants(projection, 'members')
+      ? renderGroup(ctx, group, projection, members)
+      : (await renderGroups(ctx, [group], projection))[0]!;
+  return { status, body, location: `${ctx.baseUrl}/Groups/${group.id}`, etag: etagOf(group.version) };
 }
 
 export async function createGroup(ctx: ScimContext, rawBody: unknown): Promise<ScimResult> {
@@ -83,14 +93,17 @@ export async function getGroup(
   projection: Projection,
   pre: Preconditions = {},
 ): Promise<ScimResult> {
-  const group = await ctx.groups.get(ctx.scope, id);
+  // With members, the group and its members in one read; without, the group alone.
+  const { group, members } = wants(projection, 'members')
+    ? await ctx.groups.getWithMembers(ctx.scope, id)
+    : { group: await ctx.groups.get(ctx.scope, id), members: undefined };
   if (
     pre.ifNoneMatch !== undefined &&
     (pre.ifNoneMatch.trim() === '*' || versionOf(pre.ifNoneMatch) === group.version)
   ) {
     return { status: 304, etag: etagOf(group.version) };
   }
-  return single(ctx, group, 200, projection);
+  return single(ctx, group, 200, projection, members);
 }
 
 export async function replaceGroup(

@@ -212,6 +212,43 @@ export class DirectoryGroupRepository {
     return rows.map((r) => ({ id: r.id, userName: r.user_name, displayName: r.display_name }));
   }
 
+  /**
+   * A group and its members (as `members` gives them) in one statement: a group read is
+   * what Entra and Okta make after every change, and half its cost was the second round trip.
+   */
+  async getWithMembers(
+    orgId: string,
+    id: string,
+  ): Promise<
+    { group: DirectoryGroup; members: Array<{ id: string; userName: string; displayName: string | null }> } | undefined
+  > {
+    const pg = dialectOf(this.db) === 'pg';
+    const members = pg
+      ? // The OFFSET 0 fence keeps PostgreSQL on primary-key lookups of the members (on a small
+        // directory its costs preferred hashing every user of the database for 50 members).
+        `(SELECT json_agg(json_build_object('id', u.id, 'userName', u.user_name, 'displayName', u.display_name) ORDER BY gm.user_id)
+           FROM group_memberships gm
+           CROSS JOIN LATERAL (SELECT u.id, u.user_name, u.display_name FROM directory_users u
+                                WHERE u.id = gm.user_id OFFSET 0) u
+          WHERE gm.group_id = g.id)`
+      : `(SELECT json_group_array(json_object('id', x.id, 'userName', x.user_name, 'displayName', x.display_name))
+           FROM (SELECT u.id, u.user_name, u.display_name FROM group_memberships gm JOIN directory_users u ON u.id = gm.user_id
+                  WHERE gm.group_id = g.id ORDER BY gm.user_id) x)`;
+    const result: unknown = await prepared(
+      this.db,
+      this.db.raw(`SELECT g.*, ${members} AS members FROM directory_groups g WHERE g.org_id = ? AND g.id = ?`, [
+        orgId,
+        id,
+      ]),
+    );
+    const row = returnedRows<Row>(result)[0];
+    if (!row) return undefined;
+    return {
+      group: toGroup(row),
+      members: fromJson<Array<{ id: string; userName: string; displayName: string | null }>>(row.members) ?? [],
+    };
+  }
+
   /** Groups by id, in the order of `ids`. */
   async getMany(orgId: string, ids: readonly string[]): Promise<DirectoryGroup[]> {
     if (ids.length === 0) return [];
