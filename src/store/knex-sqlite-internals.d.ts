@@ -10,6 +10,7 @@ declare module 'knex/lib/dialects/better-sqlite3/index.js' {
 
   class Client_BetterSQLite3 extends Knex.Client {
     _query(connection: unknown, obj: QueryObject): Promise<QueryObject>;
+    acquireRawConnection(): Promise<unknown>;
   }
   export default Client_BetterSQLite3;
 }

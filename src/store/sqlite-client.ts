@@ -12,6 +12,11 @@
  *   statement and stall the whole event loop while another process writes; it is 0 here.
  *   A statement that got SQLITE_BUSY did nothing, so running it again is safe.
  *
+ * Knex prepares every statement anew (SQLite parses and plans it each time); here a
+ * connection keeps up to MAX_PREPARED statements by their text and reuses them, as named
+ * statements do on PostgreSQL. better-sqlite3 runs a statement to completion before the
+ * next one starts, and re-prepares it itself after a schema change.
+ *
  * And each statement first lets the event loop turn: better-sqlite3 runs statements
  * synchronously, so a transaction of many statements would otherwise hold the loop from
  * its first to its last. The loop is held for one statement at most.
@@ -22,6 +27,29 @@ import Transaction_Sqlite from 'knex/lib/dialects/sqlite3/execution/sqlite-trans
 
 /** How long a statement waits in all for another writer to finish before failing (503). */
 export const BUSY_WAIT_MS = 10_000;
+
+/** Statements kept per connection (texts past this are prepared each time, as Knex does). */
+const MAX_PREPARED = 1000;
+
+interface Preparing {
+  prepare(sql: string): unknown;
+}
+
+/** The connection, its `prepare` answering a text it has prepared before with the same statement. */
+function withStatementCache<T>(connection: T): T {
+  const conn = connection as T & Preparing;
+  const prepare = conn.prepare.bind(conn);
+  const statements = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (statements.size < MAX_PREPARED) statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return conn;
+}
 
 class ImmediateTransaction extends Transaction_Sqlite {
   begin(conn: unknown): Promise<unknown> {
@@ -39,6 +67,10 @@ function isBusy(error: unknown): boolean {
 }
 
 export class SqliteClient extends Client_BetterSQLite3 {
+  override async acquireRawConnection(): Promise<unknown> {
+    return withStatementCache(await super.acquireRawConnection());
+  }
+
   override transaction(container: unknown, config: unknown, outerTx: unknown): Knex.Transaction {
     // Knex types this as the transaction builder; the client returns its Transaction object, as here.
     return new ImmediateTransaction(this, container, config, outerTx) as unknown as Knex.Transaction;
