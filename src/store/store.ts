@@ -41,7 +41,8 @@ import {
   type UserUpdateWrite,
 } from './user-update-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
-import { asUserConflict } from './repositories/directory-user-rows.js';
+import { asUserConflict, newUserRow, valueRows } from './repositories/directory-user-rows.js';
+import { insertRows } from './direct-statement.js';
 import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
 import { instrumentDatabase } from './query-telemetry.js';
 import { scansFor, type Scans } from './scans.js';
@@ -135,6 +136,9 @@ function createReadModels(db: Knex, repos: Repositories): ReadModels {
   const directory = new DirectoryBrowseReadModel(db, repos);
   return { directory, connectionStatus: new ConnectionStatusReadModel(repos, directory) };
 }
+
+/** A new user's multi-valued attribute rows written in its one statement by `insertRows` (more: through Knex, in parts). */
+const MAX_VALUES_AT_ONCE = 200;
 
 /** Outbox events written with the audit rows in one statement; more than this go on their own. */
 const EVENTS_WITH_AUDIT = 100;
@@ -285,12 +289,22 @@ export class Store {
       return;
     }
     const outbox = this.outboxOfAudit?.(event);
+    const values = valueRows(user);
     try {
-      await insertAsOneStatement(this.db, [
-        ...this.repos.users.insertStatements(user),
-        this.repos.audit.insertQuery(event),
-        ...(outbox ? [this.repos.events.insertQuery([outbox])] : []),
-      ]);
+      if (values.length <= MAX_VALUES_AT_ONCE) {
+        await insertRows(this.db, [
+          { table: 'directory_users', rows: [newUserRow(user)] },
+          { table: 'directory_user_values', rows: values },
+          { table: 'audit_events', rows: [this.repos.audit.row(event)] },
+          { table: 'events', rows: outbox ? [this.repos.events.rowOf(outbox)] : [] },
+        ]);
+      } else {
+        await insertAsOneStatement(this.db, [
+          ...this.repos.users.insertStatements(user),
+          this.repos.audit.insertQuery(event),
+          ...(outbox ? [this.repos.events.insertQuery([outbox])] : []),
+        ]);
+      }
     } catch (error) {
       throw asUserConflict(error, user);
     }

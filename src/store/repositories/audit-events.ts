@@ -75,7 +75,8 @@ export class AuditEventRepository {
     return this.db('audit_events').insert(Array.isArray(e) ? e.map((x) => this.row(x)) : this.row(e as AuditEvent));
   }
 
-  private row(e: AuditEvent): Record<string, unknown> {
+  /** The audit_events row of an event. */
+  row(e: AuditEvent): Record<string, unknown> {
     return {
       id: e.id,
       org_id: e.orgId,

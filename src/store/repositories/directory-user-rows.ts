@@ -55,6 +55,11 @@ export function userColumns(u: DirectoryUser): Row {
   };
 }
 
+/** The directory_users row of a new user. */
+export function newUserRow(u: DirectoryUser): Row {
+  return { id: u.id, org_id: u.orgId, created_at: u.createdAt, ...userColumns(u) };
+}
+
 /** The rows of a user's multi-valued attributes (emails, phone numbers, ...). */
 export function valueRows(user: DirectoryUser): Row[] {
   const rows: Row[] = [];

@@ -11,7 +11,7 @@ import { dialectOf } from '../database.js';
 import { isUniqueViolation } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 import { DirectoryUserReads } from './directory-user-reads.js';
-import { asUserConflict, userColumns, valueRows } from './directory-user-rows.js';
+import { asUserConflict, newUserRow, userColumns, valueRows } from './directory-user-rows.js';
 
 /** Rows of directory_user_values per INSERT. */
 const VALUES_PER_INSERT = 200;
@@ -96,12 +96,7 @@ export class DirectoryUserRepository extends DirectoryUserReads {
   }
 
   private userInsert(user: DirectoryUser): Knex.QueryBuilder {
-    return this.db('directory_users').insert({
-      id: user.id,
-      org_id: user.orgId,
-      created_at: user.createdAt,
-      ...userColumns(user),
-    });
+    return this.db('directory_users').insert(newUserRow(user));
   }
 
   private valueInserts(user: DirectoryUser): Knex.QueryBuilder[] {

@@ -37,7 +37,8 @@ const EVENT_COLUMNS = {
 export class EventRepository {
   constructor(private readonly db: Knex) {}
 
-  private rowOf(e: OutboxEvent): Row {
+  /** The events row of an outbox event. */
+  rowOf(e: OutboxEvent): Row {
     return {
       id: e.id,
       org_id: e.orgId,
