@@ -1,14 +1,15 @@
 /**
- * Hot writes whose SQL is made once per shape and run straight on a pooled PostgreSQL
- * connection, past Knex's query builder and runner. For a SCIM create, Knex compiling its
- * INSERTs (and then the statement around them) on every request was about a seventh of the
- * service's CPU. The statement is named (prepared) unless DATABASE_PREPARED_STATEMENTS is
- * off, and gets a span as Knex's statements do.
+ * Hot statements whose SQL is made once per text or shape and run straight on a pooled
+ * PostgreSQL connection, past Knex's query builder and runner. For a SCIM create, Knex
+ * compiling its INSERTs (and then the statement around them) on every request was about a
+ * seventh of the service's CPU; for a lookup, placing bindings and running the query cost
+ * about as much as the rest of the request. A statement is named (prepared) unless
+ * DATABASE_PREPARED_STATEMENTS is off, and gets a span as Knex's statements do.
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { tracer, tracingEnabled } from '../telemetry/tracing.js';
-import { usesPreparedStatements } from './prepared-statements.js';
+import { prepared, usesPreparedStatements } from './prepared-statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -53,14 +54,76 @@ export async function insertRows(db: Knex, tables: readonly TableRows[]): Promis
     const columns = Object.keys(p.rows[0]!);
     for (const row of p.rows) for (const c of columns) values.push(row[c] ?? null);
   }
+  await run(db, text, values, name);
+}
+
+interface MaybeTransaction {
+  readonly isTransaction?: boolean;
+}
+
+const converted = new Map<string, { text: string; name: string }>();
+
+/** `?` placeholders as PostgreSQL's `$1, $2, ...`, converted once per text (no `?` appears in these texts otherwise). */
+function positional(sql: string): { text: string; name: string } {
+  let known = converted.get(sql);
+  if (known) return known;
+  let n = 0;
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  known = { text, name: `ib_${createHash('sha1').update(text).digest('hex').slice(0, 24)}` };
+  if (converted.size < MAX_NAMED_TEXTS) converted.set(sql, known);
+  return known;
+}
+
+const MAX_NAMED_TEXTS = 500;
+
+/**
+ * The rows of a hot statement written with `?` placeholders (values bound in order; a JS
+ * array binds as a PostgreSQL array): on PostgreSQL outside a transaction, straight on a
+ * pooled connection, named; otherwise through Knex (a transaction's statements must run on
+ * its connection; SQLite). For fixed texts only: each distinct text is a prepared statement.
+ */
+export async function hotRows(db: Knex, sql: string, bindings: readonly unknown[]): Promise<Row[]> {
+  if (db.client.config.client !== 'pg' || (db as unknown as MaybeTransaction).isTransaction === true) {
+    const result: unknown = await prepared(db, db.raw(sql, bindings as Knex.RawBinding[]));
+    return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows;
+  }
+  const { text, name } = positional(sql);
+  return (await run(db, text, [...bindings], name)).rows;
+}
+
+async function run(db: Knex, text: string, values: unknown[], name: string): Promise<{ rows: Row[] }> {
   const span = tracingEnabled()
     ? tracer.startSpan('db.query', { attributes: { 'db.system': 'postgresql', 'db.statement': text.slice(0, 2000) } })
     : undefined;
   const connection = (await db.client.acquireConnection()) as PgConnection;
   try {
-    await connection.query({ text, values, ...(usesPreparedStatements(db) ? { name } : {}) });
+    return await connection.query({ text, values, ...(usesPreparedStatements(db) ? { name } : {}) });
   } finally {
     await db.client.releaseConnection(connection);
     span?.end();
   }
+}
+
+const namedOrder = new Map<string, { sql: string; names: string[] }>();
+
+/** `hotRows` for a text with `:name` placeholders (each occurrence bound on its own; `::type` casts are left alone). */
+export function hotRowsNamed(db: Knex, sql: string, bindings: Readonly<Record<string, unknown>>): Promise<Row[]> {
+  let known = namedOrder.get(sql);
+  if (!known) {
+    const names: string[] = [];
+    const text = sql.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_m, name: string) => {
+      names.push(name);
+      return '?';
+    });
+    known = { sql: text, names };
+    if (namedOrder.size < MAX_NAMED_TEXTS) namedOrder.set(sql, known);
+  }
+  return hotRows(
+    db,
+    known.sql,
+    known.names.map((name) => {
+      if (!(name in bindings)) throw new Error(`no value bound for :${name}`);
+      return bindings[name];
+    }),
+  );
 }

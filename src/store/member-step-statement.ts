@@ -19,7 +19,7 @@ import type { Knex } from 'knex';
 import type { DirectoryGroup } from '../domain/directory.js';
 import { MAPPING_MATCHES } from '../domain/team.js';
 import type { AuditEvent } from './repositories/audit-events.js';
-import { prepared } from './prepared-statements.js';
+import { hotRowsNamed } from './direct-statement.js';
 import { toGroup } from './repositories/directory-groups.js';
 import { fromJson, toIso } from './rows.js';
 
@@ -113,8 +113,6 @@ function statement(op: 'add' | 'remove', withEvent: boolean): string {
   return text;
 }
 
-type Row = Record<string, unknown>;
-
 function unknownOf(requested: readonly string[], known: readonly string[]): string[] {
   const users = new Set(known);
   return requested.filter((id) => !users.has(id));
@@ -138,8 +136,7 @@ export async function applyMemberStep(db: Knex, r: MemberStepRequest): Promise<M
     requestId: a.requestId,
     ...(r.event ? { eventId: r.event.id, actor: JSON.stringify(r.event.actor) } : {}),
   };
-  const result = (await prepared(db, db.raw(statement(r.op, r.event !== undefined), bindings))) as { rows: Row[] };
-  const row = result.rows[0];
+  const [row] = await hotRowsNamed(db, statement(r.op, r.event !== undefined), bindings);
   if (!row) return undefined;
   const bumped = row.bumped_version !== null && row.bumped_version !== undefined;
   return {

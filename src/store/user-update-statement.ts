@@ -18,7 +18,7 @@ import type { Knex } from 'knex';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { OutboxEvent } from '../events/event-catalog.js';
 import { ACCESS_CHANNEL, noticePayload } from './access-change-feed.js';
-import { prepared } from './prepared-statements.js';
+import { hotRows, hotRowsNamed } from './direct-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import {
   decodeGroups,
@@ -52,8 +52,7 @@ export async function readUserForUpdate(
       (SELECT s.state FROM user_access_states s WHERE s.user_id = u.id) AS access_state,
       (SELECT o.access_history_since FROM organizations o WHERE o.id = u.org_id) AS history_since
     FROM directory_users u WHERE u.org_id = ? AND u.id = ? AND u.connection_id = ?`;
-  const result = (await prepared(db, db.raw(sql, [orgId, id, connectionId]))) as { rows: Row[] };
-  const row = result.rows[0];
+  const [row] = await hotRows(db, sql, [orgId, id, connectionId]);
   if (!row) return undefined;
   return {
     user: decodeUser(row),
@@ -264,6 +263,6 @@ export async function writeUserUpdate(db: Knex, w: UserUpdateWrite): Promise<boo
     ...(w.access ? { stateAfter: w.access.after, changeRows: JSON.stringify(changes) } : {}),
     ...(w.access?.before !== undefined ? { stateBefore: w.access.before } : {}),
   };
-  const result = (await prepared(db, db.raw(statement(shape, Object.keys(row)), bindings))) as { rows: Row[] };
-  return Number(result.rows[0]?.written ?? 0) === 1;
+  const [result] = await hotRowsNamed(db, statement(shape, Object.keys(row)), bindings);
+  return Number(result?.written ?? 0) === 1;
 }

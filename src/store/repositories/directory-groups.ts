@@ -14,6 +14,7 @@ import { countRows, inOrder, pageIds, type ScopedTable } from './listing.js';
 import { planSearch } from './search-plan.js';
 import { returnedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
+import { hotRows } from '../direct-statement.js';
 
 type Row = Record<string, unknown>;
 const CHUNK = 500;
@@ -89,10 +90,7 @@ export class DirectoryGroupRepository {
   }
 
   async get(orgId: string, id: string): Promise<DirectoryGroup | undefined> {
-    const row: Row | undefined = await prepared(
-      this.db,
-      this.db('directory_groups').where({ org_id: orgId, id }).first(),
-    );
+    const [row] = await hotRows(this.db, 'SELECT * FROM directory_groups WHERE org_id = ? AND id = ?', [orgId, id]);
     return row ? toGroup(row) : undefined;
   }
 
@@ -234,14 +232,8 @@ export class DirectoryGroupRepository {
       : `(SELECT json_group_array(json_object('id', x.id, 'userName', x.user_name, 'displayName', x.display_name))
            FROM (SELECT u.id, u.user_name, u.display_name FROM group_memberships gm JOIN directory_users u ON u.id = gm.user_id
                   WHERE gm.group_id = g.id ORDER BY gm.user_id) x)`;
-    const result: unknown = await prepared(
-      this.db,
-      this.db.raw(`SELECT g.*, ${members} AS members FROM directory_groups g WHERE g.org_id = ? AND g.id = ?`, [
-        orgId,
-        id,
-      ]),
-    );
-    const row = returnedRows<Row>(result)[0];
+    const sql = `SELECT g.*, ${members} AS members FROM directory_groups g WHERE g.org_id = ? AND g.id = ?`;
+    const [row] = await hotRows(this.db, sql, [orgId, id]);
     if (!row) return undefined;
     return {
       group: toGroup(row),

@@ -9,7 +9,8 @@ import { foldCase, type DirectoryUser } from '../../domain/directory.js';
 import type { DirectorySearch, UserFilter, UserSortKey } from '../../domain/directory-filter.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
-import { returnedRows, toBool, toIsoOrNull } from '../rows.js';
+import { hotRows } from '../direct-statement.js';
+import { toBool, toIsoOrNull } from '../rows.js';
 import type { Scans } from '../scans.js';
 import {
   decodeGroups,
@@ -72,8 +73,7 @@ export class DirectoryUserReads {
   /** Users (with their values) matching `where` over `directory_users u`, in one statement. */
   private async select(where: string, bindings: readonly string[]): Promise<DirectoryUser[]> {
     const sql = `SELECT u.*, ${valuesJsonSql(this.pg)} AS mv FROM directory_users u WHERE ${where}`;
-    const result: unknown = await prepared(this.db, this.db.raw(sql, bindings));
-    return returnedRows<Row>(result).map(decodeUser);
+    return (await hotRows(this.db, sql, bindings)).map(decodeUser);
   }
 
   async get(orgId: string, id: string): Promise<DirectoryUser | undefined> {
@@ -243,8 +243,7 @@ export class DirectoryUserReads {
   ): Promise<{ user: DirectoryUser; groups: UserGroups } | undefined> {
     const sql = `SELECT u.*, ${valuesJsonSql(this.pg)} AS mv${withGroups ? `, ${groupsJsonSql(this.pg)} AS grp` : ''}
       FROM directory_users u WHERE u.org_id = ? AND u.connection_id = ? AND u.user_name_lower = ?`;
-    const result: unknown = await prepared(this.db, this.db.raw(sql, [orgId, connectionId, foldCase(userName)]));
-    const row = returnedRows<Row>(result)[0];
+    const [row] = await hotRows(this.db, sql, [orgId, connectionId, foldCase(userName)]);
     if (!row) return undefined;
     return { user: decodeUser(row), groups: withGroups ? decodeGroups(row) : [] };
   }
