@@ -6,10 +6,9 @@
  * about as much as the rest of the request. A statement is named (prepared) unless
  * DATABASE_PREPARED_STATEMENTS is off, and gets a span as Knex's statements do.
  */
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { tracer, tracingEnabled } from '../telemetry/tracing.js';
-import { prepared, usesPreparedStatements } from './prepared-statements.js';
+import { prepared, statementName, usesPreparedStatements } from './prepared-statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -23,11 +22,11 @@ export interface TableRows {
   readonly rows: readonly Row[];
 }
 
-const texts = new Map<string, { text: string; name: string }>();
+const texts = new Map<string, string>();
 const MAX_SHAPES = 200;
 
 /** The INSERTs as one statement: every table but the last a data-modifying CTE (foreign keys are checked at its end). */
-function statementOf(parts: readonly TableRows[]): { text: string; name: string } {
+function statementOf(parts: readonly TableRows[]): string {
   const key = parts.map((p) => `${p.table}(${Object.keys(p.rows[0]!).join(',')})x${p.rows.length}`).join(';');
   let known = texts.get(key);
   if (known) return known;
@@ -38,8 +37,7 @@ function statementOf(parts: readonly TableRows[]): { text: string; name: string 
     return `INSERT INTO ${p.table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}`;
   });
   const last = inserts.pop()!;
-  const text = inserts.length ? `WITH ${inserts.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}` : last;
-  known = { text, name: `ib_${createHash('sha1').update(text).digest('hex').slice(0, 24)}` };
+  known = inserts.length ? `WITH ${inserts.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}` : last;
   if (texts.size < MAX_SHAPES) texts.set(key, known);
   return known;
 }
@@ -48,28 +46,27 @@ function statementOf(parts: readonly TableRows[]): { text: string; name: string 
 export async function insertRows(db: Knex, tables: readonly TableRows[]): Promise<void> {
   const parts = tables.filter((t) => t.rows.length > 0);
   if (parts.length === 0) return;
-  const { text, name } = statementOf(parts);
+  const text = statementOf(parts);
   const values: unknown[] = [];
   for (const p of parts) {
     const columns = Object.keys(p.rows[0]!);
     for (const row of p.rows) for (const c of columns) values.push(row[c] ?? null);
   }
-  await run(db, text, values, name);
+  await run(db, text, values);
 }
 
 interface MaybeTransaction {
   readonly isTransaction?: boolean;
 }
 
-const converted = new Map<string, { text: string; name: string }>();
+const converted = new Map<string, string>();
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...`, converted once per text (no `?` appears in these texts otherwise). */
-function positional(sql: string): { text: string; name: string } {
+function positional(sql: string): string {
   let known = converted.get(sql);
   if (known) return known;
   let n = 0;
-  const text = sql.replace(/\?/g, () => `$${++n}`);
-  known = { text, name: `ib_${createHash('sha1').update(text).digest('hex').slice(0, 24)}` };
+  known = sql.replace(/\?/g, () => `$${++n}`);
   if (converted.size < MAX_NAMED_TEXTS) converted.set(sql, known);
   return known;
 }
@@ -87,17 +84,17 @@ export async function hotRows(db: Knex, sql: string, bindings: readonly unknown[
     const result: unknown = await prepared(db, db.raw(sql, bindings as Knex.RawBinding[]));
     return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows;
   }
-  const { text, name } = positional(sql);
-  return (await run(db, text, [...bindings], name)).rows;
+  return (await run(db, positional(sql), [...bindings])).rows;
 }
 
-async function run(db: Knex, text: string, values: unknown[], name: string): Promise<{ rows: Row[] }> {
+async function run(db: Knex, text: string, values: unknown[]): Promise<{ rows: Row[] }> {
+  const name = usesPreparedStatements(db) ? statementName(text) : undefined;
   const span = tracingEnabled()
     ? tracer.startSpan('db.query', { attributes: { 'db.system': 'postgresql', 'db.statement': text.slice(0, 2000) } })
     : undefined;
   const connection = (await db.client.acquireConnection()) as PgConnection;
   try {
-    return await connection.query({ text, values, ...(usesPreparedStatements(db) ? { name } : {}) });
+    return await connection.query({ text, values, ...(name ? { name } : {}) });
   } finally {
     await db.client.releaseConnection(connection);
     span?.end();

@@ -31,16 +31,23 @@ export function usesPreparedStatements(db: Knex): boolean {
   return (db.client.config as { preparedStatements?: boolean }).preparedStatements === true;
 }
 
+/** The statement name of a SQL text (the same text, the same name); undefined past MAX_NAMED texts. */
+export function statementName(sql: string): string | undefined {
+  let name = names.get(sql);
+  if (name === undefined) {
+    if (names.size >= MAX_NAMED) return undefined;
+    name = `ib_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
 export function prepared<T extends Nameable>(db: Knex, query: T): T {
   if (!usesPreparedStatements(db)) return query;
   const compiled = query.toSQL();
   if (Array.isArray(compiled)) return query;
-  let name = names.get(compiled.sql);
-  if (name === undefined) {
-    if (names.size >= MAX_NAMED) return query;
-    name = `ib_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 24)}`;
-    names.set(compiled.sql, name);
-  }
+  const name = statementName(compiled.sql);
+  if (name === undefined) return query;
   compiled.options = { ...compiled.options, name };
   // Knex compiles a builder again when it runs it; hand it this compilation instead (the
   // compile was a fifth of a SCIM lookup's CPU). The pg dialect passes `options` to pg.
