@@ -51,10 +51,15 @@ export class TooDeepError extends Error {
 }
 
 export function boundedJson(options: { limit: string | number; type: string[]; strict?: boolean }): RequestHandler {
-  return express.json({
+  const parse = express.json({
     ...options,
     verify: (_req, _res, buf) => {
       if (jsonDepth(buf, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new TooDeepError();
     },
   });
+  // A request without a body (most reads) skips the parser, which would find none after some work.
+  return (req, res, next) => {
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) next();
+    else void parse(req, res, next);
+  };
 }
