@@ -13,6 +13,8 @@ export type ColumnType = 'text' | 'bigint' | 'integer' | 'timestamptz' | 'json';
 const PG_ROWS = 5000;
 /** SQLite binds at most 32,766 values per statement. */
 const SQLITE_VALUES = 30_000;
+/** Knex writes SQLite's multi-row INSERT as a compound SELECT, of at most 500 terms. */
+const SQLITE_ROWS = 500;
 
 export async function bulkInsert(
   db: Knex,
@@ -28,7 +30,7 @@ export async function bulkInsert(
       for (const n of names) out[n] = columns[n] === 'json' && r[n] != null ? JSON.stringify(r[n]) : (r[n] ?? null);
       return out;
     });
-    const perStatement = Math.max(1, Math.floor(SQLITE_VALUES / names.length));
+    const perStatement = Math.max(1, Math.min(SQLITE_ROWS, Math.floor(SQLITE_VALUES / names.length)));
     for (let i = 0; i < asText.length; i += perStatement) await db(table).insert(asText.slice(i, i + perStatement));
     return;
   }
