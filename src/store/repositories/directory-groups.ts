@@ -118,6 +118,9 @@ export class DirectoryGroupRepository {
   /** Adds members and returns the ids actually inserted (not those already present or not users of the group's connection). */
   async addMembersReturning(orgId: string, groupId: string, userIds: readonly string[], at: string): Promise<string[]> {
     const added: string[] = [];
+    // SQLite would find the users through the (org, connection) index, reading every user of
+    // the connection; a unary + leaves it the primary key (PostgreSQL's planner needs no help).
+    const noIndex = dialectOf(this.db) === 'pg' ? '' : '+';
     for (const part of chunks([...new Set(userIds)])) {
       // Written as SQL: knex drops ON CONFLICT and RETURNING from INSERT ... SELECT on SQLite. Both
       // dialects accept this statement (SQLite needs the WHERE before ON CONFLICT, which it has).
@@ -126,8 +129,8 @@ export class DirectoryGroupRepository {
         this.db.raw(
           `INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
          SELECT ?, ?, u.id, ? FROM directory_users u
-         WHERE u.org_id = ? AND u.id IN (${part.map(() => '?').join(', ')})
-           AND u.connection_id = (SELECT g.connection_id FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
+         WHERE ${noIndex}u.org_id = ? AND u.id IN (${part.map(() => '?').join(', ')})
+           AND ${noIndex}u.connection_id = (SELECT g.connection_id FROM directory_groups g WHERE g.org_id = ? AND g.id = ?)
          ON CONFLICT (group_id, user_id) DO NOTHING
          RETURNING user_id`,
           [orgId, groupId, at, orgId, ...part, orgId, groupId],

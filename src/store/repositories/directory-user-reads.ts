@@ -258,11 +258,14 @@ export class DirectoryUserReads {
   async existingUserNames(orgId: string, connectionId: string, ids: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const unique = [...new Set(ids)];
+    // SQLite would take the (org, connection) index for a list of ids, reading every user of
+    // the connection; a unary + leaves it the primary key (PostgreSQL's planner needs no help).
+    const noIndex = this.pg ? '' : '+';
     for (let i = 0; i < unique.length; i += 500) {
       const rows: Array<{ id: string; user_name: string }> = await prepared(
         this.db,
         this.db('directory_users')
-          .where({ org_id: orgId, connection_id: connectionId })
+          .whereRaw(`${noIndex}org_id = ? AND ${noIndex}connection_id = ?`, [orgId, connectionId])
           .whereIn('id', unique.slice(i, i + 500))
           .select('id', 'user_name'),
       );
