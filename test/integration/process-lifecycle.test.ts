@@ -77,7 +77,9 @@ describe('the service process', () => {
   it('creates its database on first start, says what to do next, serves /healthz and drains on SIGTERM', async () => {
     const service = await start({ DATABASE_URL: databaseUrl });
     try {
-      await waitFor(() => service.stdout().includes('identity-bridge org create'));
+      // The log line naming the next steps comes first; the banner with the link follows it.
+      await waitFor(() => service.stdout().includes('Then paste'));
+      expect(service.stdout()).toContain('identity-bridge org create');
       expect(service.stdout()).toMatch(/Then paste http:\/\/localhost:\d+\/scim\/v2/);
       // The one-time console link it prints is live, and asks for the organization's name.
       const link = /(http:\/\/\S+\/admin\/setup#(\S+))/.exec(service.stdout());
