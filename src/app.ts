@@ -1,10 +1,12 @@
 /**
- * The Express application, assembled from the surfaces: request ids, JSON access logs,
- * request deadlines, security headers, body limits, then SCIM, the decision API, the admin
- * API, health and metrics, the console and sign-in, a JSON 404 and the error handler. Each
- * surface gets the services it needs and nothing else. No business rules here.
+ * The HTTP application, assembled from the surfaces: SCIM (on Node's request and response),
+ * and in Express request ids, JSON access logs, request deadlines, security headers, body
+ * limits, then the decision API, the admin API, health and metrics, the console and
+ * sign-in, a JSON 404 and the error handler. Each surface gets the services it needs and
+ * nothing else. No business rules here.
  */
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import helmet from 'helmet';
 import { adminApiRouter } from './admin-api/router.js';
 import type { Config } from './config/config.js';
@@ -19,8 +21,7 @@ import { metricsRouter } from './http/metrics-route.js';
 import { apiSecurityHeaders, requestLog } from './http/request-log.js';
 import { requestTimeout } from './http/request-timeout.js';
 import { ssoRouter } from './http/sso-router.js';
-import { scimRouter } from './scim/router.js';
-import { scimTimeoutAnswer } from './scim/scim-error.js';
+import { isScimUrl, scimSurface } from './scim/surface.js';
 import type { Services } from './services.js';
 import type { Logger } from './telemetry/logger.js';
 
@@ -35,7 +36,7 @@ export interface AppDeps {
 /** Default body limit for JSON surfaces; a surface that needs more (SCIM Bulk) sets its own. */
 export const JSON_BODY_LIMIT = '1mb';
 
-export function buildApp({ config, logger, services, consoleRoot }: AppDeps): Express {
+export function buildApp({ config, logger, services, consoleRoot }: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -44,20 +45,8 @@ export function buildApp({ config, logger, services, consoleRoot }: AppDeps): Ex
   app.set('etag', false);
 
   app.use(requestLog(logger));
-  app.use(requestTimeout(config.requestTimeoutMs, { '/scim/': scimTimeoutAnswer }));
+  app.use(requestTimeout(config.requestTimeoutMs));
   // JSON APIs first, with the headers that matter to them; they parse their own bodies.
-  app.use(
-    '/scim/v2',
-    apiSecurityHeaders,
-    scimRouter({
-      publicUrl: config.publicUrl,
-      tokens: services.scimTokens,
-      users: services.users,
-      groups: services.groups,
-      limiter: services.limits.scim,
-      recordError: (orgId, connectionId, error) => services.connections.recordScimError(orgId, connectionId, error),
-    }),
-  );
   const json = boundedJson({
     limit: JSON_BODY_LIMIT,
     type: ['application/json', 'application/scim+json', 'application/*+json'],
@@ -81,5 +70,20 @@ export function buildApp({ config, logger, services, consoleRoot }: AppDeps): Ex
 
   app.use(notFoundHandler);
   app.use(errorHandler);
-  return app;
+
+  // SCIM is served on Node's request and response directly (see scim/surface.ts).
+  const scim = scimSurface({
+    publicUrl: config.publicUrl,
+    logger,
+    requestTimeoutMs: config.requestTimeoutMs,
+    tokens: services.scimTokens,
+    users: services.users,
+    groups: services.groups,
+    limiter: services.limits.scim,
+    recordError: (orgId, connectionId, error) => services.connections.recordScimError(orgId, connectionId, error),
+  });
+  return (req, res) => {
+    if (isScimUrl(req.url)) scim(req, res);
+    else app(req, res);
+  };
 }

@@ -4,7 +4,7 @@
  * listen; and the graceful shutdown that undoes it (stop accepting, finish in-flight
  * requests, close the feed, the services and the pool).
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IssuedSetupLink } from './admin/console-access.js';
 import { buildApp } from './app.js';
@@ -77,7 +77,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     : undefined;
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = createServer(app);
+    s.once('error', reject);
+    s.listen(config.port, config.host, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   const address = server.address() as AddressInfo;

@@ -5,6 +5,7 @@
  * nests about six); a body nested deeper than MAX_JSON_DEPTH is refused as a client error
  * (400, SCIM `invalidSyntax`) before any code walks it, so no walker can overflow its stack.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 
 export const MAX_JSON_DEPTH = 32;
@@ -62,4 +63,24 @@ export function boundedJson(options: { limit: string | number; type: string[]; s
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) next();
     else void parse(req, res, next);
   };
+}
+
+/**
+ * The same parser for a surface served on Node's own request and response (SCIM): resolves
+ * once `req.body` holds the parsed body (undefined when there is none), rejects with the
+ * parser's error. The parser reads only Node's request fields, so no Express objects are needed.
+ */
+export function jsonBodyReader(options: {
+  limit: string | number;
+  type: string[];
+  strict?: boolean;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
+  const parse = boundedJson(options);
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      const bodied = req as IncomingMessage & { body?: unknown };
+      // The Express types name Express's request; the parser uses only IncomingMessage's fields.
+      const next = (error?: unknown): void => (error ? reject(error) : resolve(bodied.body));
+      void parse(req as Parameters<RequestHandler>[0], res as Parameters<RequestHandler>[1], next);
+    });
 }

@@ -3,7 +3,8 @@
  * message: only errors marked `expose` show their text; everything else is a 500 with
  * the request id to quote, and the details go to the log.
  */
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, UnavailableError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { isDatabaseUnavailable, isInvalidDataError, isStatementCancelled } from './database-errors.js';
 
@@ -44,7 +45,7 @@ export function normaliseError(error: unknown): AppError {
  * Logs a failed request: a fault (500) at error, a refusal to retry later (503: the
  * database away, a statement stopped at its deadline) at warn; client errors not at all.
  */
-export function logFailure(req: Request, status: number, error: unknown, message: string): void {
+export function logFailure(req: IncomingMessage, status: number, error: unknown, message: string): void {
   if (status === 503) req.log?.warn({ err: error }, message);
   else if (status >= 500) req.log?.error({ err: error }, message);
 }

@@ -48,7 +48,8 @@ export const rememberMount: RequestHandler = (req, res, next) => {
   next();
 };
 
-function routeOf(req: Request, mount: string | undefined): string {
+/** The route label of a request Express answered: its mount and matched pattern, else "unmatched". */
+export function expressRouteOf(req: Request, mount: string | undefined): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   return typeof pattern === 'string' ? `${mount ?? req.baseUrl}${pattern}` : 'unmatched';
 }
@@ -75,27 +76,30 @@ function seriesOf(surface: string, route: string, method: string, status: string
   return s;
 }
 
+/** `url`: the request's URL as received (its query is ignored); `route`: the matched pattern or "unmatched". */
 export function recordRequest(
-  req: Request,
+  url: string,
+  method: string,
+  route: string,
   status: number,
-  mount: string | undefined,
   connectionId: string | undefined,
   seconds: number,
 ): void {
-  const path = req.originalUrl.split('?', 1)[0] ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
   const surface = surfaceOf(path);
-  const s = seriesOf(surface, routeOf(req, mount), req.method, String(status));
+  const s = seriesOf(surface, route, method, String(status));
   s.count.inc();
   s.duration.observe(seconds);
   if (surface === 'scim') {
     const segment = path.split('/')[3] ?? '';
     const resource = SCIM_RESOURCES.has(segment) ? segment : 'other';
     const connection = connectionId ?? 'unauthenticated';
-    const key = `${connection} ${req.method} ${resource} ${status}`;
+    const key = `${connection} ${method} ${resource} ${status}`;
     let counter = scimSeries.get(key);
     if (!counter) {
       if (scimSeries.size > 10_000) scimSeries.clear();
-      counter = scimOperations.labels({ connection, operation: `${req.method} ${resource}`, result: String(status) });
+      counter = scimOperations.labels({ connection, operation: `${method} ${resource}`, result: String(status) });
       scimSeries.set(key, counter);
     }
     counter.inc();

@@ -5,14 +5,15 @@
  * the client, not having had an answer, retries. Whatever the late handler then sends is
  * dropped.
  */
-import type { RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 
 /** Sends the 503's body (status and Retry-After are set) as one surface words its errors. */
-export type TimeoutAnswer = (res: Response, detail: string) => void;
+export type TimeoutAnswer = (res: ServerResponse, detail: string, requestId: string) => void;
 
-function silence(res: Response): void {
+function silence(res: ServerResponse): void {
   // The answer has gone: make the late handler's writes no-ops instead of errors.
-  const noop = function (this: Response): Response {
+  const noop = function (this: ServerResponse): ServerResponse {
     return res;
   };
   for (const method of ['status', 'set', 'setHeader', 'type', 'json', 'send', 'end', 'append'] as const) {
@@ -20,27 +21,42 @@ function silence(res: Response): void {
   }
 }
 
+/** A JSON body of the given text, written with Node's own response methods. */
+export function writeJson(res: ServerResponse, contentType: string, text: string): void {
+  res.setHeader('Content-Type', `${contentType}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** The JSON error most surfaces answer a request that ran past its deadline with. */
+export const jsonTimeoutAnswer: TimeoutAnswer = (res, detail, requestId) =>
+  writeJson(
+    res,
+    'application/json',
+    JSON.stringify({ error: { code: 'request.timeout', message: detail, requestId } }),
+  );
+
+/** Arms the deadline of one request: past `ms` without an answer, `answer` words the 503. */
+export function armDeadline(req: IncomingMessage, res: ServerResponse, ms: number, answer: TimeoutAnswer): void {
+  const timer = setTimeout(() => {
+    if (res.headersSent) return;
+    res.setHeader('Retry-After', '5');
+    res.statusCode = 503;
+    answer(res, `No answer within ${ms} ms; retry shortly`, String(req.id ?? ''));
+    silence(res);
+  }, ms);
+  timer.unref();
+  const clear = (): void => clearTimeout(timer);
+  res.once('finish', clear);
+  res.once('close', clear);
+}
+
 /** `answers`: path prefix → how that surface words the 503; every other path gets a JSON error. */
 export function requestTimeout(ms: number, answers: Readonly<Record<string, TimeoutAnswer>> = {}): RequestHandler {
   const prefixes = Object.entries(answers);
   return (req, res, next) => {
-    const timer = setTimeout(() => {
-      if (res.headersSent) return;
-      const detail = `No answer within ${ms} ms; retry shortly`;
-      res.setHeader('Retry-After', '5');
-      res.status(503);
-      const answer = prefixes.find(([prefix]) => req.originalUrl.startsWith(prefix))?.[1];
-      if (answer) {
-        answer(res, detail);
-      } else {
-        res.json({ error: { code: 'request.timeout', message: detail, requestId: String(req.id ?? '') } });
-      }
-      silence(res);
-    }, ms);
-    timer.unref();
-    const clear = (): void => clearTimeout(timer);
-    res.once('finish', clear);
-    res.once('close', clear);
+    const answer = prefixes.find(([prefix]) => req.originalUrl.startsWith(prefix))?.[1] ?? jsonTimeoutAnswer;
+    armDeadline(req, res, ms, answer);
     next();
   };
 }

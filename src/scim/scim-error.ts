@@ -5,7 +5,7 @@
  */
 import { AppError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { normaliseError } from '../http/error-handler.js';
-import type { TimeoutAnswer } from '../http/request-timeout.js';
+import { writeJson, type TimeoutAnswer } from '../http/request-timeout.js';
 import { SCIM_CONTENT_TYPE, URN } from './urns.js';
 
 export type ScimType =
@@ -73,6 +73,5 @@ export function retryAfterOf(error: unknown): number | undefined {
 }
 
 /** A SCIM request that had no answer in time: a 503 error body (status and Retry-After are set). */
-export const scimTimeoutAnswer: TimeoutAnswer = (res, detail) => {
-  res.type(SCIM_CONTENT_TYPE).send(JSON.stringify({ schemas: [URN.error], status: '503', detail }));
-};
+export const scimTimeoutAnswer: TimeoutAnswer = (res, detail) =>
+  writeJson(res, SCIM_CONTENT_TYPE, JSON.stringify({ schemas: [URN.error], status: '503', detail }));
