@@ -5,8 +5,9 @@
  * is rolled back. So the preview is exactly what saving produces (barring concurrent edits).
  */
 import type { Actor } from '../domain/actor.js';
-import { evaluateAccess, type EffectiveAccess } from '../access/effective-access.js';
+import { evaluateAccess } from '../access/effective-access.js';
 import { readAccessConfig } from '../decisions/access-service.js';
+import { accessPolicyOf } from '../access/policy.js';
 import { NotFoundError } from '../domain/errors/index.js';
 import type { MappingMatch } from '../domain/team.js';
 import type { Repositories, Store } from '../store/store.js';
@@ -17,36 +18,14 @@ import {
   type MappingChange,
   type MappingInput,
 } from './mapping-changes.js';
+import { accessDiff, summary, type AccessSummary, type UserAccessDiff } from './access-diff.js';
+
+export type { AccessDelta, AccessSummary, UserAccessDiff } from './access-diff.js';
 
 export type PreviewedChange =
   | { readonly operation: 'create'; readonly mapping: MappingInput }
   | { readonly operation: 'update'; readonly mappingId: string; readonly change: MappingChange }
   | { readonly operation: 'delete'; readonly mappingId: string };
-
-export interface AccessSummary {
-  readonly member: boolean;
-  readonly role: string;
-  readonly teams: readonly string[];
-  readonly scopes: readonly string[];
-  /** `group: action` for each device group the user may act on. */
-  readonly deviceGroups: readonly string[];
-}
-
-export interface AccessDelta {
-  readonly teams: readonly string[];
-  readonly scopes: readonly string[];
-  readonly deviceGroups: readonly string[];
-}
-
-export interface UserAccessDiff {
-  readonly userId: string;
-  readonly userName: string;
-  readonly before: AccessSummary;
-  readonly after: AccessSummary;
-  readonly gains: AccessDelta;
-  readonly losses: AccessDelta;
-  readonly changed: boolean;
-}
 
 export interface MappingPreview {
   /** Members of the groups the mapping matches. */
@@ -56,6 +35,8 @@ export interface MappingPreview {
   readonly truncated: boolean;
   /** Of the listed users, how many gain or lose something. */
   readonly changedUsers: number;
+  /** After the change, the mapping's members get every scope (no team, no role above User, the User default is every scope). */
+  readonly grantsEveryScope: boolean;
 }
 
 class Rollback extends Error {
@@ -63,18 +44,6 @@ class Rollback extends Error {
     super('preview rollback');
   }
 }
-
-function summary(a: EffectiveAccess): AccessSummary {
-  return {
-    member: a.member,
-    role: a.role,
-    teams: a.teams.map((t) => t.name).sort(),
-    scopes: [...a.scopes].sort(),
-    deviceGroups: a.deviceGroups.flatMap((d) => d.actions.map((action) => `${d.name}: ${action}`)).sort(),
-  };
-}
-
-const minus = (a: readonly string[], b: readonly string[]): string[] => a.filter((x) => !b.includes(x));
 
 export async function previewMappingChange(
   store: Store,
@@ -97,6 +66,7 @@ export async function previewMappingChange(
         return out;
       };
       const before = await evaluate();
+      const grantsEveryScope = await everyScopeAfter(repos, orgId, change);
       if (change.operation === 'create') await createMapping(repos, orgId, change.mapping, actor);
       else if (change.operation === 'update') await updateMapping(repos, orgId, change.mappingId, change.change, actor);
       else await deleteMapping(repos, orgId, change.mappingId, actor);
@@ -104,23 +74,14 @@ export async function previewMappingChange(
       const diffs: UserAccessDiff[] = users.flatMap((u) => {
         const b = before.get(u.id);
         const a = after.get(u.id);
-        if (!a || !b) return [];
-        const delta = (x: AccessSummary, y: AccessSummary): AccessDelta => ({
-          teams: minus(x.teams, y.teams),
-          scopes: minus(x.scopes, y.scopes),
-          deviceGroups: minus(x.deviceGroups, y.deviceGroups),
-        });
-        const gains = delta(a, b);
-        const losses = delta(b, a);
-        const size = (d: AccessDelta): number => d.teams.length + d.scopes.length + d.deviceGroups.length;
-        const changed = size(gains) + size(losses) > 0 || a.role !== b.role || a.member !== b.member;
-        return [{ userId: u.id, userName: u.userName, before: b, after: a, gains, losses, changed }];
+        return a && b ? [accessDiff(u.id, u.userName, b, a)] : [];
       });
       throw new Rollback({
         affectedUsers: total,
         users: diffs,
         truncated: total > users.length,
         changedUsers: diffs.filter((d) => d.changed).length,
+        grantsEveryScope,
       });
     });
   } catch (error) {
@@ -145,4 +106,25 @@ async function matchOf(
   const existing = await repos.mappings.get(orgId, change.mappingId);
   if (!existing) throw new NotFoundError('mapping', change.mappingId);
   return existing;
+}
+
+/** Whether the mapping, once changed, gives its members the User default of every scope. */
+async function everyScopeAfter(repos: Repositories, orgId: string, change: PreviewedChange): Promise<boolean> {
+  if (change.operation === 'delete') return false;
+  let shape: { role: string | null; teams: number; grantsMembership: boolean };
+  if (change.operation === 'create') {
+    const m = change.mapping;
+    shape = { role: m.role ?? null, teams: m.teams?.length ?? 0, grantsMembership: m.grantsMembership ?? true };
+  } else {
+    const existing = await repos.mappings.get(orgId, change.mappingId);
+    if (!existing) return false;
+    const c = change.change;
+    shape = {
+      role: c.role !== undefined ? c.role : existing.role,
+      teams: c.teams !== undefined ? c.teams.length : existing.teamIds.length,
+      grantsMembership: c.grantsMembership ?? existing.grantsMembership,
+    };
+  }
+  if (!shape.grantsMembership || shape.teams > 0 || (shape.role !== null && shape.role !== 'User')) return false;
+  return accessPolicyOf(await repos.policies.get(orgId)).defaultUserScopes === null;
 }

@@ -12,6 +12,7 @@ import { InvalidInputError } from '../domain/errors/index.js';
 import type { OrgPolicy } from '../domain/org-policy.js';
 import { nowIso } from '../domain/clock.js';
 import type { Repositories, Store } from '../store/store.js';
+import { previewPolicyChange, type PolicyPreview } from './policy-preview.js';
 
 export interface PolicyChange {
   readonly membership?: MembershipMode;
@@ -25,6 +26,34 @@ export async function loadPolicy(repos: Repositories, orgId: string): Promise<Ac
   return accessPolicyOf(await repos.policies.get(orgId));
 }
 
+/** The policy a change makes of the stored one (validated: unknown scopes or catalog names are refused). */
+export function nextPolicy(orgId: string, stored: OrgPolicy | undefined, change: PolicyChange): OrgPolicy {
+  if (change.membership !== undefined && !['mapped', 'all_provisioned'].includes(change.membership)) {
+    throw new InvalidInputError('policy.invalid_membership', 'membership must be "mapped" or "all_provisioned"');
+  }
+  const before = accessPolicyOf(stored);
+  const extension = change.catalog !== undefined ? change.catalog : (stored?.scopeCatalog ?? null);
+  if (extension) {
+    validateCatalogNames('resource', extension.resources);
+    validateCatalogNames('action', extension.actions);
+  }
+  const catalog = catalogOf(extension);
+  const pick = <K extends keyof PolicyChange>(key: K, current: PolicyChange[K]): PolicyChange[K] =>
+    change[key] !== undefined ? change[key] : current;
+  const scopes = (list: readonly string[] | null | undefined): string[] | null =>
+    list === null || list === undefined ? null : [...new Set(list.map((s) => validateGrant(catalog, s)))];
+  return {
+    orgId,
+    membership: pick('membership', before.membership) ?? 'mapped',
+    scopeCatalog: extension ? { resources: [...extension.resources], actions: [...extension.actions] } : null,
+    defaultUserScopes: scopes(pick('defaultUserScopes', before.defaultUserScopes)),
+    allowedScopes: scopes(pick('allowedScopes', before.allowedScopes)),
+    deniedScopes: scopes(pick('deniedScopes', before.deniedScopes)) ?? [],
+    version: (stored?.version ?? 0) + 1,
+    updatedAt: nowIso(),
+  };
+}
+
 export class PolicyService {
   constructor(private readonly store: Store) {}
 
@@ -32,33 +61,16 @@ export class PolicyService {
     return loadPolicy(this.store.repos, orgId);
   }
 
+  /** Who would gain and lose what if the change were saved (nothing is saved). */
+  preview(orgId: string, change: PolicyChange, limit?: number): Promise<PolicyPreview> {
+    return previewPolicyChange(this.store, orgId, change, limit);
+  }
+
   async update(orgId: string, change: PolicyChange, actor: Actor): Promise<AccessPolicy> {
-    if (change.membership !== undefined && !['mapped', 'all_provisioned'].includes(change.membership)) {
-      throw new InvalidInputError('policy.invalid_membership', 'membership must be "mapped" or "all_provisioned"');
-    }
     return this.store.transaction(async (repos) => {
       const stored = await repos.policies.get(orgId);
       const before = accessPolicyOf(stored);
-      const extension = change.catalog !== undefined ? change.catalog : (stored?.scopeCatalog ?? null);
-      if (extension) {
-        validateCatalogNames('resource', extension.resources);
-        validateCatalogNames('action', extension.actions);
-      }
-      const catalog = catalogOf(extension);
-      const pick = <K extends keyof PolicyChange>(key: K, current: PolicyChange[K]): PolicyChange[K] =>
-        change[key] !== undefined ? change[key] : current;
-      const scopes = (list: readonly string[] | null | undefined): string[] | null =>
-        list === null || list === undefined ? null : [...new Set(list.map((s) => validateGrant(catalog, s)))];
-      const next: OrgPolicy = {
-        orgId,
-        membership: pick('membership', before.membership) ?? 'mapped',
-        scopeCatalog: extension ? { resources: [...extension.resources], actions: [...extension.actions] } : null,
-        defaultUserScopes: scopes(pick('defaultUserScopes', before.defaultUserScopes)),
-        allowedScopes: scopes(pick('allowedScopes', before.allowedScopes)),
-        deniedScopes: scopes(pick('deniedScopes', before.deniedScopes)) ?? [],
-        version: (stored?.version ?? 0) + 1,
-        updatedAt: nowIso(),
-      };
+      const next = nextPolicy(orgId, stored, change);
       await repos.policies.upsert(next);
       await repos.accessFacts.bumpConfigVersion(orgId);
       const after = accessPolicyOf(next);

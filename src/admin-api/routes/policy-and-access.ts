@@ -2,10 +2,17 @@
 import { z } from 'zod';
 import type { AdminApiDeps } from '../deps.js';
 import { route, type AdminRoute } from '../route-table.js';
-import { Explanation, Id, Policy } from '../schemas.js';
+import { Explanation, Id, MappingPreview, Policy } from '../schemas.js';
 
 const Scopes = z.array(z.string().min(1).max(128)).max(500);
 const Names = z.array(z.string().min(1).max(63)).max(100);
+const PolicyChange = z.object({
+  membership: z.enum(['mapped', 'all_provisioned']).optional(),
+  catalog: z.object({ resources: Names, actions: Names }).nullable().optional(),
+  defaultUserScopes: Scopes.nullable().optional(),
+  allowedScopes: Scopes.nullable().optional(),
+  deniedScopes: Scopes.nullable().optional(),
+});
 
 export function policyAndAccessRoutes({ services }: AdminApiDeps): AdminRoute[] {
   return [
@@ -26,15 +33,22 @@ export function policyAndAccessRoutes({ services }: AdminApiDeps): AdminRoute[] 
       summary: 'Change the org policy',
       tag: 'policy',
       role: 'Owner',
-      body: z.object({
-        membership: z.enum(['mapped', 'all_provisioned']).optional(),
-        catalog: z.object({ resources: Names, actions: Names }).nullable().optional(),
-        defaultUserScopes: Scopes.nullable().optional(),
-        allowedScopes: Scopes.nullable().optional(),
-        deniedScopes: Scopes.nullable().optional(),
-      }),
+      body: PolicyChange,
       response: Policy,
       handle: ({ caller, body }) => services.policies.update(caller.orgId, body, caller.actor),
+    }),
+    route({
+      method: 'post',
+      path: '/policy/preview',
+      operationId: 'previewPolicy',
+      summary:
+        "Preview a policy change: each user's gained and lost scopes, teams and role (nothing is saved; orgs over 5,000 users are previewed on their first 5,000)",
+      tag: 'policy',
+      role: 'Owner',
+      body: PolicyChange,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+      response: MappingPreview,
+      handle: ({ caller, body, query }) => services.policies.preview(caller.orgId, body, query.limit),
     }),
     route({
       method: 'post',

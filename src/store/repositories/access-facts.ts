@@ -107,6 +107,8 @@ export interface MappedGroupRow {
 export interface UserPage {
   readonly after: string;
   readonly limit: number;
+  /** Lock the page's rows (PostgreSQL) while they are recomputed; false for a read-only look (a preview). */
+  readonly lock?: boolean;
 }
 
 /** The org's users with ids in (after, upTo]. */
@@ -203,7 +205,7 @@ export class AccessFactsRepository {
         await this.db.raw(
           `SELECT u.id, u.user_name, u.active, o.access_config_version AS cv
              FROM directory_users u JOIN organizations o ON o.id = u.org_id
-            WHERE u.org_id = ? AND u.id > ? ORDER BY u.id LIMIT ?${pg ? ' FOR NO KEY UPDATE OF u' : ''}`,
+            WHERE u.org_id = ? AND u.id > ? ORDER BY u.id LIMIT ?${pg && selection.lock !== false ? ' FOR NO KEY UPDATE OF u' : ''}`,
           [orgId, selection.after, selection.limit],
         ),
       );
