@@ -17,7 +17,8 @@ function link(l: MappingLink): string {
     l.matchBy === 'display_name'
       ? 'by display name: renaming the group breaks it'
       : `by ${l.matchBy === 'id' ? 'group id' : 'externalId'}`;
-  return `IdP group ${JSON.stringify(l.groupName)} → mapping ${l.mappingId} (matched ${by})`;
+  // Mappings have no name of their own: each is named by the group it maps (its id is in the API's data).
+  return `IdP group ${JSON.stringify(l.groupName)} → its mapping (matched ${by})`;
 }
 
 function via(v: TeamVia): string {

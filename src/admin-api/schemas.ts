@@ -111,6 +111,9 @@ export const Team = z.object({
   scopes: z.array(z.string()),
   deviceGroups: z.array(z.string()),
   members: z.object({ idp: z.number(), manual: z.number() }),
+  suppressed: z
+    .array(z.object({ scope: z.string(), reason: z.string() }))
+    .describe('scopes of the team the org policy suppresses, and why'),
   version: z.number(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -129,6 +132,9 @@ export const Mapping = z.object({
   teams: z.array(z.object({ id: z.string(), name: z.string() })),
   group: z.object({ id: z.string(), displayName: z.string(), members: z.number() }).nullable(),
   warning: z.string().nullable(),
+  grantsEveryScope: z
+    .boolean()
+    .describe("its members get every scope: no team, no role above User, and the org's User default is every scope"),
   version: z.number(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -147,6 +153,12 @@ export const MappingPreview = z.object({
   affectedUsers: z.number(),
   changedUsers: z.number(),
   truncated: z.boolean(),
+  grantsEveryScope: z
+    .boolean()
+    .optional()
+    .describe(
+      'after the change, members get every scope (no team, no role above User, the User default is every scope)',
+    ),
   users: z.array(
     z.object({
       userId: z.string(),

@@ -5,6 +5,7 @@
 import type { Role } from '../domain/role.js';
 import type { GroupMapping, MappingMatch } from '../domain/team.js';
 import type { Store } from '../store/store.js';
+import { accessPolicyOf } from '../access/policy.js';
 
 export const DISPLAY_NAME_WARNING =
   'matched by display name: renaming the group in the identity provider breaks this mapping';
@@ -20,15 +21,18 @@ export interface MappingView {
   readonly teams: Array<{ id: string; name: string }>;
   readonly group: { id: string; displayName: string; members: number } | null;
   readonly warning: string | null;
+  /** Its members get every scope: no team, no role above User, and the org's User default is every scope. */
+  readonly grantsEveryScope: boolean;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
 export async function describeMapping(store: Store, orgId: string, m: GroupMapping): Promise<MappingView> {
-  const [teams, group] = await Promise.all([
+  const [teams, group, policy] = await Promise.all([
     store.repos.teams.list(orgId),
     store.readModels.directory.matchedGroup(orgId, m),
+    store.repos.policies.get(orgId),
   ]);
   const names = new Map(teams.map((t) => [t.id, t.name]));
   return {
@@ -43,6 +47,11 @@ export async function describeMapping(store: Store, orgId: string, m: GroupMappi
     group: group ?? null,
     warning:
       m.matchBy === 'display_name' ? DISPLAY_NAME_WARNING : group ? null : 'no group of the connection matches yet',
+    grantsEveryScope:
+      m.grantsMembership &&
+      m.teamIds.length === 0 &&
+      (m.role === null || m.role === 'User') &&
+      accessPolicyOf(policy).defaultUserScopes === null,
     version: m.version,
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,

@@ -35,6 +35,18 @@ export class MappingService {
     return describeMapping(this.store, orgId, mapping);
   }
 
+  /** The connection's group a mapping input would match today, if any. */
+  matchedGroup(
+    orgId: string,
+    input: MappingInput,
+  ): Promise<{ id: string; displayName: string; members: number } | undefined> {
+    return this.store.readModels.directory.matchedGroup(orgId, {
+      connectionId: input.connectionId,
+      matchBy: input.matchBy ?? 'id',
+      matchValue: input.group.trim(),
+    });
+  }
+
   /** What a change would do to each affected user's access; nothing is saved. */
   preview(orgId: string, change: PreviewedChange, actor: Actor, limit?: number): Promise<MappingPreview> {
     return previewMappingChange(this.store, orgId, change, actor, limit);

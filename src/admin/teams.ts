@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Actor } from '../domain/actor.js';
-import { assertWithinPolicy } from '../access/policy.js';
-import { validateGrant } from '../access/scope.js';
+import { assertWithinPolicy, policyVerdict, type AccessPolicy } from '../access/policy.js';
+import { expandGrant, validateGrant } from '../access/scope.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors/index.js';
 import type { MembershipSource, Team } from '../domain/team.js';
 import { nowIso } from '../domain/clock.js';
@@ -26,6 +26,20 @@ export interface TeamDetail extends Team {
   readonly scopes: readonly string[];
   readonly deviceGroups: readonly string[];
   readonly members: { readonly idp: number; readonly manual: number };
+  /** Scopes of the team the org policy does not let through (granted, but suppressed at evaluation), and why. */
+  readonly suppressed: ReadonlyArray<{ readonly scope: string; readonly reason: string }>;
+}
+
+/** The team's grants the policy suppresses, each with the policy's reason. */
+function suppressedBy(policy: AccessPolicy, grants: readonly string[]): Array<{ scope: string; reason: string }> {
+  const out: Array<{ scope: string; reason: string }> = [];
+  for (const grant of grants) {
+    for (const scope of expandGrant(policy.catalog, grant)) {
+      const verdict = policyVerdict(policy, scope);
+      if (!verdict.permitted) out.push({ scope, reason: verdict.reason });
+    }
+  }
+  return out;
 }
 
 const DEVICE_GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -62,14 +76,19 @@ export class TeamService {
 
   async list(orgId: string): Promise<TeamDetail[]> {
     const repos = this.store.repos;
-    const [teams, counts] = await Promise.all([repos.teams.list(orgId), repos.teams.memberCounts(orgId)]);
-    return Promise.all(teams.map(async (t) => this.detail(repos, t, counts.get(t.id))));
+    const [teams, counts, policy] = await Promise.all([
+      repos.teams.list(orgId),
+      repos.teams.memberCounts(orgId),
+      loadPolicy(repos, orgId),
+    ]);
+    return Promise.all(teams.map(async (t) => this.detail(repos, t, counts.get(t.id), policy)));
   }
 
   async get(orgId: string, idOrName: string): Promise<TeamDetail> {
     const repos = this.store.repos;
     const team = await resolveTeam(repos, orgId, idOrName);
-    return this.detail(repos, team, (await repos.teams.memberCounts(orgId)).get(team.id));
+    const [counts, policy] = await Promise.all([repos.teams.memberCounts(orgId), loadPolicy(repos, orgId)]);
+    return this.detail(repos, team, counts.get(team.id), policy);
   }
 
   /** The team with its members (the first `limit` by userName), as the console shows it. */
@@ -86,12 +105,19 @@ export class TeamService {
     repos: Repositories,
     team: Team,
     counts: { idp: number; manual: number } | undefined,
+    policy?: AccessPolicy,
   ): Promise<TeamDetail> {
     const [scopes, deviceGroups] = await Promise.all([
       repos.teams.scopes(team.orgId, team.id),
       repos.teams.deviceGroups(team.orgId, team.id),
     ]);
-    return { ...team, scopes, deviceGroups, members: counts ?? { idp: 0, manual: 0 } };
+    return {
+      ...team,
+      scopes,
+      deviceGroups,
+      members: counts ?? { idp: 0, manual: 0 },
+      suppressed: policy ? suppressedBy(policy, scopes) : [],
+    };
   }
 
   async create(orgId: string, input: TeamInput & { name: string }, actor: Actor): Promise<TeamDetail> {
@@ -117,7 +143,8 @@ export class TeamService {
         target: { type: 'team', id: team.id, label: team.name },
         data: { after: { name: team.name, description: team.description, scopes, deviceGroups } },
       });
-      return { ...team, scopes, deviceGroups, members: { idp: 0, manual: 0 } };
+      // Grants beyond the policy are refused above: nothing is suppressed.
+      return { ...team, scopes, deviceGroups, members: { idp: 0, manual: 0 }, suppressed: [] };
     });
   }
 
@@ -156,7 +183,7 @@ export class TeamService {
           after: { name: next.name, description: next.description, scopes, deviceGroups },
         },
       });
-      return { ...next, scopes, deviceGroups, members: before.members };
+      return { ...next, scopes, deviceGroups, members: before.members, suppressed: [] };
     });
   }
 

@@ -199,7 +199,7 @@ describe('access decisions over HTTP', () => {
     expect(explained.body.suppressed).toEqual([
       expect.objectContaining({ scope: 'devices:delete', reason: 'the org policy denies devices:delete' }),
     ]);
-    expect(explained.body.explanation.join('\n')).toMatch(/team "fleet": IdP group "Fleet" → mapping/);
+    expect(explained.body.explanation.join('\n')).toMatch(/team "fleet": IdP group "Fleet" → its mapping/);
     await s.policies.update(okta.orgId, { deniedScopes: [] }, CLI_ACTOR);
   });
 

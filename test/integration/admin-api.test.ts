@@ -455,6 +455,67 @@ describe('admin API', () => {
       expect(removal.body.users.map((u) => (u.after as Json).member)).toEqual([false, false]);
     });
 
+    it('previews a policy change (who loses what) without saving it, and shows the scopes a tighter policy cuts', async () => {
+      await owner.request('POST', '/teams', { name: 'deployers', scopes: ['targets:create', 'ci:read'] });
+      const group = await okta.request<Json>('POST', '/Groups', {
+        displayName: 'Deployers',
+        members: [{ value: userIds['ada@example.com'] }, { value: userIds['bob@example.com'] }],
+      });
+      const mapped = await owner.request<Json>('POST', '/mappings', {
+        connectionId: okta.connectionId,
+        group: group.body.id,
+        teams: ['deployers'],
+      });
+      expect(mapped.status).toBe(201);
+      const before = await owner.request<Json>('GET', '/policy');
+      const preview = await owner.request<{ affectedUsers: number; changedUsers: number; users: Json[] }>(
+        'POST',
+        '/policy/preview',
+        { deniedScopes: ['targets:create'] },
+      );
+      expect(preview.status).toBe(200);
+      expect(preview.body.changedUsers).toBe(2);
+      expect(preview.body.users.map((u) => [u.userName, (u.losses as { scopes: string[] }).scopes])).toEqual([
+        ['ada@example.com', ['targets:create']],
+        ['bob@example.com', ['targets:create']],
+      ]);
+      expect((await owner.request<Json>('GET', '/policy')).body).toEqual(before.body);
+      expect((await admin.request('POST', '/policy/preview', { deniedScopes: [] })).status).toBe(403);
+
+      await owner.request('PUT', '/policy', { deniedScopes: ['targets:create'] });
+      const team = await owner.request<{ suppressed: Json[] }>('GET', '/teams/deployers');
+      expect(team.body.suppressed).toEqual([
+        { scope: 'targets:create', reason: 'the org policy denies targets:create' },
+      ]);
+      await owner.request('PUT', '/policy', { deniedScopes: [] });
+      await owner.request('DELETE', `/mappings/${mapped.body.id as string}`);
+      await owner.request('DELETE', '/teams/deployers');
+      await okta.request('DELETE', `/Groups/${group.body.id as string}`);
+    });
+
+    it('marks a mapping whose members get every scope (no team, the User default is every scope)', async () => {
+      const group = await okta.request<Json>('POST', '/Groups', {
+        displayName: 'Contractors',
+        members: [{ value: userIds['cy@example.com'] }],
+      });
+      const preview = await admin.request<{ grantsEveryScope: boolean }>('POST', '/mappings/preview', {
+        operation: 'create',
+        mapping: { connectionId: okta.connectionId, group: group.body.id },
+      });
+      expect(preview.body.grantsEveryScope).toBe(true);
+      const created = await admin.request<Json>('POST', '/mappings', {
+        connectionId: okta.connectionId,
+        group: group.body.id,
+      });
+      expect(created.body.grantsEveryScope).toBe(true);
+      await owner.request('PUT', '/policy', { defaultUserScopes: ['ci:read'] });
+      const listed = await admin.request<{ items: Json[] }>('GET', '/mappings');
+      expect(listed.body.items.find((m) => m.id === created.body.id)).toMatchObject({ grantsEveryScope: false });
+      await owner.request('PUT', '/policy', { defaultUserScopes: null });
+      await admin.request('DELETE', `/mappings/${created.body.id as string}`);
+      await okta.request('DELETE', `/Groups/${group.body.id as string}`);
+    });
+
     it('lets only an Owner map a group to the Owner role', async () => {
       const body = { connectionId: okta.connectionId, group: 'Engineers', matchBy: 'display_name', role: 'Owner' };
       const refused = await admin.request<Problem>('POST', '/mappings', body);
@@ -516,6 +577,25 @@ describe('admin API', () => {
       );
       expect(lines.slice(1).every((l) => l.includes('mapping.created'))).toBe(true);
       expect(lines.length).toBeGreaterThan(1);
+    });
+
+    it('finds events by words of their action and by part of who did them', async () => {
+      const words = await admin.request<{ items: Json[] }>(
+        'GET',
+        `/audit?action=${encodeURIComponent('Team Created')}`,
+      );
+      expect(words.body.items.length).toBeGreaterThan(0);
+      expect(words.body.items.every((e) => e.action === 'team.created')).toBe(true);
+      const prefix = await admin.request<{ items: Json[] }>('GET', '/audit?action=mapping&limit=500');
+      expect(new Set(prefix.body.items.map((e) => String(e.action).split('.')[0]))).toEqual(new Set(['mapping']));
+      const byConnection = await admin.request<{ items: Json[] }>(
+        'GET',
+        `/audit?actor=${encodeURIComponent(`connection ${okta.connectionId}`)}&limit=500`,
+      );
+      expect(byConnection.body.items.length).toBeGreaterThan(0);
+      expect(byConnection.body.items.every((e) => e.actorType === 'scim')).toBe(true);
+      // LIKE's wildcards in the words are taken literally.
+      expect((await admin.request<{ items: Json[] }>('GET', '/audit?action=%25')).body.items).toEqual([]);
     });
 
     it('names the users a membership change added and removed, and finds one person by userName', async () => {

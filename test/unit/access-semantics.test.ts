@@ -272,7 +272,7 @@ describe('rule 7: explanations', () => {
   it('names the group, the mapping, the team and the scope', () => {
     const config = orgConfig([team('read-write-ci', ['ci:read-update'])], [mapping('rw', ['read-write-ci'])]);
     const lines = explainAccess(evaluateAccess(config, user(['rw'])));
-    expect(lines.join('\n')).toMatch(/team "read-write-ci": IdP group "Group rw" → mapping rw/);
+    expect(lines.join('\n')).toMatch(/team "read-write-ci": IdP group "Group rw" → its mapping \(matched/);
     expect(lines).toContain('scopes ci:read-update: from team "read-write-ci"');
   });
 

@@ -96,18 +96,29 @@ export class AuditEventRepository {
   /** Newest first. */
   async list(orgId: string, q: AuditQuery): Promise<AuditEvent[]> {
     const query = this.db<Row>('audit_events').where({ org_id: orgId });
-    if (q.action) query.andWhere('action', q.action);
+    if (q.action) {
+      // Words, each a part of the action's name: "token revoked" finds scim_token.revoked and
+      // api_token.revoked, "mapping" every mapping event; an exact name still finds itself.
+      for (const word of q.action.toLowerCase().split(/\s+/).filter(Boolean)) {
+        query.andWhereRaw("LOWER(action) LIKE ? ESCAPE '\\'", [`%${likeEscaped(word)}%`]);
+      }
+    }
     if (q.actorId) query.andWhere('actor_id', q.actorId);
     if (q.targetId) query.andWhere('target_id', q.targetId);
     if (q.actor) {
       const actor = q.actor;
-      query.andWhere((w) => w.where('actor_id', actor).orWhere('actor_label', actor));
+      // An id, or a part of the label ("dana", "connection <id>" within "SCIM token of connection <id>").
+      query.andWhere((w) =>
+        w
+          .where('actor_id', actor)
+          .orWhereRaw("LOWER(actor_label) LIKE ? ESCAPE '\\'", [`%${likeEscaped(actor.toLowerCase())}%`]),
+      );
     }
     if (q.user) {
       const { id, userName } = q.user;
       // A JSON string of the userName inside the event's data (jsonb has no "array contains"
       // that SQLite shares; the org and the time order bound the scan).
-      const named = `%${JSON.stringify(userName).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const named = `%${likeEscaped(JSON.stringify(userName))}%`;
       const dataText = dialectOf(this.db) === 'pg' ? 'data::text' : 'data';
       query.andWhere((w) => {
         if (id) w.where('target_id', id).orWhere('actor_id', id);
@@ -147,4 +158,9 @@ export class AuditEventRepository {
       data: fromJson(r.data),
     }));
   }
+}
+
+/** A text matched literally inside a LIKE pattern (with ESCAPE '\\'). */
+function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
