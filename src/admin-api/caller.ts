@@ -58,7 +58,7 @@ async function identify(req: Request, res: Response, deps: CallerDeps): Promise<
       orgId: setup.orgId,
       role: setup.role,
       via: 'console',
-      actor: { type: 'admin', id: `setup-link:${setup.origin}`, label: 'setup link', requestId },
+      actor: { type: 'admin', id: `setup-link:${setup.origin}`, label: 'setup link holder', requestId },
     };
   }
   const ssoCookie = cookieOf(req, SESSION_COOKIE);

@@ -28,6 +28,10 @@ export interface IssuedSetupLink {
   readonly expiresAt: string;
 }
 
+/** What a holder of a used or expired link reads: the command that makes a new one. */
+const SETUP_LINK_GONE =
+  'This setup link is unknown, used or expired. Whoever runs the service makes a new one with: npx identity-bridge setup-link --org <your org> (or without --org for a new organization)';
+
 export class ConsoleAccessService {
   constructor(
     private readonly store: Store,
@@ -63,7 +67,7 @@ export class ConsoleAccessService {
   /** What a live link is for, without using it (the setup page asks for an org name when it names none). */
   async inspect(secret: string): Promise<{ needsOrgName: boolean }> {
     const link = await this.store.repos.consoleAccess.findLiveLink(hashOf(secret), nowIso());
-    if (!link) throw new UnauthenticatedError('This setup link is unknown, used or expired: ask for a new one');
+    if (!link) throw new UnauthenticatedError(SETUP_LINK_GONE);
     return { needsOrgName: link.orgId === null };
   }
 
@@ -74,9 +78,9 @@ export class ConsoleAccessService {
   ): Promise<{ token: string; orgId: string; expiresAt: string }> {
     if (secret.length > 100) throw new UnauthenticatedError('This setup link is unknown, used or expired');
     const link = await this.store.repos.consoleAccess.findLiveLink(hashOf(secret), nowIso());
-    if (!link) throw new UnauthenticatedError('This setup link is unknown, used or expired: ask for a new one');
+    if (!link) throw new UnauthenticatedError(SETUP_LINK_GONE);
     let orgId = link.orgId;
-    const actor: Actor = { type: 'admin', id: `setup-link:${link.id}`, label: 'setup link', requestId: null };
+    const actor: Actor = { type: 'admin', id: `setup-link:${link.id}`, label: 'setup link holder', requestId: null };
     if (orgId === null) {
       if (!orgName?.trim()) throw new InvalidInputError('setup.org_name_required', 'Name your organization');
       orgId = (await this.organizations.create(orgName, actor)).id;

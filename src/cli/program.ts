@@ -76,7 +76,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 2;
     }
     if (error instanceof CliFailure) {
-      io.stderr(`error: ${error.message}\n`);
+      // A failure without words (a denied `access check`) has said what it had to on stdout.
+      if (error.message) io.stderr(`error: ${error.message}\n`);
       return error.exitCode;
     }
     if (error instanceof AppError && error.status >= 400 && error.status < 500) {

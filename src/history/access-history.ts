@@ -54,7 +54,12 @@ function whoOf(cause: AccessCause, connectionName: string | null): string {
   if (cause.actor.type === 'cli') return 'An operator (CLI)';
   if (cause.actor.type === 'system') return 'identity-bridge';
   if (cause.actor.type === 'admin') {
-    if (cause.actor.id?.startsWith('setup-link:') || cause.actor.label === 'setup link') return 'An admin (console)';
+    if (
+      cause.actor.id?.startsWith('setup-link:') ||
+      cause.actor.label === 'setup link' ||
+      cause.actor.label === 'setup link holder'
+    )
+      return 'An admin (console)';
     if (cause.actor.label === 'admin API token') return 'An admin (API token)';
   }
   return cause.actor.label ? `${cause.actor.label}` : 'An admin';

@@ -71,7 +71,7 @@ describe('console sessions', () => {
       expect((await browser.request('POST', '/teams', { name: 'from-console' })).status).toBe(201);
       expect((await browser.request('GET', '/policy')).status).toBe(200);
       const audit = await browser.request<{ items: Json[] }>('GET', '/audit?action=team.created');
-      expect(audit.body.items[0]).toMatchObject({ actorLabel: 'setup link', targetLabel: 'from-console' });
+      expect(audit.body.items[0]).toMatchObject({ actorLabel: 'setup link holder', targetLabel: 'from-console' });
 
       const again = await redeem(secretOf(link.url));
       expect(again.status).toBe(401);

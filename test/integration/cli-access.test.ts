@@ -102,6 +102,7 @@ describe('CLI for teams, mappings and access', () => {
       '--json',
     );
     expect(allowed.json()).toMatchObject({ allowed: true });
+    expect(allowed.code).toBe(0);
     const denied = await cli(
       env,
       'access',
@@ -116,6 +117,8 @@ describe('CLI for teams, mappings and access', () => {
     expect(denied.stdout).toMatch(
       /^denied: devices:read-update is granted to "dana@lab.example" only on device groups "test-lab-devices"/,
     );
+    // Scripts branch on the status: a denial is not success.
+    expect([denied.code, denied.stderr]).toEqual([3, '']);
   });
 
   it("prints a person's access history: the mapping that gave dana her team and role, newest first", async () => {

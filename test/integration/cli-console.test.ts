@@ -49,6 +49,18 @@ describe('CLI for console operations', () => {
     await database.drop();
   });
 
+  it('refuses to map a group the connection does not have, unless told it comes later', async () => {
+    const args = ['--org', orgId, '--connection', connection, '--group', 'no-such-group', '--team', 'builders'];
+    const refused = await cli(env, 'map', 'create', ...args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/No group of connection .* has the id "no-such-group".*--allow-unmatched/);
+    expect(await services.mappings.list(orgId)).toEqual([]);
+    const early = await cli(env, 'map', 'create', ...args, '--allow-unmatched', '--json');
+    expect(early.code).toBe(0);
+    const id = early.json<{ mapping: { id: string } }>().mapping.id;
+    await services.mappings.delete(orgId, id, CLI_ACTOR);
+  });
+
   it('previews a mapping without saving it, then update --preview shows what a change would remove', async () => {
     const args = ['--org', orgId, '--connection', connection, '--group', groupId, '--team', 'builders'];
     const preview = await cli(env, 'map', 'preview', ...args, '--json');

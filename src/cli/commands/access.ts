@@ -1,6 +1,10 @@
 /** `access explain|check|history`: a user's effective access with its explanation, one decision, and their changes of access. */
 import type { CliCommands } from '../context.js';
+import { CliFailure } from '../context.js';
 import { printResult } from '../io.js';
+
+/** The exit status of `access check` when access is denied. */
+export const ACCESS_DENIED_EXIT = 3;
 import { withOrg, type OrgOptions } from '../options.js';
 
 interface HistoryOptions extends OrgOptions {
@@ -56,5 +60,7 @@ export const accessCommands: CliCommands = (program, { io, inOrg }) => {
         }),
       );
       printResult(io, opts.json, decision, () => `${decision.allowed ? 'allowed' : 'denied'}: ${decision.reason}`);
+      // Scripts branch on the exit status: 0 allowed, 3 denied (1 and 2 are errors and usage).
+      if (!decision.allowed) throw new CliFailure('', ACCESS_DENIED_EXIT);
     });
 };

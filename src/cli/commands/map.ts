@@ -4,7 +4,7 @@ import type { MappingChange, MappingInput } from '../../admin/mapping-changes.js
 import type { AccessDelta, MappingPreview } from '../../admin/mapping-preview.js';
 import { CLI_ACTOR } from '../../domain/actor.js';
 import { MAPPING_MATCHES, type MappingMatch } from '../../domain/team.js';
-import type { CliCommands } from '../context.js';
+import { CliFailure, type CliCommands } from '../context.js';
 import { printResult, table } from '../io.js';
 import { list, positive, withOrg, type OrgOptions } from '../options.js';
 
@@ -79,17 +79,27 @@ function mappingChange(opts: MappingUpdateOptions): MappingChange {
 export const mapCommands: CliCommands = (program, { io, inOrg }) => {
   const map = program.command('map').description('mappings from IdP groups to membership, role and teams');
 
-  mappingOptions(
-    map.command('create').description('map an IdP group of a connection to membership, a role and teams'),
-  ).action(async (opts: MappingOptions) => {
-    const result = await inOrg(opts.org, (s, orgId) => s.mappings.create(orgId, mappingInput(opts), CLI_ACTOR));
-    printResult(io, opts.json, result, () =>
-      [
-        `created mapping ${result.mapping.id}: ${result.membershipsChanged} team membership(s) added`,
-        ...(opts.match === 'display_name' ? ['note: matched by display name; renaming the group breaks it'] : []),
-      ].join('\n'),
-    );
-  });
+  mappingOptions(map.command('create').description('map an IdP group of a connection to membership, a role and teams'))
+    .option('--allow-unmatched', 'save it even though no group of the connection matches yet (the IdP pushes it later)')
+    .action(async (opts: MappingOptions & { allowUnmatched?: boolean }) => {
+      const result = await inOrg(opts.org, async (s, orgId) => {
+        const input = mappingInput(opts);
+        if (!opts.allowUnmatched && !(await s.mappings.matchedGroup(orgId, input))) {
+          throw new CliFailure(
+            `No group of connection ${input.connectionId} has ${input.matchBy === 'display_name' ? 'the display name' : input.matchBy === 'external_id' ? 'the externalId' : 'the id'} ${JSON.stringify(input.group)}. ` +
+              'List the groups with: npx identity-bridge directory groups --org <org>; or pass --allow-unmatched to map it before the IdP pushes it.',
+            1,
+          );
+        }
+        return s.mappings.create(orgId, input, CLI_ACTOR);
+      });
+      printResult(io, opts.json, result, () =>
+        [
+          `created mapping ${result.mapping.id}: ${result.membershipsChanged} team membership(s) added`,
+          ...(opts.match === 'display_name' ? ['note: matched by display name; renaming the group breaks it'] : []),
+        ].join('\n'),
+      );
+    });
 
   mappingOptions(
     map.command('preview').description('what a new mapping would change for each affected user (nothing is saved)'),
