@@ -12,7 +12,7 @@ import { adminApiRouter } from './admin-api/router.js';
 import type { Config } from './config/config.js';
 import { accessRouter } from './http/access-router.js';
 import { boundedJson } from './http/bounded-json.js';
-import { consoleRouter } from './http/console-router.js';
+import { consoleRouter, faviconRoute } from './http/console-router.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { eventsRouter } from './http/events-router.js';
 import { googleNotificationsRouter } from './http/google-notifications.js';
@@ -65,7 +65,10 @@ export function buildApp({ config, logger, services, consoleRoot }: AppDeps): Re
   app.use(json);
   app.use(healthRouter(() => services.pendingMigrations()));
   app.use(metricsRouter(config.metricsToken));
-  if (consoleRoot) app.use('/admin', consoleRouter(consoleRoot));
+  if (consoleRoot) {
+    app.use('/admin', consoleRouter(consoleRoot));
+    app.use(faviconRoute(consoleRoot));
+  }
   app.use(ssoRouter({ services, publicUrl: config.publicUrl, signInLimiter: services.limits.signIn }));
 
   app.use(notFoundHandler);

@@ -68,6 +68,20 @@ function signedOut(root: HTMLElement, message: string): void {
   );
 }
 
+/**
+ * Each screen gets a title of its own (its heading, its section, the org), and after a move
+ * between screens the focus goes to the new heading, so a screen reader announces the screen.
+ */
+function titleAfter(main: HTMLElement, section: string, org: string, moveFocus: boolean): void {
+  const heading = main.querySelector('h1');
+  const name = heading?.textContent?.trim() || section;
+  document.title = `${name === section ? name : `${name} · ${section}`} · ${org} · identity-bridge`;
+  if (heading && moveFocus) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: false });
+  }
+}
+
 async function start(): Promise<void> {
   const root = document.getElementById('app')!;
   if (location.pathname.replace(/\/$/, '') === '/admin/setup') {
@@ -85,7 +99,7 @@ async function start(): Promise<void> {
   }
   setCsrfToken(session.csrfToken);
   clear(root);
-  const nav = h('nav', {});
+  const nav = h('nav', { 'aria-label': 'Console sections' });
   const main = h('main', { id: 'main' });
   const logout = h(
     'button',
@@ -118,7 +132,14 @@ async function start(): Promise<void> {
     clear(nav);
     for (const [key, label, ownerOnly] of NAV) {
       if (ownerOnly && session.role !== 'Owner') continue;
-      nav.append(h('a', { href: `#/${key}`, class: found?.r.nav === key ? 'active' : undefined }, label));
+      const current = found?.r.nav === key;
+      nav.append(
+        h(
+          'a',
+          { href: `#/${key}`, class: current ? 'active' : undefined, 'aria-current': current ? 'page' : undefined },
+          label,
+        ),
+      );
     }
     clear(main);
     if (!found) {
@@ -134,9 +155,11 @@ async function start(): Promise<void> {
         location.hash = to;
       },
     };
+    const section = NAV.find(([key]) => key === found.r.nav)?.[1] ?? 'Console';
     try {
       clear(main);
       await found.r.page(ctx);
+      titleAfter(main, section, session.org.name, moved);
     } catch (error) {
       clear(main);
       const forbidden = error instanceof ApiError && error.problem.status === 403;
@@ -149,7 +172,11 @@ async function start(): Promise<void> {
       );
     }
   };
-  window.addEventListener('hashchange', () => void render());
+  let moved = false;
+  window.addEventListener('hashchange', () => {
+    moved = true;
+    void render();
+  });
   await render();
 }
 

@@ -57,12 +57,45 @@ export function when(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
+/** Each body cell named by its column's header (data-label), so narrow screens can show rows as cards. */
+function labelCells(tableEl: HTMLTableElement): void {
+  // Explicit roles: a table shown as blocks keeps its table semantics for screen readers.
+  tableEl.setAttribute('role', 'table');
+  for (const section of [tableEl.tHead, ...tableEl.tBodies]) section?.setAttribute('role', 'rowgroup');
+  for (const row of tableEl.rows) row.setAttribute('role', 'row');
+  for (const th of tableEl.querySelectorAll('thead th')) th.setAttribute('role', 'columnheader');
+  for (const td of tableEl.querySelectorAll('tbody td')) td.setAttribute('role', 'cell');
+  const headers = [...tableEl.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+  for (const row of tableEl.tBodies[0]?.rows ?? []) {
+    [...row.cells].forEach((cell, i) => {
+      if (cell.colSpan > 1 || !headers[i]) return;
+      cell.setAttribute('data-label', headers[i]!);
+    });
+  }
+}
+
+/**
+ * A table in a box of its own: wider than the screen it scrolls inside the box, and a data
+ * table (not a grid of checkboxes) becomes cards on a narrow screen (console.css), its cells
+ * labelled by their columns as rows arrive.
+ */
+export function scrollBox(tableEl: HTMLTableElement): HTMLElement {
+  if (!tableEl.classList.contains('grid')) {
+    tableEl.classList.add('cards');
+    labelCells(tableEl);
+    new MutationObserver(() => labelCells(tableEl)).observe(tableEl, { childList: true, subtree: true });
+  }
+  return h('div', { class: 'table-wrap' }, tableEl);
+}
+
 export function table(headers: string[], rows: Child[][], testId?: string): HTMLElement {
-  return h(
-    'table',
-    { 'data-testid': testId },
-    h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', {}, x)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
+  return scrollBox(
+    h(
+      'table',
+      { 'data-testid': testId },
+      h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
+    ),
   );
 }
 

@@ -27,7 +27,7 @@ export function guideFor(c: ConnectionDetail): Guide {
         title: 'Okta',
         scim: [
           {
-            text: 'In the Okta Admin Console open Applications → your app → General → App Settings → Edit, tick "Enable SCIM provisioning", Save.',
+            text: 'In the Okta Admin Console: Applications → Create App Integration → SAML 2.0, give it a name, and fill its SAML settings with the values of section 2 below (Okta asks for them before it creates the app). Then open the new app → General → App Settings → Edit, tick "Enable SCIM provisioning", Save.',
           },
           { text: 'Provisioning tab → Integration → Edit. "SCIM connector base URL":', copy: [base] },
           {
@@ -42,7 +42,7 @@ export function guideFor(c: ConnectionDetail): Guide {
         ],
         saml: [
           {
-            text: 'Create App Integration → SAML 2.0. "Single sign-on URL" (keep "Use this for Recipient URL and Destination URL" ticked):',
+            text: 'The app of step 1 (Okta asks for these while creating it; later: General → SAML Settings → Edit). "Single sign-on URL" (keep "Use this for Recipient URL and Destination URL" ticked):',
             copy: [acs],
           },
           { text: '"Audience URI (SP Entity ID)":', copy: [entity] },

@@ -79,6 +79,8 @@ export interface Team {
   scopes: string[];
   deviceGroups: string[];
   members: { idp: number; manual: number };
+  /** Granted scopes the org policy cuts, and why. */
+  suppressed: Array<{ scope: string; reason: string }>;
 }
 
 export interface Mapping {
@@ -91,6 +93,7 @@ export interface Mapping {
   teams: Array<{ id: string; name: string }>;
   group: { id: string; displayName: string; members: number } | null;
   warning: string | null;
+  grantsEveryScope: boolean;
 }
 
 export interface AccessSummary {
@@ -111,6 +114,7 @@ export interface Preview {
   affectedUsers: number;
   changedUsers: number;
   truncated: boolean;
+  grantsEveryScope?: boolean;
   users: Array<{
     userId: string;
     userName: string;

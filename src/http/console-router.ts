@@ -19,3 +19,14 @@ export function consoleRouter(root: string): Router {
   });
   return router;
 }
+
+/** Browsers ask for /favicon.ico whatever the page says: answer with the console's icon. */
+export function faviconRoute(root: string): Router {
+  const router = Router();
+  const icon = path.join(root, 'console', 'static', 'favicon.svg');
+  router.get('/favicon.ico', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.type('image/svg+xml').sendFile(icon);
+  });
+  return router;
+}

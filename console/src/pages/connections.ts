@@ -125,7 +125,7 @@ function steps(list: readonly GuideStep[]): HTMLElement {
 
 export async function connectionPage(ctx: PageContext): Promise<void> {
   const id = ctx.params[0]!;
-  const c = await api<ConnectionDetail>('GET', `/connections/${id}`);
+  let c = await api<ConnectionDetail>('GET', `/connections/${id}`);
   const owner = ctx.session.role === 'Owner';
   const guide = guideFor(c);
   const reload = (): void => {
@@ -140,16 +140,31 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
   };
   ctx.main.append(
     h('p', {}, h('a', { href: '#/connections' }, '← Connections')),
-    h('h1', {}, `${c.name} `, h('small', {}, guide.title)),
+    h(
+      'h1',
+      {},
+      c.name,
+      c.name.toLowerCase().includes(guide.title.toLowerCase()) ? null : h('small', {}, ` ${guide.title}`),
+    ),
     status,
   );
+  const unreachable = publicUrlWarning(c.scimBaseUrl);
+  if (unreachable) ctx.main.append(unreachable);
   const scimSteps = steps(guide.scim);
 
   // Tokens
   const tokenBox = h('div', { class: 'card' });
-  tokenBox.append(
-    h('h3', {}, 'SCIM tokens'),
-    c.tokens.length === 0
+  let tokenList = tokensOf(c);
+  /** The token list again, after a token was issued or rotated (the new one is listed at once). */
+  const refreshTokens = async (): Promise<void> => {
+    c = await api<ConnectionDetail>('GET', `/connections/${id}`);
+    const next = tokensOf(c);
+    tokenList.replaceWith(next);
+    tokenList = next;
+  };
+  tokenBox.append(h('h3', {}, 'SCIM tokens'), tokenList);
+  function tokensOf(c: ConnectionDetail): HTMLElement {
+    return c.tokens.length === 0
       ? h('p', { class: 'muted' }, 'No token yet: issue one and paste it into the identity provider.')
       : table(
           ['Token', 'Description', 'Created', 'Last used', 'State', ''],
@@ -174,8 +189,16 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
                     {
                       type: 'button',
                       class: 'secondary small',
-                      onclick: async () =>
-                        showToken(await api('POST', `/connections/${id}/scim-tokens/${t.id}/rotate`)),
+                      'aria-label': `Rotate ${t.prefix}_…`,
+                      onclick: async () => {
+                        if (
+                          !window.confirm(
+                            `Rotate the SCIM token ${t.prefix}_…? A new token is shown once; paste it into ${guide.title} before the old one stops working.`,
+                          )
+                        )
+                          return;
+                        showToken(await api('POST', `/connections/${id}/scim-tokens/${t.id}/rotate`));
+                      },
                     },
                     'Rotate',
                   ),
@@ -185,7 +208,14 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
                     {
                       type: 'button',
                       class: 'danger small',
+                      'aria-label': `Revoke ${t.prefix}_…`,
                       onclick: async () => {
+                        const others = c.tokens.filter((o) => o.id !== t.id && !o.revokedAt).length;
+                        const consequence =
+                          others === 0
+                            ? `${guide.title} will get 401 on its next SCIM request and stop provisioning until you issue a new token and paste it there.`
+                            : `Any ${guide.title} configuration still using it gets 401 at once.`;
+                        if (!window.confirm(`Revoke the SCIM token ${t.prefix}_…? ${consequence}`)) return;
                         await api('DELETE', `/connections/${id}/scim-tokens/${t.id}`);
                         reload();
                       },
@@ -196,10 +226,11 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
               : '',
           ]),
           'scim-tokens',
-        ),
-  );
+        );
+  }
   const issued = h('div', { 'data-testid': 'issued-token' });
   const showToken = (t: { token: string }): void => {
+    void refreshTokens();
     issued.replaceChildren(
       h(
         'div',
@@ -229,7 +260,16 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
   // A Google connection takes its people from the directory sync or from SCIM pushes, never both.
   ctx.main.append(
     ...(guide.directorySync
-      ? [await googleProvisioning(id, owner, steps(guide.directorySync), [scimSteps, tokenBox], refreshStatus)]
+      ? [
+          await googleProvisioning(
+            id,
+            owner,
+            steps(guide.directorySync),
+            [scimSteps, tokenBox],
+            refreshStatus,
+            c.tokens.length > 0 || c.status.users > 0,
+          ),
+        ]
       : [h('h2', {}, '1. Provisioning (SCIM)'), scimSteps, tokenBox]),
   );
 
@@ -294,7 +334,7 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
       : h('p', { class: 'muted' }, 'Not set up.'),
   );
   if (owner) {
-    const issuer = h('input', { placeholder: 'https://example.okta.com' });
+    const issuer = h('input', { placeholder: ISSUER_EXAMPLES[c.kind] ?? ISSUER_EXAMPLES.generic });
     const clientId = h('input', {});
     const secret = h('input', { type: 'password', autocomplete: 'off' });
     const err = h('div', { class: 'error', role: 'alert', hidden: true });
@@ -337,7 +377,7 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
     c.domains.length ? h('ul', {}, ...c.domains.map((d) => h('li', {}, d))) : h('p', {}, 'None yet.'),
   );
   if (owner) {
-    const domain = h('input', { placeholder: 'example.com' });
+    const domain = h('input', { placeholder: 'example.com', 'aria-label': 'Email domain' });
     const err = h('div', { class: 'error', role: 'alert', hidden: true });
     domainBox.append(
       h(
@@ -357,6 +397,35 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
   }
   ctx.main.append(domainBox);
 }
+
+/**
+ * Cloud IdPs call the SCIM URL from the internet over https: a loopback or plain-http URL
+ * means PUBLIC_URL is not set to the address they can reach.
+ */
+function publicUrlWarning(scimBaseUrl: string): HTMLElement | null {
+  let url: URL;
+  try {
+    url = new URL(scimBaseUrl);
+  } catch {
+    return null;
+  }
+  const loopback = /^(localhost|127\.|\[::1\]|0\.0\.0\.0)/.test(url.hostname);
+  if (!loopback && url.protocol === 'https:') return null;
+  return h(
+    'div',
+    { class: 'warning-banner', role: 'note', 'data-testid': 'public-url-warning' },
+    h('strong', {}, 'Okta, Entra ID and Google cannot reach this address. '),
+    `The URLs below start with ${url.origin}, ${loopback ? 'which only this machine can reach' : 'which is not https'}. `,
+    'Start the service with PUBLIC_URL set to the public https address your identity provider can reach (for example PUBLIC_URL=https://identity.example.com), then come back here.',
+  );
+}
+
+const ISSUER_EXAMPLES: Readonly<Record<string, string>> = {
+  okta: 'https://your-org.okta.com',
+  entra: 'https://login.microsoftonline.com/<tenant id>/v2.0',
+  google: 'https://accounts.google.com',
+  generic: 'https://idp.example.com',
+};
 
 /** Swaps the page's main element for a fresh one (a reload without losing the route). */
 function replace(main: HTMLElement): HTMLElement {

@@ -262,10 +262,13 @@ export async function googleProvisioning(
   steps: HTMLElement,
   scimParts: HTMLElement[],
   changed: () => Promise<void>,
+  /** Whether SCIM is already in use here (a token issued or people received); else the sync is proposed first. */
+  scimInUse: boolean,
 ): Promise<HTMLElement> {
   const section = h('section', { 'data-testid': 'provisioning' });
   let polling: ReturnType<typeof setTimeout> | undefined;
   let first = true;
+  let chosen = false;
   const render = async (): Promise<void> => {
     // After the first, each render follows a change: the page's status line follows too.
     if (!first) void changed().catch(() => undefined);
@@ -292,6 +295,7 @@ export async function googleProvisioning(
       {
         class: 'row',
         onsubmit: submitting(sourceErr, async () => {
+          chosen = true;
           if (source.value === 'scim') {
             await api('PUT', `/connections/${connectionId}/directory-sync`, { source: 'scim' });
             await render();
@@ -366,7 +370,14 @@ export async function googleProvisioning(
       if (owner) card.append(settingsForm(connectionId, st, () => void render()));
       section.replaceChildren(...parts, card);
     };
-    await paint(s);
+    // A new Google connection: a custom app cannot receive SCIM pushes from Google, so the
+    // directory sync is what is proposed (saved only when its settings are).
+    if (s.source === 'scim' && !scimInUse && !chosen && !s.google) {
+      source.value = 'google';
+      await paint({ ...s, source: 'google' });
+    } else {
+      await paint(s);
+    }
   };
   await render();
   return section;

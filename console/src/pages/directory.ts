@@ -1,18 +1,19 @@
 /** The directory the IdPs pushed: users (search, status) and groups, loaded page by page. */
 import { api, query } from '../api.js';
 import type { PageContext } from '../app.js';
-import { busy, emptyState, h } from '../dom.js';
+import { busy, emptyState, h, scrollBox } from '../dom.js';
 import type { GroupRow, Page, UserRow } from '../types.js';
 
 export async function directoryPage(ctx: PageContext): Promise<void> {
   const q = h('input', {
     type: 'search',
     placeholder: 'Search by name or userName',
+    'aria-label': 'Search users and groups',
     'data-testid': 'directory-search',
   });
   const status = h(
     'select',
-    {},
+    { 'aria-label': 'Show users by status' },
     h('option', { value: '' }, 'All users'),
     h('option', { value: 'active' }, 'Active'),
     h('option', { value: 'inactive' }, 'Deactivated'),
@@ -23,6 +24,7 @@ export async function directoryPage(ctx: PageContext): Promise<void> {
   let cursor: string | null = null;
 
   const loadUsers = async (reset: boolean): Promise<void> => {
+    if (!reset && cursor === null) return; // past the last page
     if (reset) {
       users.replaceChildren();
       cursor = null;
@@ -61,7 +63,8 @@ export async function directoryPage(ctx: PageContext): Promise<void> {
         ),
       );
     }
-    cursor = page.nextCursor;
+    // No next page: the button goes (an absent cursor would load the first page again).
+    cursor = page.nextCursor ?? null;
     more.hidden = cursor === null;
   };
   const loadGroups = async (): Promise<void> => {
@@ -93,19 +96,35 @@ export async function directoryPage(ctx: PageContext): Promise<void> {
     h('h1', {}, 'Directory'),
     h('div', { class: 'row' }, q, status),
     h('h2', {}, 'Users'),
-    h(
-      'table',
-      { 'data-testid': 'users' },
-      h('thead', {}, h('tr', {}, ...['userName', 'Name', 'Email', 'Status'].map((x) => h('th', {}, x)))),
-      users,
+    scrollBox(
+      h(
+        'table',
+        { 'data-testid': 'users' },
+        h(
+          'thead',
+          {},
+          h('tr', {}, ...['userName', 'Name', 'Email', 'Status'].map((x) => h('th', { scope: 'col' }, x))),
+        ),
+        users,
+      ),
     ),
     more,
     h('h2', {}, 'Groups'),
-    h(
-      'table',
-      { 'data-testid': 'groups' },
-      h('thead', {}, h('tr', {}, ...['Group', 'External id', 'Members', 'Includes groups'].map((x) => h('th', {}, x)))),
-      groups,
+    scrollBox(
+      h(
+        'table',
+        { 'data-testid': 'groups' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Group', 'External id', 'Members', 'Includes groups'].map((x) => h('th', { scope: 'col' }, x)),
+          ),
+        ),
+        groups,
+      ),
     ),
   );
   await Promise.all([loadUsers(true), loadGroups()]);

@@ -1,41 +1,24 @@
-/** Mappings: IdP group → membership, role, teams. A new mapping is previewed (who gains and loses what) before it is saved. */
+/**
+ * Mappings: IdP group → membership, role, teams. A new or changed mapping is previewed (who
+ * gains and loses what) before it is saved; a deletion says how many people it changes.
+ */
 import { api, describeError, query } from '../api.js';
 import type { PageContext } from '../app.js';
 import { busy, emptyState, field, h, submitting, table } from '../dom.js';
-import type { ConnectionSummary, Delta, GroupRow, Mapping, Page, Preview, Team } from '../types.js';
+import type { ConnectionSummary, GroupRow, Mapping, Page, Preview, Team } from '../types.js';
+import { previewTable } from '../access-preview.js';
 
-function describe(d: Delta): string {
-  return (
-    [...d.teams.map((t) => `team ${t}`), ...d.scopes, ...d.deviceGroups.map((g) => `device group ${g}`)].join(', ') ||
-    '—'
-  );
-}
-
-function previewTable(p: Preview): HTMLElement {
-  const changed = p.users.filter((u) => u.changed);
+/** The warning that a mapping's members get every scope, and where to narrow it. */
+function everyScopeBanner(owner: boolean, what: string): HTMLElement {
   return h(
     'div',
-    { class: 'card preview', 'data-testid': 'mapping-preview' },
-    h('h3', {}, 'Preview: nothing is saved yet'),
-    h(
-      'p',
-      {},
-      `${p.affectedUsers} user(s) in the group; ${p.changedUsers} would change${p.truncated ? ' (first ones shown)' : ''}.`,
-    ),
-    changed.length
-      ? table(
-          ['User', 'Role', 'Gains', 'Loses'],
-          changed.map((u) => [
-            u.userName,
-            u.before.role === u.after.role && u.before.member === u.after.member
-              ? u.after.role
-              : `${u.before.member ? u.before.role : 'not a member'} → ${u.after.member ? u.after.role : 'not a member'}`,
-            h('span', { class: 'good' }, describe(u.gains)),
-            h('span', { class: 'bad' }, describe(u.losses)),
-          ]),
-          'preview-users',
-        )
-      : h('p', { class: 'muted' }, 'No one’s access changes.'),
+    { class: 'warning-banner', role: 'note', 'data-testid': 'every-scope-warning' },
+    h('strong', {}, `${what} get every scope. `),
+    'A group mapped with no team (and no role above User) makes its members Users, and a User in no team gets the organization’s default: today every scope, source:delete and devices:delete included, on any device group they can reach. Give the mapping a team, or ',
+    owner
+      ? h('a', { href: '#/policy' }, 'narrow the User default in the policy')
+      : 'ask an Owner to narrow the User default in the policy',
+    '.',
   );
 }
 
@@ -45,12 +28,23 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
     api<{ items: ConnectionSummary[] }>('GET', '/connections?limit=500'),
     api<{ items: Team[] }>('GET', '/teams?limit=500'),
   ]);
+  const owner = ctx.session.role === 'Owner';
   const connectionName = new Map(connections.map((c) => [c.id, c.name]));
   const reload = (): void => {
     ctx.main.replaceChildren();
     void mappingsPage(ctx);
   };
+  const groupName = (m: Mapping): string => m.group?.displayName ?? m.matchValue;
   ctx.main.append(h('h1', {}, 'Mappings'));
+  const everyScope = mappings.filter((m) => m.grantsEveryScope);
+  if (everyScope.length) {
+    ctx.main.append(
+      everyScopeBanner(
+        owner,
+        `Members of ${everyScope.length === 1 ? `the group ${groupName(everyScope[0]!)}` : `${everyScope.length} mapped groups`}`,
+      ),
+    );
+  }
   ctx.main.append(
     mappings.length === 0
       ? emptyState(
@@ -63,28 +57,49 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
             h(
               'span',
               {},
-              m.group?.displayName ?? m.matchValue,
+              groupName(m),
               m.warning ? h('small', { class: 'warn' }, ` (${m.warning})`) : null,
+              m.grantsEveryScope ? h('small', { class: 'warn' }, ' (members get every scope)') : null,
             ),
-            connectionName.get(m.connectionId) ?? m.connectionId,
-            m.role ?? '—',
-            m.teams.map((t) => t.name).join(', ') || '—',
+            connectionName.get(m.connectionId) ?? 'unknown connection',
+            m.role ?? 'User',
+            m.teams.map((t) => t.name).join(', ') || 'no team',
             m.group?.members ?? 0,
             h(
-              'button',
-              {
-                type: 'button',
-                class: 'danger small',
-                onclick: async (e: Event) => {
-                  const button = e.currentTarget as HTMLButtonElement;
-                  const p = await api<Preview>('POST', '/mappings/preview', { operation: 'delete', mappingId: m.id });
-                  if (confirm(`Deleting this mapping changes access for ${p.changedUsers} user(s). Delete it?`)) {
-                    await busy(button, 'Deleting…', () => api('DELETE', `/mappings/${m.id}`));
-                    reload();
-                  }
+              'span',
+              { class: 'actions' },
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary small',
+                  'aria-label': `Edit the mapping of ${groupName(m)}`,
+                  onclick: () => edit(m),
                 },
-              },
-              'Delete',
+                'Edit',
+              ),
+              ' ',
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'danger small',
+                  'aria-label': `Delete the mapping of ${groupName(m)}`,
+                  onclick: async (e: Event) => {
+                    const button = e.currentTarget as HTMLButtonElement;
+                    const p = await api<Preview>('POST', '/mappings/preview', { operation: 'delete', mappingId: m.id });
+                    const consequence =
+                      p.changedUsers === 0
+                        ? 'No one’s access changes.'
+                        : `${p.changedUsers}${p.truncated ? '+' : ''} of its ${p.affectedUsers} member(s) lose what it gives (${[m.role ? `role ${m.role}` : '', ...m.teams.map((t) => `team ${t.name}`)].filter(Boolean).join(', ') || 'membership'}) at once.`;
+                    if (confirm(`Delete the mapping of ${groupName(m)}? ${consequence}`)) {
+                      await busy(button, 'Deleting…', () => api('DELETE', `/mappings/${m.id}`));
+                      reload();
+                    }
+                  },
+                },
+                'Delete',
+              ),
             ),
           ]),
           'mappings',
@@ -113,10 +128,14 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
     const box = h('input', { type: 'checkbox', value: t.name, 'aria-label': t.name });
     return { box, label: h('label', { class: 'inline' }, box, ` ${t.name}`) };
   });
+  const heading = h('h2', {}, 'New mapping');
   const preview = h('div', {});
   const err = h('div', { class: 'error', role: 'alert', hidden: true });
   const previewButton = h('button', { type: 'button', 'data-testid': 'preview-mapping' }, 'Preview changes');
   const save = h('button', { type: 'submit', disabled: true, 'data-testid': 'save-mapping' }, 'Save mapping');
+  const cancel = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Cancel editing');
+  /** The mapping being edited; undefined for a new one. */
+  let editing: Mapping | undefined;
 
   const loadGroups = async (): Promise<void> => {
     const page = await api<Page<GroupRow>>('GET', `/groups${query({ connectionId: connection.value, limit: 500 })}`);
@@ -125,17 +144,35 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
     );
     if (page.items.length === 0) group.append(h('option', { value: '' }, 'no groups pushed yet'));
   };
+  const chosenTeams = (): string[] => teamBoxes.filter((t) => t.box.checked).map((t) => t.box.value);
   const body = () => ({
     connectionId: connection.value,
     group: group.value,
     matchBy: 'id',
     role: role.value || null,
-    teams: teamBoxes.filter((t) => t.box.checked).map((t) => t.box.value),
+    teams: chosenTeams(),
   });
+  const change = () => ({ role: role.value || null, teams: chosenTeams() });
   const invalidate = (): void => {
     save.disabled = true;
     preview.replaceChildren();
   };
+  const edit = (m: Mapping): void => {
+    editing = m;
+    heading.textContent = `Edit the mapping of ${groupName(m)}`;
+    connection.value = m.connectionId;
+    connection.disabled = true;
+    group.replaceChildren(h('option', { value: m.group?.id ?? m.matchValue }, groupName(m)));
+    group.disabled = true;
+    role.value = m.role ?? '';
+    for (const t of teamBoxes) t.box.checked = m.teams.some((x) => x.name === t.box.value);
+    save.textContent = 'Save changes';
+    cancel.hidden = false;
+    invalidate();
+    heading.scrollIntoView();
+    role.focus();
+  };
+  cancel.addEventListener('click', reload);
   connection.addEventListener('change', () => {
     invalidate();
     void loadGroups();
@@ -145,9 +182,18 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
     err.hidden = true;
     try {
       const p = await busy(previewButton, 'Computing…', () =>
-        api<Preview>('POST', '/mappings/preview', { operation: 'create', mapping: body() }),
+        api<Preview>(
+          'POST',
+          '/mappings/preview',
+          editing
+            ? { operation: 'update', mappingId: editing.id, change: change() }
+            : { operation: 'create', mapping: body() },
+        ),
       );
-      preview.replaceChildren(previewTable(p));
+      preview.replaceChildren(
+        ...(p.grantsEveryScope ? [everyScopeBanner(owner, 'With this mapping, its members')] : []),
+        previewTable(p),
+      );
       save.disabled = false;
     } catch (error) {
       err.hidden = false;
@@ -156,13 +202,16 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
   });
 
   ctx.main.append(
-    h('h2', {}, 'New mapping'),
+    heading,
     h(
       'form',
       {
         class: 'card',
         onsubmit: submitting(err, async () => {
-          await busy(save, 'Applying to the group’s members…', () => api('POST', '/mappings', body()));
+          const target = editing;
+          await busy(save, 'Applying to the group’s members…', () =>
+            target ? api('PATCH', `/mappings/${target.id}`, change()) : api('POST', '/mappings', body()),
+          );
           reload();
         }),
       },
@@ -170,15 +219,15 @@ export async function mappingsPage(ctx: PageContext): Promise<void> {
       field('IdP group', group, 'matched by its id, so renaming it in the IdP keeps the mapping'),
       field('Role', role),
       h(
-        'div',
+        'fieldset',
         { class: 'field' },
-        h('span', {}, 'Teams'),
+        h('legend', {}, 'Teams'),
         teams.length
           ? h('div', { class: 'checks' }, ...teamBoxes.map((t) => t.label))
           : h('small', {}, 'No teams yet: create one under Teams.'),
       ),
       err,
-      h('div', { class: 'row' }, previewButton, save),
+      h('div', { class: 'row' }, previewButton, save, cancel),
       preview,
     ),
   );

@@ -1,7 +1,7 @@
 /** Teams: list, create with the resource × action grid, edit scopes/device groups/members. */
 import { api } from '../api.js';
 import type { PageContext } from '../app.js';
-import { busy, emptyState, field, h, submitting, table } from '../dom.js';
+import { append, busy, emptyState, field, h, scrollBox, submitting, table } from '../dom.js';
 import type { Catalog, Team } from '../types.js';
 
 interface TeamDetail extends Team {
@@ -9,12 +9,16 @@ interface TeamDetail extends Team {
 }
 
 /** Checkboxes for every resource × action of the org's catalog. */
-function scopeGrid(catalog: Catalog, selected: readonly string[]): { element: HTMLElement; value(): string[] } {
+function scopeGrid(catalog: Catalog, selected: readonly string[]): { element: HTMLTableElement; value(): string[] } {
   const boxes: HTMLInputElement[] = [];
   const element = h(
     'table',
     { class: 'grid', 'data-testid': 'scope-grid' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'Resource'), ...catalog.actions.map((a) => h('th', {}, a)))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', { scope: 'col' }, 'Resource'), ...catalog.actions.map((a) => h('th', { scope: 'col' }, a))),
+    ),
     h(
       'tbody',
       {},
@@ -22,7 +26,7 @@ function scopeGrid(catalog: Catalog, selected: readonly string[]): { element: HT
         h(
           'tr',
           {},
-          h('th', {}, r),
+          h('th', { scope: 'row' }, r),
           ...catalog.actions.map((a) => {
             const box = h('input', { type: 'checkbox', value: `${r}:${a}`, 'aria-label': `${r}:${a}` });
             box.checked = selected.includes(`${r}:${a}`);
@@ -34,6 +38,28 @@ function scopeGrid(catalog: Catalog, selected: readonly string[]): { element: HT
     ),
   );
   return { element, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}
+
+/** A team's scopes, those the policy cuts struck through with the reason. */
+function scopeList(t: Team): HTMLElement | string {
+  if (t.scopes.length === 0) return 'none (role default)';
+  const cut = new Set(t.suppressed.map((x) => x.scope));
+  const span = h('span', {});
+  t.scopes.forEach((scope, i) => {
+    if (i > 0) span.append(', ');
+    const reason = t.suppressed.find((x) => x.scope === scope)?.reason;
+    span.append(cut.has(scope) ? h('s', { title: reason ?? '' }, scope) : scope);
+  });
+  if (t.suppressed.length) {
+    span.append(
+      h(
+        'small',
+        { class: 'warn', 'data-testid': 'suppressed-scopes' },
+        ` (cut by the policy: ${t.suppressed.map((x) => x.scope).join(', ')})`,
+      ),
+    );
+  }
+  return span;
 }
 
 const splitList = (text: string): string[] =>
@@ -52,10 +78,11 @@ export async function teamsPage(ctx: PageContext): Promise<void> {
     items.length === 0
       ? emptyState('No teams yet.', 'Create a team with the scopes it grants, then map an IdP group to it (Mappings).')
       : table(
-          ['Team', 'Scopes', 'Device groups', 'Members'],
+          ['Team', 'Description', 'Scopes', 'Device groups', 'Members'],
           items.map((t) => [
             h('a', { href: `#/teams/${encodeURIComponent(t.name)}` }, t.name),
-            t.scopes.join(', ') || '—',
+            t.description ?? '',
+            scopeList(t),
             t.deviceGroups.join(', ') || '—',
             `${t.members.idp} from the IdP, ${t.members.manual} manual`,
           ]),
@@ -92,7 +119,7 @@ export async function teamsPage(ctx: PageContext): Promise<void> {
         'div',
         { class: 'field' },
         h('span', {}, 'Scopes'),
-        grid.element,
+        scrollBox(grid.element),
         h('small', {}, 'read-update includes read. A team with no scope leaves its members on their role default.'),
       ),
       field('Device groups', devices, 'comma-separated; devices scopes of this team apply to these groups'),
@@ -113,20 +140,42 @@ export async function teamPage(ctx: PageContext): Promise<void> {
     void teamPage(ctx);
   };
   const grid = scopeGrid(catalog, team.scopes);
+  const description = h('input', { value: team.description ?? '', 'data-testid': 'team-description' });
   const devices = h('input', { value: team.deviceGroups.join(', ') });
   const err = h('div', { class: 'error', role: 'alert', hidden: true });
+  const memberErr = h('div', { class: 'error', role: 'alert', hidden: true, 'data-testid': 'team-member-error' });
   const save = h('button', { type: 'submit' }, 'Save team');
-  const member = h('input', { placeholder: 'userName', 'data-testid': 'team-member' });
-  ctx.main.append(
+  const member = h('input', { placeholder: 'userName, e.g. dana@example.com', 'data-testid': 'team-member' });
+  append(
+    ctx.main,
     h('p', {}, h('a', { href: '#/teams' }, '← Teams')),
     h('h1', {}, team.name),
+    team.description ? h('p', { 'data-testid': 'team-description-text' }, team.description) : null,
+    team.suppressed.length
+      ? h(
+          'div',
+          { class: 'warning-banner', role: 'note' },
+          h('strong', {}, 'The org policy cuts some of these scopes: '),
+          team.suppressed.map((x) => `${x.scope} (${x.reason})`).join('; '),
+          '. Members do not get them while the policy stands.',
+        )
+      : null,
     h(
       'form',
       {
         class: 'card',
         onsubmit: submitting(err, async () => {
+          const removed = team.scopes.filter((x) => !grid.value().includes(x));
+          const members = team.members.idp + team.members.manual;
+          if (
+            removed.length > 0 &&
+            members > 0 &&
+            !confirm(`Save ${team.name}? Its ${members} member(s) lose ${removed.join(', ')} at once.`)
+          )
+            return;
           await busy(save, 'Saving…', () =>
             api('PATCH', `/teams/${encodeURIComponent(team.id)}`, {
+              description: description.value.trim() || null,
               scopes: grid.value(),
               deviceGroups: splitList(devices.value),
             }),
@@ -134,7 +183,8 @@ export async function teamPage(ctx: PageContext): Promise<void> {
           reload();
         }),
       },
-      h('div', { class: 'field' }, h('span', {}, 'Scopes'), grid.element),
+      field('Description', description),
+      h('div', { class: 'field' }, h('span', {}, 'Scopes'), scrollBox(grid.element)),
       field('Device groups', devices),
       err,
       save,
@@ -152,7 +202,10 @@ export async function teamPage(ctx: PageContext): Promise<void> {
                   {
                     type: 'button',
                     class: 'danger small',
+                    'aria-label': `Remove ${m.userName} from ${team.name}`,
                     onclick: async () => {
+                      if (!confirm(`Remove ${m.userName} from ${team.name}? They lose what the team grants at once.`))
+                        return;
                       await api(
                         'DELETE',
                         `/teams/${encodeURIComponent(team.id)}/members/${encodeURIComponent(m.userId)}`,
@@ -170,14 +223,15 @@ export async function teamPage(ctx: PageContext): Promise<void> {
       'form',
       {
         class: 'row',
-        onsubmit: submitting(err, async () => {
+        onsubmit: submitting(memberErr, async () => {
           await api('POST', `/teams/${encodeURIComponent(team.id)}/members`, { user: member.value });
           reload();
         }),
       },
-      member,
+      field('Add a member', member),
       h('button', { type: 'submit', class: 'secondary' }, 'Add member'),
     ),
+    memberErr,
     h(
       'p',
       {},
