@@ -89,6 +89,9 @@ describe('admin console in Chromium', () => {
     await page.getByTestId('issue-token').click();
     const token = (await page.getByTestId('scim-token-value').textContent())!;
     expect(token).toMatch(/^ibscim_/);
+    // The token list shows the new token at once, not "No token yet" until a reload.
+    await page.getByTestId('scim-tokens').waitFor();
+    expect(await page.getByTestId('scim-tokens').textContent()).toContain(token.slice(0, 12));
     await screenshot(page, 'connection-okta-token');
     const connectionId = /#\/connections\/(.+)$/.exec(page.url())![1]!;
 
@@ -167,8 +170,13 @@ describe('admin console in Chromium', () => {
     expect(entry).toContain('An admin (console) created the mapping of group Lab Developers');
     await screenshot(page, 'user-access');
 
-    // The access checker.
+    // The access checker: a part of a name is not a user, but it suggests the ones it matches.
     await page.getByRole('link', { name: 'Access checker' }).click();
+    await page.getByTestId('check-user').fill('dana');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByTestId('check-suggestions').getByRole('button', { name: 'dana@acme.example' }).click();
+    await page.getByText(/^(Allowed|Denied)\./).waitFor();
+    expect(await page.getByTestId('check-user').inputValue()).toBe('dana@acme.example');
     await page.getByTestId('check-user').fill('dana@acme.example');
     await page.getByTestId('check-scope').selectOption('devices:read-update');
     await page.getByTestId('check-device-group').fill('test-lab-devices');
