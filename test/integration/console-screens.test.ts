@@ -1,5 +1,6 @@
 /**
- * Every console screen in headless Chromium, at a laptop's 1280x800 and a phone's 390x844:
+ * Every console screen in headless Chromium, at a laptop's 1280x800, a phone's 390x844 and
+ * the narrowest supported 360x740:
  * no sideways page scroll, no serious or critical accessibility violation (axe-core,
  * injected into the page), a title of its own, the active tab marked. Then, at the laptop
  * size: "Load more" ends without repeating a row, and every destructive action asks first
@@ -25,6 +26,7 @@ interface AxeViolation {
 const SIZES = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
+  { name: 'narrow', width: 360, height: 740 },
 ] as const;
 const AXE = require.resolve('axe-core/axe.min.js');
 const USERS = 120;
@@ -194,6 +196,12 @@ describe('every console screen at laptop and phone widths', () => {
       expect(titles.size).toBe(screens.length);
     }, 180_000);
   }
+
+  it('answers the favicon browsers ask for', async () => {
+    const icon = await fetch(`${server.url}/favicon.ico`);
+    expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+    expect(await icon.text()).toMatch(/^<svg /);
+  });
 
   it('loads more users and audit events until the last page, without repeating a row', async () => {
     const context = await ownerContext(1280, 800);

@@ -148,7 +148,7 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
     ),
     status,
   );
-  const unreachable = publicUrlWarning(c.scimBaseUrl);
+  const unreachable = publicUrlWarning(c.scimBaseUrl, c.kind, guide.title);
   if (unreachable) ctx.main.append(unreachable);
   const scimSteps = steps(guide.scim);
 
@@ -402,7 +402,7 @@ export async function connectionPage(ctx: PageContext): Promise<void> {
  * Cloud IdPs call the SCIM URL from the internet over https: a loopback or plain-http URL
  * means PUBLIC_URL is not set to the address they can reach.
  */
-function publicUrlWarning(scimBaseUrl: string): HTMLElement | null {
+function publicUrlWarning(scimBaseUrl: string, kind: string, idp: string): HTMLElement | null {
   let url: URL;
   try {
     url = new URL(scimBaseUrl);
@@ -414,7 +414,13 @@ function publicUrlWarning(scimBaseUrl: string): HTMLElement | null {
   return h(
     'div',
     { class: 'warning-banner', role: 'note', 'data-testid': 'public-url-warning' },
-    h('strong', {}, 'Okta, Entra ID and Google cannot reach this address. '),
+    h(
+      'strong',
+      {},
+      kind === 'google'
+        ? 'Google cannot send SCIM requests or change notifications to this address. '
+        : `${kind === 'generic' ? 'A cloud identity provider' : idp} cannot reach this address. `,
+    ),
     `The URLs below start with ${url.origin}, ${loopback ? 'which only this machine can reach' : 'which is not https'}. `,
     'Start the service with PUBLIC_URL set to the public https address your identity provider can reach (for example PUBLIC_URL=https://identity.example.com), then come back here.',
   );
