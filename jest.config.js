@@ -36,7 +36,14 @@ export default {
       displayName: 'integration:pg',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       // test/integration/sqlite holds behaviour only the embedded database has (one writer per file).
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/sqlite/'],
+      // The walk of every console screen at three widths (layout and accessibility of the pages)
+      // runs once, on SQLite: the pages are the same on either database, whose API behind them
+      // is tested on both.
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/test/integration/sqlite/',
+        '<rootDir>/test/integration/console-screens.test.ts',
+      ],
       setupFiles: ['<rootDir>/test/support/dialect-pg.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
       // Names this run (teardown drops only its databases) and starts a throwaway PostgreSQL when none answers.
