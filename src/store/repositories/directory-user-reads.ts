@@ -21,7 +21,7 @@ import {
   type UserGroups,
 } from './directory-user-rows.js';
 import { USER_FILTERS, userSortTerm } from './filter-sql.js';
-import { countRows, inOrder, pageSubquery, type ScopedTable } from './listing.js';
+import { countRows, inOrder, orderSql, pageSubquery, type ScopedTable } from './listing.js';
 import { planSearch } from './search-plan.js';
 
 const USERS: ScopedTable = { table: 'directory_users', alias: 'u' };
@@ -201,9 +201,10 @@ export class DirectoryUserReads {
    */
   async search(orgId: string, connectionId: string, q: UserSearch): Promise<UserPageResult> {
     const plan = planSearch(this.db, this.scans, orgId, q.filter, USER_FILTERS);
+    const order = q.sort ? [userSortTerm(this.db, q.sort)] : [];
     const page = pageSubquery(this.db, USERS, orgId, connectionId, {
       ...(plan.where ? { where: plan.where } : {}),
-      order: q.sort ? [userSortTerm(this.db, q.sort)] : [],
+      order,
       ...(q.offset !== undefined ? { offset: q.offset } : {}),
       ...(q.after ? { after: q.after } : {}),
       limit: q.limit,
@@ -214,14 +215,13 @@ export class DirectoryUserReads {
       .join('directory_users as u', 'u.id', 'page.id')
       .select(
         'u.*',
-        'page.rn',
         q.after ? this.db.raw('NULL as total') : 'page.total',
         this.db.raw(`${valuesJsonSql(this.pg)} as mv`),
       )
       .modify((qb) => {
         if (q.withGroups) qb.select(this.db.raw(`${groupsJsonSql(this.pg)} as grp`));
       })
-      .orderBy('page.rn');
+      .orderByRaw(orderSql(this.db, USERS, order));
     const rows = await plan.run<Row>(query);
     return {
       rows: rows.map(decodeUser),
