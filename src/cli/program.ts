@@ -11,6 +11,7 @@ import { accessCommands } from './commands/access.js';
 import { adminTokenCommands, apiTokenCommands } from './commands/api-tokens.js';
 import { auditCommands } from './commands/audit.js';
 import { connectionCommands } from './commands/connection.js';
+import { dbCommands } from './commands/db.js';
 import { directoryCommands } from './commands/directory.js';
 import { mapCommands } from './commands/map.js';
 import { migrateCommands } from './commands/migrate.js';
@@ -27,6 +28,7 @@ import type { CliIo } from './io.js';
 
 const COMMANDS: readonly CliCommands[] = [
   migrateCommands,
+  dbCommands,
   orgCommands,
   connectionCommands,
   directoryCommands,
