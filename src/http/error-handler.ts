@@ -41,13 +41,35 @@ export function normaliseError(error: unknown): AppError {
   return new AppError('internal', 'Internal server error', 500, false);
 }
 
+/** Why a request was refused as unavailable (503), for its access line. */
+const REFUSAL = Symbol('refusal');
+
+interface RefusedRequest {
+  [REFUSAL]?: { readonly message: string; readonly reason: string; readonly code?: string };
+}
+
 /**
- * Logs a failed request: a fault (500) at error, a refusal to retry later (503: the
- * database away, a statement stopped at its deadline) at warn; client errors not at all.
+ * Logs a failed request: a fault (500) at error with its stack. A refusal to retry later
+ * (503: the database away or read-only during a failover, a statement stopped at its
+ * deadline) is expected and can come by the thousand during a failover: it is not logged
+ * here but folded into the request's one access line, at warn (refusalOf).
  */
 export function logFailure(req: IncomingMessage, status: number, error: unknown, message: string): void {
-  if (status === 503) req.log?.warn({ err: error }, message);
-  else if (status >= 500) req.log?.error({ err: error }, message);
+  if (status === 503) {
+    const e = error as { code?: unknown; message?: unknown } | null;
+    (req as IncomingMessage & RefusedRequest)[REFUSAL] = {
+      message,
+      reason: typeof e?.message === 'string' ? e.message.slice(0, 300) : String(error),
+      ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    };
+  } else if (status >= 500) {
+    req.log?.error({ err: error }, message);
+  }
+}
+
+/** The refusal logFailure noted on a request answered 503, if any. */
+export function refusalOf(req: IncomingMessage): RefusedRequest[typeof REFUSAL] {
+  return (req as IncomingMessage & RefusedRequest)[REFUSAL];
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

@@ -12,6 +12,7 @@ import { ATTR } from '../telemetry/attributes.js';
 import { tracer, tracingEnabled } from '../telemetry/tracing.js';
 import { redactUrl, type Logger } from '../telemetry/logger.js';
 import { requestIdOf } from './request-id.js';
+import { refusalOf } from './error-handler.js';
 import { expressRouteOf, recordRequest } from './request-metrics.js';
 
 declare module 'node:http' {
@@ -105,7 +106,9 @@ export function traceRequest(
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
     recordRequest(url, req.method ?? '', o.route, status, o.connectionId, (performance.now() - started) / 1000);
     if (QUIET_PATHS.has(path)) return;
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    // A 503 is a refusal to retry later (Retry-After), expected during an outage or failover:
+    // one line at warn, carrying why. A 500 is a fault: at error (with its own line and stack).
+    const level = status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
@@ -114,6 +117,7 @@ export function traceRequest(
         res: { statusCode: status },
         responseTime: Math.round(performance.now() - started),
         ...o.identity,
+        ...(status === 503 ? { refused: refusalOf(req) } : {}),
       },
       'request completed',
     );

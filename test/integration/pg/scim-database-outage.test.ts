@@ -1,4 +1,6 @@
 /** While PostgreSQL is unreachable, SCIM answers 503 with Retry-After and a SCIM body (never 404, never HTML), and recovers by itself. */
+import { Writable } from 'node:stream';
+import pg from 'pg';
 import { CLI_ACTOR } from '../../../src/domain/actor.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
@@ -8,6 +10,13 @@ import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 describe('SCIM during a database outage', () => {
+  const logged: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged.push(...chunk.toString().trim().split('\n'));
+      done();
+    },
+  });
   let database: TestDatabase;
   let proxy: TcpProxy;
   let running: RunningServer;
@@ -27,7 +36,7 @@ describe('SCIM during a database outage', () => {
       LOG_LEVEL: 'silent',
       SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
     });
-    running = await startServer(config, createLogger('silent'));
+    running = await startServer(config, createLogger('info', sink));
     scim = await newConnection(running.services, running.url, 'okta');
     adminToken = (await running.services.adminTokens.issue(scim.orgId, CLI_ACTOR, { role: 'Owner' })).token;
   });
@@ -41,6 +50,7 @@ describe('SCIM during a database outage', () => {
   it('answers 503 with Retry-After while the database is gone and serves again when it is back', async () => {
     expect((await scim.request('GET', '/Users')).status).toBe(200);
     await proxy.cut();
+    const refusedIds: string[] = [];
     for (const [method, path, body] of [
       ['GET', '/Users', undefined],
       ['POST', '/Users', { userName: 'lost@example.com' }],
@@ -51,6 +61,19 @@ describe('SCIM during a database outage', () => {
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
       expect(res.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
+      refusedIds.push(res.headers.get('x-request-id')!);
+    }
+    // An expected refusal is one line at warn, saying why; not a fault logged at error.
+    for (const id of refusedIds) {
+      const lines = logged.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'request completed',
+          res: { statusCode: 503 },
+          refused: expect.objectContaining({ message: 'SCIM request failed', reason: expect.any(String) }),
+        }),
+      ]);
     }
     expect((await fetch(`${running.url}/readyz`)).status).toBe(503);
     // The decision API and the admin API say the same, in their own error formats.
@@ -79,5 +102,48 @@ describe('SCIM during a database outage', () => {
     expect(created.status).toBe(201);
     const list = await scim.request<{ Resources: Array<{ userName: string }> }>('GET', '/Users');
     expect(list.body.Resources.map((r) => r.userName)).toEqual(['after@example.com']);
+  }, 30_000);
+
+  it('answers a write 503 with Retry-After while the database is read-only (a replica, or a leader still in recovery), and logs it once at warn', async () => {
+    const name = new URL(database.url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const reconnectAll = (): Promise<unknown> =>
+      admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+    try {
+      await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} SET default_transaction_read_only = on`);
+      await reconnectAll();
+      const linesOf = (id: string | null): Array<Record<string, unknown>> =>
+        logged.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id);
+      const refusalCode = (id: string | null): unknown =>
+        (linesOf(id)[0]?.refused as { code?: string } | undefined)?.code;
+      // The first request after the connections were cut may meet a dead one (also a 503):
+      // ask again until one reaches a read-only session.
+      let res = await scim.request<Record<string, unknown>>('POST', '/Users', { userName: 'readonly@example.com' });
+      for (let i = 0; i < 5 && refusalCode(res.headers.get('x-request-id')) !== '25006'; i++) {
+        res = await scim.request('POST', '/Users', { userName: 'readonly@example.com' });
+      }
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(res.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
+      expect(linesOf(res.headers.get('x-request-id'))).toEqual([
+        expect.objectContaining({ level: 'warn', refused: expect.objectContaining({ code: '25006' }) }),
+      ]);
+      // Reads still answer.
+      expect((await scim.request('GET', '/Users')).status).toBe(200);
+    } finally {
+      await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} RESET default_transaction_read_only`);
+      await reconnectAll();
+      await admin.end();
+    }
+    let status = 0;
+    for (let attempt = 0; attempt < 20 && status !== 201; attempt++) {
+      status = (await scim.request('POST', '/Users', { userName: 'writable@example.com' })).status;
+      if (status !== 201) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(201);
   }, 30_000);
 });
