@@ -15,7 +15,7 @@ const ROOT = process.cwd();
 const MAIN = path.join(ROOT, 'dist/src/main.js');
 const CLI = path.join(ROOT, 'bin/identity-bridge.js');
 
-function which(binary: string): string | undefined {
+export function which(binary: string): string | undefined {
   for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
     const p = path.join(dir, binary);
     if (fs.existsSync(p)) return p;
@@ -33,7 +33,7 @@ export function ensurePackages(): void {
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'ignore' });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -46,7 +46,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   }
 }
 
-const portOpen = (port: number): Promise<boolean> =>
+export const portOpen = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.once('connect', () => {
