@@ -166,6 +166,7 @@ describe('failover drill', () => {
     const window = (firstAfterKill - killedAt) / 1000;
 
     // Every instance: ready again by itself, and none serves the revoked grant.
+    let ready = 0;
     for (const url of fleet.instanceUrls) {
       let status = 0;
       for (let k = 0; k < 100 && status !== 200; k++) {
@@ -173,6 +174,7 @@ describe('failover drill', () => {
         if (status !== 200) await new Promise((r) => setTimeout(r, 200));
       }
       expect(status).toBe(200);
+      ready += 1;
     }
     const staleGrants = (await Promise.all(fleet.instanceUrls.map((url) => decide(url, revoked)))).filter(
       Boolean,
@@ -209,7 +211,7 @@ describe('failover drill', () => {
           `leader ${leader} killed; requests ${sum('sent')}, acknowledged ${sum('acknowledged')}, refused 503 ${sum('refused503')}, ` +
           `no definite answer ${sum('unknown')}; lost ${lost.length}, refused but present ${ghosts.length}, ` +
           `groups mismatched ${mismatched.length}, wrong decisions ${wrongDecisions}, stale revoked grants ${staleGrants}; ` +
-          `first acknowledged write ${window.toFixed(1)} s after the kill\n`,
+          `first acknowledged write ${window.toFixed(1)} s after the kill; /readyz 200 on ${ready} of ${fleet.instanceUrls.length} instances, none restarted\n`,
       );
       expect(lost).toEqual([]);
       expect(ghosts).toEqual([]);
