@@ -131,9 +131,8 @@ export class AuditEventRepository {
     }
     if (q.before) {
       const { at, id } = q.before;
-      query.andWhere((w) =>
-        w.where('occurred_at', '<', at).orWhere((x) => x.where('occurred_at', at).andWhere('id', '<', id)),
-      );
+      // A row-value comparison: one index range on both databases (see listing.ts).
+      query.andWhereRaw('(occurred_at, id) < (?, ?)', [at, id]);
     }
     if (q.since) query.andWhere('occurred_at', '>=', q.since);
     if (q.until) query.andWhere('occurred_at', '<', q.until);

@@ -90,11 +90,11 @@ export function pageSubquery(
     qb.select(db.raw('(?) as ??', [count, 'total']));
   } else {
     const { createdAt, id } = q.after;
-    qb.andWhere((k) =>
-      k
-        .where(`${a}.created_at`, '>', createdAt)
-        .orWhere((e) => e.where(`${a}.created_at`, '=', createdAt).andWhere(`${a}.id`, '>', id)),
-    );
+    // A row-value comparison, which both databases read as one range of the (org, connection,
+    // created_at, id) index. Spelled as "created_at > ? OR (created_at = ? AND id > ?)", SQLite
+    // walked the index from the start of the connection: a page 90,000 rows in took 32 ms
+    // instead of 0.2.
+    qb.andWhereRaw('(??, ??) > (?, ?)', [`${a}.created_at`, `${a}.id`, createdAt, id]);
   }
   qb.orderByRaw(order);
   if (q.offset) qb.offset(q.offset);
