@@ -50,8 +50,8 @@ export interface MemberStepOutcome {
 
 const texts = new Map<string, string>();
 
-function statement(op: 'add' | 'remove', withEvent: boolean): string {
-  const key = `${op}:${withEvent}`;
+function statement(op: 'add' | 'remove', withEvent: boolean, nowait: boolean): string {
+  const key = `${op}:${withEvent}:${nowait}`;
   const known = texts.get(key);
   if (known) return known;
   const mapped = MAPPING_MATCHES.map(
@@ -65,7 +65,7 @@ function statement(op: 'add' | 'remove', withEvent: boolean): string {
          ON CONFLICT (group_id, user_id) DO NOTHING RETURNING user_id`
       : `DELETE FROM group_memberships gm USING u, g, mapped
          WHERE NOT mapped.hit AND gm.group_id = g.id AND gm.user_id = u.id RETURNING gm.user_id`;
-  const names = `COALESCE((SELECT jsonb_agg(user_name) FROM changed), '[]'::jsonb)`;
+  const names = `COALESCE((SELECT jsonb_agg(user_name ORDER BY user_name) FROM changed), '[]'::jsonb)`;
   const [added, removed] = op === 'add' ? ['counts.n', '0'] : ['0', 'counts.n'];
   const [addedUsers, removedUsers] = op === 'add' ? [names, `'[]'::jsonb`] : [`'[]'::jsonb`, names];
   const event = withEvent
@@ -74,13 +74,13 @@ function statement(op: 'add' | 'remove', withEvent: boolean): string {
         SELECT :eventId, g.org_id, :occurredAt, NULL, '${op === 'add' ? 'group.members_added' : 'group.members_removed'}',
           json_build_object(
             'group', json_build_object('id', g.id, 'displayName', g.display_name),
-            'users', (SELECT json_agg(json_build_object('id', id, 'userName', user_name)) FROM changed),
+            'users', (SELECT json_agg(json_build_object('id', id, 'userName', user_name) ORDER BY user_name) FROM changed),
             'count', counts.n,
             'actor', CAST(:actor AS json))
         FROM g, counts WHERE counts.n > 0)`
     : '';
   const text = `WITH g AS (
-      SELECT * FROM directory_groups WHERE org_id = :orgId AND id = :groupId AND connection_id = :connectionId FOR UPDATE
+      SELECT * FROM directory_groups WHERE org_id = :orgId AND id = :groupId AND connection_id = :connectionId FOR UPDATE${nowait ? ' NOWAIT' : ''}
     ), mapped AS (
       SELECT EXISTS (${mapped}) AS hit
     ), u AS (
@@ -106,7 +106,7 @@ function statement(op: 'add' | 'remove', withEvent: boolean): string {
       FROM g, counts, mapped WHERE NOT mapped.hit AND (counts.n > 0 OR counts.unknown > 0)
     )${event}
     SELECT g.*, mapped.hit AS mapped, bumped.version AS bumped_version, bumped.updated_at AS bumped_at,
-      (SELECT json_agg(json_build_object('id', id, 'userName', user_name)) FROM changed) AS changed,
+      (SELECT json_agg(json_build_object('id', id, 'userName', user_name) ORDER BY user_name) FROM changed) AS changed,
       (SELECT json_agg(id) FROM u) AS known
     FROM g CROSS JOIN mapped CROSS JOIN counts LEFT JOIN bumped ON true`;
   texts.set(key, text);
@@ -118,8 +118,16 @@ function unknownOf(requested: readonly string[], known: readonly string[]): stri
   return requested.filter((id) => !users.has(id));
 }
 
-/** Runs the step; undefined when the connection has no such group. PostgreSQL only. */
-export async function applyMemberStep(db: Knex, r: MemberStepRequest): Promise<MemberStepOutcome | undefined> {
+/**
+ * Runs the step; undefined when the connection has no such group. PostgreSQL only. With
+ * `nowait`, a group another transaction has locked fails the statement at once (SQLSTATE
+ * 55P03) instead of waiting for it.
+ */
+export async function applyMemberStep(
+  db: Knex,
+  r: MemberStepRequest,
+  options: { nowait?: boolean } = {},
+): Promise<MemberStepOutcome | undefined> {
   const a = r.audit;
   const bindings: Record<string, unknown> = {
     orgId: r.orgId,
@@ -136,8 +144,12 @@ export async function applyMemberStep(db: Knex, r: MemberStepRequest): Promise<M
     requestId: a.requestId,
     ...(r.event ? { eventId: r.event.id, actor: JSON.stringify(r.event.actor) } : {}),
   };
-  const [row] = await hotRowsNamed(db, statement(r.op, r.event !== undefined), bindings);
-  if (!row) return undefined;
+  const [row] = await hotRowsNamed(db, statement(r.op, r.event !== undefined, options.nowait === true), bindings);
+  return row ? outcomeOfRow(r, row) : undefined;
+}
+
+/** The outcome of a step from the row its statement (or its batch's) returned for it. */
+export function outcomeOfRow(r: MemberStepRequest, row: Record<string, unknown>): MemberStepOutcome {
   const bumped = row.bumped_version !== null && row.bumped_version !== undefined;
   return {
     mapped: row.mapped === true,

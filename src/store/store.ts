@@ -31,7 +31,8 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { OutboxEvent } from '../events/event-catalog.js';
 import { dialectOf, migrationStatus } from './database.js';
 import { insertAsOneStatement } from './one-statement.js';
-import { applyMemberStep, type MemberStepOutcome, type MemberStepRequest } from './member-step-statement.js';
+import { MemberStepBatcher } from './member-step-batch.js';
+import type { MemberStepOutcome, MemberStepRequest } from './member-step-statement.js';
 import {
   readUserForUpdate,
   valuesDiffer,
@@ -170,6 +171,7 @@ export class Store {
     this.scans = scansFor(db, options.statementTimeoutMs);
     this.repos = createRepositories(db, this.scans);
     this.readModels = createReadModels(db, this.repos);
+    this.memberSteps = new MemberStepBatcher(db);
   }
 
   /** Records access history and events of each transaction (installed by the services). */
@@ -245,6 +247,9 @@ export class Store {
     }
   }
 
+  /** Membership steps written together when they arrive faster than one at a time (member-step-batch.ts). */
+  private readonly memberSteps: MemberStepBatcher;
+
   /** Whether `applyMemberStep` can write a membership step in one statement (PostgreSQL). */
   get oneStatementMemberSteps(): boolean {
     return dialectOf(this.db) === 'pg';
@@ -252,10 +257,11 @@ export class Store {
 
   /**
    * One membership step of a group no mapping names, with its audit and outbox events, in
-   * one statement (member-step-statement.ts); a mapped group is left untouched (`mapped`).
+   * one statement (member-step-statement.ts), shared with the steps of other groups that
+   * arrive meanwhile (member-step-batch.ts); a mapped group is left untouched (`mapped`).
    */
   applyMemberStep(request: Omit<MemberStepRequest, 'event'>): Promise<MemberStepOutcome | undefined> {
-    return applyMemberStep(this.db, { ...request, event: this.outboxIdentity?.(request.audit) });
+    return this.memberSteps.apply({ ...request, event: this.outboxIdentity?.(request.audit) });
   }
 
   /**
