@@ -1,12 +1,10 @@
 /**
- * Membership steps of several groups in one statement on PostgreSQL: a group commit. When
- * an IdP sends one-member PATCHes eight at a time, most of what each costs is not its row:
- * the round trip, the statement's start (PostgreSQL builds the executor state of every
- * node of the plan on each run) and the commit with its WAL flush weigh more than the
- * insert. One batch is written at a time; steps that arrive meanwhile wait and then go
- * together, as one statement and one commit. A step that arrives when nothing is being
- * written goes at once, alone, in the single-step statement, so a lone request waits for
- * nobody. Measured (4 steps per statement): the database's CPU per step halves.
+ * Membership steps of several groups in one statement on PostgreSQL: a group commit
+ * (batch-turn.ts). When an IdP sends one-member PATCHes eight at a time, most of what each
+ * costs is not its row: the round trip, the statement's start (PostgreSQL builds the
+ * executor state of every node of the plan on each run) and the commit with its WAL flush
+ * weigh more than the insert. Measured on one connection: 0.6 ms of the database's CPU per
+ * step alone, 0.25 ms four to a statement.
  *
  * Each step writes exactly what it writes alone (member-step-statement.ts): its rows, its
  * group's version, its audit event and outbox event; a mapped group is left untouched and
@@ -21,6 +19,7 @@
  * failure is that step's alone.
  */
 import type { Knex } from 'knex';
+import { BatchTurn } from './batch-turn.js';
 import { MAPPING_MATCHES } from '../domain/team.js';
 import { hotRowsNamed } from './direct-statement.js';
 import {
@@ -152,77 +151,13 @@ export async function applyMemberSteps(
   return outcomes;
 }
 
-interface Pending {
-  readonly request: MemberStepRequest;
-  readonly resolve: (outcome: MemberStepOutcome | undefined) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/** Writes membership steps as they come, together when they come faster than they are written. */
-export class MemberStepBatcher {
-  private readonly waiting: Pending[] = [];
-  private writing = false;
-
-  constructor(private readonly db: Knex) {}
-
-  apply(request: MemberStepRequest): Promise<MemberStepOutcome | undefined> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    if (this.writing || this.waiting.length === 0) return;
-    const batch = this.take();
-    this.writing = true;
-    void this.write(batch).then((written) => {
-      this.writing = false;
-      this.pump();
-      if (!written) for (const p of batch) void this.alone(p);
-    });
-  }
-
-  /** The waiting steps in arrival order, one per group; a group's later steps wait for the next batch. */
-  private take(): Pending[] {
-    const groups = new Set<string>();
-    const batch: Pending[] = [];
-    const rest: Pending[] = [];
-    for (const p of this.waiting) {
-      if (batch.length < MAX_STEPS && !groups.has(p.request.groupId)) {
-        groups.add(p.request.groupId);
-        batch.push(p);
-      } else {
-        rest.push(p);
-      }
-    }
-    this.waiting.splice(0, this.waiting.length, ...rest);
-    return batch;
-  }
-
-  /** The batch in the turn, without waiting for locks; false when it failed and wrote nothing. */
-  private async write(batch: readonly Pending[]): Promise<boolean> {
-    try {
-      const outcomes =
-        batch.length === 1
-          ? [await applyMemberStep(this.db, batch[0]!.request, { nowait: true })]
-          : await applyMemberSteps(
-              this.db,
-              batch.map((p) => p.request),
-            );
-      batch.forEach((p, i) => p.resolve(outcomes[i]));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** One step on its own, outside the turn, waiting for locks; its error is its own. */
-  private async alone(p: Pending): Promise<void> {
-    try {
-      p.resolve(await applyMemberStep(this.db, p.request));
-    } catch (error) {
-      p.reject(error);
-    }
-  }
+/** Membership steps written as they come, together when they come faster than one is written. */
+export function memberStepTurn(db: Knex): BatchTurn<MemberStepRequest, MemberStepOutcome | undefined> {
+  return new BatchTurn({
+    alone: (request) => applyMemberStep(db, request, { nowait: true }),
+    together: (requests) => applyMemberSteps(db, requests),
+    fallback: (request) => applyMemberStep(db, request),
+    keyOf: (request) => request.groupId,
+    maxBatch: MAX_STEPS,
+  });
 }

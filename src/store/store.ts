@@ -31,7 +31,8 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { OutboxEvent } from '../events/event-catalog.js';
 import { dialectOf, migrationStatus } from './database.js';
 import { insertAsOneStatement } from './one-statement.js';
-import { MemberStepBatcher } from './member-step-batch.js';
+import type { BatchTurn } from './batch-turn.js';
+import { memberStepTurn } from './member-step-batch.js';
 import type { MemberStepOutcome, MemberStepRequest } from './member-step-statement.js';
 import {
   readUserForUpdate,
@@ -171,7 +172,7 @@ export class Store {
     this.scans = scansFor(db, options.statementTimeoutMs);
     this.repos = createRepositories(db, this.scans);
     this.readModels = createReadModels(db, this.repos);
-    this.memberSteps = new MemberStepBatcher(db);
+    this.memberSteps = memberStepTurn(db);
   }
 
   /** Records access history and events of each transaction (installed by the services). */
@@ -248,7 +249,7 @@ export class Store {
   }
 
   /** Membership steps written together when they arrive faster than one at a time (member-step-batch.ts). */
-  private readonly memberSteps: MemberStepBatcher;
+  private readonly memberSteps: BatchTurn<MemberStepRequest, MemberStepOutcome | undefined>;
 
   /** Whether `applyMemberStep` can write a membership step in one statement (PostgreSQL). */
   get oneStatementMemberSteps(): boolean {
@@ -261,7 +262,7 @@ export class Store {
    * arrive meanwhile (member-step-batch.ts); a mapped group is left untouched (`mapped`).
    */
   applyMemberStep(request: Omit<MemberStepRequest, 'event'>): Promise<MemberStepOutcome | undefined> {
-    return this.memberSteps.apply({ ...request, event: this.outboxIdentity?.(request.audit) });
+    return this.memberSteps.run({ ...request, event: this.outboxIdentity?.(request.audit) });
   }
 
   /**

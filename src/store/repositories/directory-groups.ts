@@ -14,7 +14,8 @@ import { countRows, inOrder, pageIds, type ScopedTable } from './listing.js';
 import { planSearch } from './search-plan.js';
 import { returnedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
-import { hotRows } from '../direct-statement.js';
+import type { BatchTurn } from '../batch-turn.js';
+import { groupReadTurn, readGroupRow, type GroupKey } from '../group-read.js';
 
 type Row = Record<string, unknown>;
 const CHUNK = 500;
@@ -90,8 +91,20 @@ export class DirectoryGroupRepository {
   }
 
   async get(orgId: string, id: string): Promise<DirectoryGroup | undefined> {
-    const [row] = await hotRows(this.db, 'SELECT * FROM directory_groups WHERE org_id = ? AND id = ?', [orgId, id]);
+    const row = await this.readRow(false, { orgId, id });
     return row ? toGroup(row) : undefined;
+  }
+
+  /** Group reads without and with members, each read together when they come at once (PostgreSQL). */
+  private readTurns: [BatchTurn<GroupKey, Row | undefined>, BatchTurn<GroupKey, Row | undefined>] | undefined;
+
+  /** A group's row: in a transaction or on SQLite on its own, otherwise through its turn (group-read.ts). */
+  private readRow(withMembers: boolean, key: GroupKey): Promise<Row | undefined> {
+    const pg = dialectOf(this.db) === 'pg';
+    if (!pg || (this.db as unknown as { isTransaction?: boolean }).isTransaction === true)
+      return readGroupRow(this.db, pg, withMembers, key);
+    const turns = (this.readTurns ??= [groupReadTurn(this.db, false), groupReadTurn(this.db, true)]);
+    return turns[withMembers ? 1 : 0].run(key);
   }
 
   async list(orgId: string, page: { offset: number; limit: number }): Promise<DirectoryGroup[]> {
@@ -223,20 +236,7 @@ export class DirectoryGroupRepository {
   ): Promise<
     { group: DirectoryGroup; members: Array<{ id: string; userName: string; displayName: string | null }> } | undefined
   > {
-    const pg = dialectOf(this.db) === 'pg';
-    const members = pg
-      ? // The OFFSET 0 fence keeps PostgreSQL on primary-key lookups of the members (on a small
-        // directory its costs preferred hashing every user of the database for 50 members).
-        `(SELECT json_agg(json_build_object('id', u.id, 'userName', u.user_name, 'displayName', u.display_name) ORDER BY gm.user_id)
-           FROM group_memberships gm
-           CROSS JOIN LATERAL (SELECT u.id, u.user_name, u.display_name FROM directory_users u
-                                WHERE u.id = gm.user_id OFFSET 0) u
-          WHERE gm.group_id = g.id)`
-      : `(SELECT json_group_array(json_object('id', x.id, 'userName', x.user_name, 'displayName', x.display_name))
-           FROM (SELECT u.id, u.user_name, u.display_name FROM group_memberships gm JOIN directory_users u ON u.id = gm.user_id
-                  WHERE gm.group_id = g.id ORDER BY gm.user_id) x)`;
-    const sql = `SELECT g.*, ${members} AS members FROM directory_groups g WHERE g.org_id = ? AND g.id = ?`;
-    const [row] = await hotRows(this.db, sql, [orgId, id]);
+    const row = await this.readRow(true, { orgId, id });
     if (!row) return undefined;
     return {
       group: toGroup(row),

@@ -10,6 +10,8 @@ import type { DirectorySearch, UserFilter, UserSortKey } from '../../domain/dire
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { hotRows } from '../direct-statement.js';
+import type { BatchTurn } from '../batch-turn.js';
+import { lookUpUserName, userNameLookupTurn, type FoundUser, type UserNameLookup } from '../user-name-lookup.js';
 import { toBool, toIsoOrNull } from '../rows.js';
 import type { Scans } from '../scans.js';
 import {
@@ -233,7 +235,9 @@ export class DirectoryUserReads {
   /**
    * The connection's user with this userName (case-insensitive), in one fixed, prepared
    * statement: the lookup every IdP makes before creating a user. The general search
-   * builds and compiles its query per request, which costs more than running it.
+   * builds and compiles its query per request, which costs more than running it. On
+   * PostgreSQL, lookups that arrive while one is being read are read together
+   * (user-name-lookup.ts).
    */
   async findInConnectionByUserName(
     orgId: string,
@@ -241,12 +245,15 @@ export class DirectoryUserReads {
     userName: string,
     withGroups: boolean,
   ): Promise<{ user: DirectoryUser; groups: UserGroups } | undefined> {
-    const sql = `SELECT u.*, ${valuesJsonSql(this.pg)} AS mv${withGroups ? `, ${groupsJsonSql(this.pg)} AS grp` : ''}
-      FROM directory_users u WHERE u.org_id = ? AND u.connection_id = ? AND u.user_name_lower = ?`;
-    const [row] = await hotRows(this.db, sql, [orgId, connectionId, foldCase(userName)]);
-    if (!row) return undefined;
-    return { user: decodeUser(row), groups: withGroups ? decodeGroups(row) : [] };
+    const lookup = { orgId, connectionId, userNameLower: foldCase(userName) };
+    const inTransaction = (this.db as unknown as { isTransaction?: boolean }).isTransaction === true;
+    if (!this.pg || inTransaction) return lookUpUserName(this.db, this.pg, withGroups, lookup);
+    const turns = (this.lookupTurns ??= [userNameLookupTurn(this.db, false), userNameLookupTurn(this.db, true)]);
+    return turns[withGroups ? 1 : 0].run(lookup);
   }
+
+  /** Lookups by userName without and with groups, each read together when they come at once (PostgreSQL). */
+  private lookupTurns: [BatchTurn<UserNameLookup, FoundUser>, BatchTurn<UserNameLookup, FoundUser>] | undefined;
 
   async countMatching(orgId: string, connectionId: string, filter?: UserFilter): Promise<number> {
     const plan = planSearch(this.db, this.scans, orgId, filter, USER_FILTERS);

@@ -1,0 +1,97 @@
+/**
+ * One statement at a time for a kind of request, and the requests that arrive meanwhile
+ * served together by the next one. On PostgreSQL most of what a small statement costs is
+ * not its rows: the round trip (a socket write and a wake-up on both sides), the start of
+ * its executor and, for a write, the commit with its WAL flush. When an IdP sends eight
+ * requests at a time, they share those. A request that finds nothing in flight goes at
+ * once, alone, so a lone request waits for nobody.
+ *
+ * If the statement of a turn fails, its requests run again, each on its own and outside
+ * the turn (`fallback`), so one request's failure is that request's alone and nothing
+ * waits behind it. A turn's statement must write nothing when it fails (one statement is
+ * one transaction) and should never wait long (a write's locks are taken NOWAIT there).
+ */
+export interface BatchTurnWork<R, O> {
+  /** One request, in the turn. */
+  readonly alone: (request: R) => Promise<O>;
+  /** Several requests in one statement, in the turn: an outcome per request, in order. */
+  readonly together: (requests: readonly R[]) => Promise<O[]>;
+  /** One request on its own, outside the turn, after its turn failed. */
+  readonly fallback: (request: R) => Promise<O>;
+  /** Requests with the same key never share a statement (the later one waits for the next turn). */
+  readonly keyOf?: (request: R) => string;
+  /** Requests per statement at most. */
+  readonly maxBatch: number;
+}
+
+interface Pending<R, O> {
+  readonly request: R;
+  readonly resolve: (outcome: O) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class BatchTurn<R, O> {
+  private readonly waiting: Array<Pending<R, O>> = [];
+  private busy = false;
+
+  constructor(private readonly work: BatchTurnWork<R, O>) {}
+
+  run(request: R): Promise<O> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ request, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.busy || this.waiting.length === 0) return;
+    const batch = this.take();
+    this.busy = true;
+    void this.turn(batch).then((served) => {
+      this.busy = false;
+      this.next();
+      if (!served) for (const p of batch) void this.alone(p);
+    });
+  }
+
+  /** The waiting requests in arrival order, up to the limit and one per key. */
+  private take(): Array<Pending<R, O>> {
+    const keyOf = this.work.keyOf;
+    const keys = new Set<string>();
+    const batch: Array<Pending<R, O>> = [];
+    const rest: Array<Pending<R, O>> = [];
+    for (const p of this.waiting) {
+      const key = keyOf?.(p.request);
+      if (batch.length < this.work.maxBatch && (key === undefined || !keys.has(key))) {
+        if (key !== undefined) keys.add(key);
+        batch.push(p);
+      } else {
+        rest.push(p);
+      }
+    }
+    this.waiting.splice(0, this.waiting.length, ...rest);
+    return batch;
+  }
+
+  /** The batch's statement; false when it failed (having written nothing). */
+  private async turn(batch: ReadonlyArray<Pending<R, O>>): Promise<boolean> {
+    try {
+      const outcomes =
+        batch.length === 1
+          ? [await this.work.alone(batch[0]!.request)]
+          : await this.work.together(batch.map((p) => p.request));
+      batch.forEach((p, i) => p.resolve(outcomes[i] as O));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async alone(p: Pending<R, O>): Promise<void> {
+    try {
+      p.resolve(await this.work.fallback(p.request));
+    } catch (error) {
+      p.reject(error);
+    }
+  }
+}
