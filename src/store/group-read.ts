@@ -1,9 +1,9 @@
 /**
- * A group by id, with or without its members (`GET /Groups/{id}`), as rows. On PostgreSQL
- * outside a transaction, reads that arrive while one is being read are read together, in
- * one statement (batch-turn.ts), each by its own primary-key lookup behind an `OFFSET 0`
- * fence; the members likewise by primary key (on a small directory PostgreSQL's costs
- * preferred hashing every user of the database for 50 members).
+ * A group by id, with or without its members (`GET /Groups/{id}`), as rows; the members by
+ * primary key behind an `OFFSET 0` fence (on a small directory PostgreSQL's costs preferred
+ * hashing every user of the database for 50 members). On PostgreSQL outside a transaction,
+ * reads without members that arrive while one is being read are read together, in one
+ * statement (batch-turn.ts), each by its own primary-key lookup behind an `OFFSET 0` fence.
  */
 import type { Knex } from 'knex';
 import { BatchTurn } from './batch-turn.js';
@@ -59,12 +59,12 @@ export async function readGroupRows(
   return out;
 }
 
-/** Group reads as they come, together when they come faster than one is read (PostgreSQL). */
-export function groupReadTurn(db: Knex, withMembers: boolean): BatchTurn<GroupKey, Row | undefined> {
+/** Group reads without members as they come, together when they come faster than one is read (PostgreSQL). */
+export function groupReadTurn(db: Knex): BatchTurn<GroupKey, Row | undefined> {
   return new BatchTurn({
-    alone: (key) => readGroupRow(db, true, withMembers, key),
-    together: (keys) => readGroupRows(db, withMembers, keys),
-    fallback: (key) => readGroupRow(db, true, withMembers, key),
+    alone: (key) => readGroupRow(db, true, false, key),
+    together: (keys) => readGroupRows(db, false, keys),
+    fallback: (key) => readGroupRow(db, true, false, key),
     maxBatch: 32,
   });
 }

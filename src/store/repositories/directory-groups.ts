@@ -95,16 +95,21 @@ export class DirectoryGroupRepository {
     return row ? toGroup(row) : undefined;
   }
 
-  /** Group reads without and with members, each read together when they come at once (PostgreSQL). */
-  private readTurns: [BatchTurn<GroupKey, Row | undefined>, BatchTurn<GroupKey, Row | undefined>] | undefined;
+  /** Group reads without members, read together when they come at once (PostgreSQL). */
+  private readTurn: BatchTurn<GroupKey, Row | undefined> | undefined;
 
-  /** A group's row: in a transaction or on SQLite on its own, otherwise through its turn (group-read.ts). */
+  /**
+   * A group's row: in a transaction, on SQLite, or with its members, on its own; otherwise
+   * through its turn (group-read.ts). Reads with members stay one statement per group: a
+   * batch's estimate grows with each group's member count (a whole-table plan is only ever
+   * a few keys away), and the group's own statement is a single primary-key walk.
+   */
   private readRow(withMembers: boolean, key: GroupKey): Promise<Row | undefined> {
     const pg = dialectOf(this.db) === 'pg';
-    if (!pg || (this.db as unknown as { isTransaction?: boolean }).isTransaction === true)
+    if (!pg || withMembers || (this.db as unknown as { isTransaction?: boolean }).isTransaction === true)
       return readGroupRow(this.db, pg, withMembers, key);
-    const turns = (this.readTurns ??= [groupReadTurn(this.db, false), groupReadTurn(this.db, true)]);
-    return turns[withMembers ? 1 : 0].run(key);
+    this.readTurn ??= groupReadTurn(this.db);
+    return this.readTurn.run(key);
   }
 
   async list(orgId: string, page: { offset: number; limit: number }): Promise<DirectoryGroup[]> {

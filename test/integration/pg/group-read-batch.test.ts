@@ -95,4 +95,9 @@ describe('group reads read together', () => {
     const one = await store.repos.groups.getWithMembers(keys[3]!.orgId, keys[3]!.id);
     expect(JSON.parse(JSON.stringify(together[3]!.members))).toEqual(JSON.parse(JSON.stringify(one!.members)));
   });
+
+  it('runs the service’s statements with JIT off (a batch estimate must not buy 400 ms of compiling)', async () => {
+    const result = (await store.db.raw('SHOW jit')) as { rows: Array<{ jit: string }> };
+    expect(result.rows[0]!.jit).toBe('off');
+  });
 });
