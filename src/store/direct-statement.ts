@@ -59,6 +59,11 @@ interface MaybeTransaction {
   readonly isTransaction?: boolean;
 }
 
+/** Whether `db` is a transaction (its statements must run on its own connection). */
+export function isTransaction(db: Knex): boolean {
+  return (db as unknown as MaybeTransaction).isTransaction === true;
+}
+
 const converted = new Map<string, string>();
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...`, converted once per text (no `?` appears in these texts otherwise). */
@@ -80,7 +85,7 @@ const MAX_NAMED_TEXTS = 500;
  * its connection; SQLite). For fixed texts only: each distinct text is a prepared statement.
  */
 export async function hotRows(db: Knex, sql: string, bindings: readonly unknown[]): Promise<Row[]> {
-  if (db.client.config.client !== 'pg' || (db as unknown as MaybeTransaction).isTransaction === true) {
+  if (db.client.config.client !== 'pg' || isTransaction(db)) {
     const result: unknown = await prepared(db, db.raw(sql, bindings as Knex.RawBinding[]));
     return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows;
   }

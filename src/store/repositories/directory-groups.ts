@@ -15,6 +15,7 @@ import { planSearch } from './search-plan.js';
 import { returnedRows, fromJson, isUniqueViolation, toIso, toJson } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 import type { BatchTurn } from '../batch-turn.js';
+import { isTransaction } from '../direct-statement.js';
 import { groupReadTurn, readGroupRow, type GroupKey } from '../group-read.js';
 
 type Row = Record<string, unknown>;
@@ -106,8 +107,7 @@ export class DirectoryGroupRepository {
    */
   private readRow(withMembers: boolean, key: GroupKey): Promise<Row | undefined> {
     const pg = dialectOf(this.db) === 'pg';
-    if (!pg || withMembers || (this.db as unknown as { isTransaction?: boolean }).isTransaction === true)
-      return readGroupRow(this.db, pg, withMembers, key);
+    if (!pg || withMembers || isTransaction(this.db)) return readGroupRow(this.db, pg, withMembers, key);
     this.readTurn ??= groupReadTurn(this.db);
     return this.readTurn.run(key);
   }

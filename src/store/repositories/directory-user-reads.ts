@@ -9,7 +9,7 @@ import { foldCase, type DirectoryUser } from '../../domain/directory.js';
 import type { DirectorySearch, UserFilter, UserSortKey } from '../../domain/directory-filter.js';
 import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
-import { hotRows } from '../direct-statement.js';
+import { hotRows, isTransaction } from '../direct-statement.js';
 import type { BatchTurn } from '../batch-turn.js';
 import { lookUpUserName, userNameLookupTurn, type FoundUser, type UserNameLookup } from '../user-name-lookup.js';
 import { toBool, toIsoOrNull } from '../rows.js';
@@ -246,7 +246,7 @@ export class DirectoryUserReads {
     withGroups: boolean,
   ): Promise<{ user: DirectoryUser; groups: UserGroups } | undefined> {
     const lookup = { orgId, connectionId, userNameLower: foldCase(userName) };
-    const inTransaction = (this.db as unknown as { isTransaction?: boolean }).isTransaction === true;
+    const inTransaction = isTransaction(this.db);
     if (!this.pg || inTransaction) return lookUpUserName(this.db, this.pg, withGroups, lookup);
     const turns = (this.lookupTurns ??= [userNameLookupTurn(this.db, false), userNameLookupTurn(this.db, true)]);
     return turns[withGroups ? 1 : 0].run(lookup);
