@@ -111,8 +111,8 @@ export async function startFleet({
     path.join(dir, 'pgbouncer.ini'),
     [
       '[databases]',
-      // Server connections carry the statement deadline too, whichever client's statement they run.
-      `${dbName} = host=${direct.hostname} port=${direct.port || 5432} dbname=${dbName} user=${user} connect_query='SET statement_timeout = 24000'`,
+      // Server connections carry the statement deadline and JIT off too, whichever client's statement they run.
+      `${dbName} = host=${direct.hostname} port=${direct.port || 5432} dbname=${dbName} user=${user} connect_query='SET statement_timeout = 24000; SET jit = off'`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${bouncerPort}`,
