@@ -42,14 +42,10 @@ export async function readGroupRow(
   return row;
 }
 
-/** Several groups' rows in one statement (PostgreSQL), in the order of `keys`. */
-export async function readGroupRows(
-  db: Knex,
-  withMembers: boolean,
-  keys: readonly GroupKey[],
-): Promise<Array<Row | undefined>> {
+/** Several groups' rows, without members, in one statement (PostgreSQL), in the order of `keys`. */
+export async function readGroupRows(db: Knex, keys: readonly GroupKey[]): Promise<Array<Row | undefined>> {
   const sql = `SELECT k.read_n, x.* FROM json_to_recordset(CAST(:keys AS json)) AS k(read_n int, org_id text, id text)
-      CROSS JOIN LATERAL (SELECT ${columns(true, withMembers)} FROM directory_groups g
+      CROSS JOIN LATERAL (SELECT g.* FROM directory_groups g
         WHERE g.org_id = k.org_id AND g.id = k.id OFFSET 0) x`;
   const rows = await hotRowsNamed(db, sql, {
     keys: JSON.stringify(keys.map((k, n) => ({ read_n: n, org_id: k.orgId, id: k.id }))),
@@ -63,7 +59,7 @@ export async function readGroupRows(
 export function groupReadTurn(db: Knex): BatchTurn<GroupKey, Row | undefined> {
   return new BatchTurn({
     alone: (key) => readGroupRow(db, true, false, key),
-    together: (keys) => readGroupRows(db, false, keys),
+    together: (keys) => readGroupRows(db, keys),
     fallback: (key) => readGroupRow(db, true, false, key),
     maxBatch: 32,
   });

@@ -246,8 +246,7 @@ export class DirectoryUserReads {
     withGroups: boolean,
   ): Promise<{ user: DirectoryUser; groups: UserGroups } | undefined> {
     const lookup = { orgId, connectionId, userNameLower: foldCase(userName) };
-    const inTransaction = isTransaction(this.db);
-    if (!this.pg || inTransaction) return lookUpUserName(this.db, this.pg, withGroups, lookup);
+    if (!this.pg || isTransaction(this.db)) return lookUpUserName(this.db, this.pg, withGroups, lookup);
     const turns = (this.lookupTurns ??= [userNameLookupTurn(this.db, false), userNameLookupTurn(this.db, true)]);
     return turns[withGroups ? 1 : 0].run(lookup);
   }
