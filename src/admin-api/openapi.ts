@@ -65,6 +65,14 @@ export function openApiDocument(routes: readonly AdminRoute[], publicUrl: string
             }),
         '404': problem('Not found in this organization'),
         '503': problem('The database is unavailable; retry after Retry-After seconds'),
+        ...(r.method === 'get'
+          ? {}
+          : {
+              '502': problem(
+                'The connection to the database was lost while the change was committed: it may or may not have been applied',
+              ),
+              '504': problem('No answer in time: the change may still be applied; read it before retrying'),
+            }),
       },
       ...(r.role === 'none' ? { security: [] } : {}),
     };

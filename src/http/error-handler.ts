@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, UnavailableError, retryAfterSecondsOf } from '../domain/errors/index.js';
+import { AppError, OutcomeUnknownError, UnavailableError, retryAfterSecondsOf } from '../domain/errors/index.js';
 import { isDatabaseUnavailable, isInvalidDataError, isStatementCancelled } from './database-errors.js';
 
 export interface ErrorBody {
@@ -52,11 +52,13 @@ interface RefusedRequest {
  * Logs a failed request: a fault (500) at error with its stack. A refusal to retry later
  * (503: the database away or read-only during a failover, a statement stopped at its
  * deadline) is expected and can come by the thousand during a failover: it is not logged
- * here but folded into the request's one access line, at warn (refusalOf).
+ * here but folded into the request's one access line, at warn (refusalOf). So is a change
+ * whose outcome the lost connection left unknown (502, OutcomeUnknownError).
  */
 export function logFailure(req: IncomingMessage, status: number, error: unknown, message: string): void {
-  if (status === 503) {
-    const e = error as { code?: unknown; message?: unknown } | null;
+  const inDoubt = error instanceof OutcomeUnknownError;
+  if (status === 503 || inDoubt) {
+    const e = (inDoubt ? error.reason : error) as { code?: unknown; message?: unknown } | null;
     (req as IncomingMessage & RefusedRequest)[REFUSAL] = {
       message,
       reason: typeof e?.message === 'string' ? e.message.slice(0, 300) : String(error),
@@ -67,7 +69,7 @@ export function logFailure(req: IncomingMessage, status: number, error: unknown,
   }
 }
 
-/** The refusal logFailure noted on a request answered 503, if any. */
+/** Why logFailure noted a request answered 503 (or 502, its outcome unknown), if it did. */
 export function refusalOf(req: IncomingMessage): RefusedRequest[typeof REFUSAL] {
   return (req as IncomingMessage & RefusedRequest)[REFUSAL];
 }

@@ -106,9 +106,11 @@ export function traceRequest(
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
     recordRequest(url, req.method ?? '', o.route, status, o.connectionId, (performance.now() - started) / 1000);
     if (QUIET_PATHS.has(path)) return;
-    // A 503 is a refusal to retry later (Retry-After), expected during an outage or failover:
-    // one line at warn, carrying why. A 500 is a fault: at error (with its own line and stack).
-    const level = status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info';
+    // A 503 is a refusal to retry later (Retry-After), expected during an outage or failover,
+    // and so is a 502 whose change the lost connection left unknown: one line at warn,
+    // carrying why. A 500 is a fault: at error (with its own line and stack).
+    const noted = status === 503 || status === 502 ? refusalOf(req) : undefined;
+    const level = status >= 500 && !noted && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
@@ -117,7 +119,7 @@ export function traceRequest(
         res: { statusCode: status },
         responseTime: Math.round(performance.now() - started),
         ...o.identity,
-        ...(status === 503 ? { refused: refusalOf(req) } : {}),
+        ...(status === 503 ? { refused: noted } : noted ? { outcomeUnknown: noted } : {}),
       },
       'request completed',
     );

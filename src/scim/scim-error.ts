@@ -72,6 +72,6 @@ export function retryAfterOf(error: unknown): number | undefined {
   return retryAfterSecondsOf(error) ?? retryAfterSecondsOf(normaliseError(error));
 }
 
-/** A SCIM request that had no answer in time: a 503 error body (status and Retry-After are set). */
+/** A SCIM request that had no answer in time: an error body of the status set (503, a write's 504). */
 export const scimTimeoutAnswer: TimeoutAnswer = (res, detail) =>
-  writeJson(res, SCIM_CONTENT_TYPE, JSON.stringify({ schemas: [URN.error], status: '503', detail }));
+  writeJson(res, SCIM_CONTENT_TYPE, JSON.stringify({ schemas: [URN.error], status: String(res.statusCode), detail }));

@@ -175,8 +175,9 @@ export function scimSurface(deps: ScimSurfaceDeps): (req: IncomingMessage, res: 
     logFailure(req, scimError.status, error, 'SCIM request failed');
     if (scimError.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="identity-bridge SCIM"');
     const scope = x.ctx?.scope;
-    // A 404 is how a lookup says "not there" and a 412 a lost race the IdP retries: not faults.
-    if (scope && deps.recordError && ![404, 412].includes(scimError.status) && scimError.status < 503) {
+    // A 404 is how a lookup says "not there", a 412 a lost race the IdP retries and a 502 a
+    // connection lost under a commit: not faults.
+    if (scope && deps.recordError && ![404, 412, 502].includes(scimError.status) && scimError.status < 503) {
       // Written before answering, so the console shows it as soon as the IdP has it.
       await deps
         .recordError(scope.orgId, scope.connectionId, {

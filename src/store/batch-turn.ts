@@ -10,6 +10,8 @@
  * the turn (`fallback`), so one request's failure is that request's alone and nothing
  * waits behind it. A turn's statement must write nothing when it fails (one statement is
  * one transaction) and should never wait long (a write's locks are taken NOWAIT there).
+ * A failure after which the statement may still have been committed (`mayHaveWritten`:
+ * the connection lost in flight) is not run again: each of its requests gets it.
  */
 export interface BatchTurnWork<R, O> {
   /** One request, in the turn. */
@@ -22,6 +24,11 @@ export interface BatchTurnWork<R, O> {
   readonly keyOf?: (request: R) => string;
   /** Requests per statement at most. */
   readonly maxBatch: number;
+  /**
+   * A failure after which the statement may have written (the connection lost while it was
+   * in flight): its requests are not run again, each gets the error.
+   */
+  readonly mayHaveWritten?: (error: unknown) => boolean;
 }
 
 interface Pending<R, O> {
@@ -73,7 +80,7 @@ export class BatchTurn<R, O> {
     return batch;
   }
 
-  /** The batch's statement; false when it failed (having written nothing). */
+  /** The batch's statement; false when it failed having written nothing (its requests run again, alone). */
   private async turn(batch: ReadonlyArray<Pending<R, O>>): Promise<boolean> {
     try {
       const outcomes =
@@ -82,8 +89,10 @@ export class BatchTurn<R, O> {
           : await this.work.together(batch.map((p) => p.request));
       batch.forEach((p, i) => p.resolve(outcomes[i] as O));
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      if (!this.work.mayHaveWritten?.(error)) return false;
+      for (const p of batch) p.reject(error);
+      return true;
     }
   }
 

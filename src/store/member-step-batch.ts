@@ -22,6 +22,7 @@ import type { Knex } from 'knex';
 import { BatchTurn } from './batch-turn.js';
 import { MAPPING_MATCHES } from '../domain/team.js';
 import { hotRowsNamed } from './direct-statement.js';
+import { isLostInFlight } from './commit-outcome.js';
 import {
   applyMemberStep,
   outcomeOfRow,
@@ -159,5 +160,6 @@ export function memberStepTurn(db: Knex): BatchTurn<MemberStepRequest, MemberSte
     fallback: (request) => applyMemberStep(db, request),
     keyOf: (request) => request.groupId,
     maxBatch: MAX_STEPS,
+    mayHaveWritten: isLostInFlight,
   });
 }

@@ -44,7 +44,9 @@ import {
 } from './user-update-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { asUserConflict, newUserRow, valueRows } from './repositories/directory-user-rows.js';
-import { insertRows } from './direct-statement.js';
+import { insertRows, type TableRows } from './direct-statement.js';
+import { committing, isLostInFlight } from './commit-outcome.js';
+import { OutcomeUnknownError } from '../domain/errors/index.js';
 import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
 import { instrumentDatabase } from './query-telemetry.js';
 import { scansFor, type Scans } from './scans.js';
@@ -233,16 +235,18 @@ export class Store {
       }
     }
     try {
-      return await writeUserUpdate(this.db, {
-        next: w.next,
-        readVersion: w.read.user.version,
-        valuesChanged: valuesDiffer(w.read.user, w.next),
-        revokeSessions: w.deactivated,
-        audit: w.audit,
-        events,
-        ...(access ? { access } : {}),
-        at: w.at,
-      });
+      return await committing(() =>
+        writeUserUpdate(this.db, {
+          next: w.next,
+          readVersion: w.read.user.version,
+          valuesChanged: valuesDiffer(w.read.user, w.next),
+          revokeSessions: w.deactivated,
+          audit: w.audit,
+          events,
+          ...(access ? { access } : {}),
+          at: w.at,
+        }),
+      );
     } catch (error) {
       throw asUserConflict(error, w.next);
     }
@@ -262,24 +266,32 @@ export class Store {
    * arrive meanwhile (member-step-batch.ts); a mapped group is left untouched (`mapped`).
    */
   applyMemberStep(request: Omit<MemberStepRequest, 'event'>): Promise<MemberStepOutcome | undefined> {
-    return this.memberSteps.run({ ...request, event: this.outboxIdentity?.(request.audit) });
+    return committing(() => this.memberSteps.run({ ...request, event: this.outboxIdentity?.(request.audit) }));
   }
 
   /**
    * Runs `work` in one transaction; everything it wrote is rolled back if it throws. What
-   * it changed is recorded (`beforeCommit`) in the same transaction, after `work`.
+   * it changed is recorded (`beforeCommit`) in the same transaction, after `work`. A
+   * connection lost while the COMMIT was in flight is an OutcomeUnknownError (commit-outcome.ts).
    */
-  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (trx) => {
-      const changes = new TransactionChanges();
-      const repos = createRepositories(trx, this.scans, changes);
-      const result = await work(repos);
-      const recording = this.beforeCommit && !changes.empty ? this.beforeCommit : undefined;
-      const events = recording ? await recording.events(repos, changes) : [];
-      await writeAuditAndEvents(trx, repos, changes.unwrittenAudit, events);
-      if (recording && changes.touched.size > 0) await recording.record(repos, changes);
-      return result;
-    });
+  async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    let commitSent = false;
+    try {
+      return await this.db.transaction(async (trx) => {
+        const changes = new TransactionChanges();
+        const repos = createRepositories(trx, this.scans, changes);
+        const result = await work(repos);
+        const recording = this.beforeCommit && !changes.empty ? this.beforeCommit : undefined;
+        const events = recording ? await recording.events(repos, changes) : [];
+        await writeAuditAndEvents(trx, repos, changes.unwrittenAudit, events);
+        if (recording && changes.touched.size > 0) await recording.record(repos, changes);
+        commitSent = true; // Knex sends COMMIT once this returns
+        return result;
+      });
+    } catch (error) {
+      // Lost before COMMIT: rolled back. Lost during it: perhaps committed (commit-outcome.ts).
+      throw commitSent && isLostInFlight(error) ? new OutcomeUnknownError(error) : error;
+    }
   }
 
   /**
@@ -295,25 +307,30 @@ export class Store {
       });
       return;
     }
-    const outbox = this.outboxOfAudit?.(event);
     const values = valueRows(user);
     try {
-      if (values.length <= MAX_VALUES_AT_ONCE) {
-        await insertRows(this.db, [
-          { table: 'directory_users', rows: [newUserRow(user)] },
-          { table: 'directory_user_values', rows: values },
-          { table: 'audit_events', rows: [this.repos.audit.row(event)] },
-          { table: 'events', rows: outbox ? [this.repos.events.rowOf(outbox)] : [] },
-        ]);
-      } else {
-        await insertAsOneStatement(this.db, [
-          ...this.repos.users.insertStatements(user),
-          this.repos.audit.insertQuery(event),
-          ...(outbox ? [this.repos.events.insertQuery([outbox])] : []),
-        ]);
-      }
+      await committing(() => this.insertUserStatement(user, event, values));
     } catch (error) {
       throw asUserConflict(error, user);
+    }
+  }
+
+  /** The new user's one statement (insertUserWithAudit). */
+  private async insertUserStatement(user: DirectoryUser, event: AuditEvent, values: TableRows['rows']): Promise<void> {
+    const outbox = this.outboxOfAudit?.(event);
+    if (values.length <= MAX_VALUES_AT_ONCE) {
+      await insertRows(this.db, [
+        { table: 'directory_users', rows: [newUserRow(user)] },
+        { table: 'directory_user_values', rows: values },
+        { table: 'audit_events', rows: [this.repos.audit.row(event)] },
+        { table: 'events', rows: outbox ? [this.repos.events.rowOf(outbox)] : [] },
+      ]);
+    } else {
+      await insertAsOneStatement(this.db, [
+        ...this.repos.users.insertStatements(user),
+        this.repos.audit.insertQuery(event),
+        ...(outbox ? [this.repos.events.insertQuery([outbox])] : []),
+      ]);
     }
   }
 

@@ -8,12 +8,20 @@ export interface TcpProxy {
   /** Accepts connections again on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Arms a cut: the next message to the database containing `marker` (on a connection that
+   * carried `after` before, when given) is passed on, and the connection is dropped as its
+   * answer comes back, so the database has run it but the client never hears. Resolves once
+   * that happened.
+   */
+  dropAnswerTo(marker: string, after?: string): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = 0;
+  let armed: { marker: string; after: string | undefined; done: () => void } | undefined;
 
   const listen = (): Promise<void> =>
     new Promise((resolve) => {
@@ -21,7 +29,23 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         const upstream = net.connect(targetPort, targetHost);
         sockets.add(client);
         sockets.add(upstream);
-        client.pipe(upstream).pipe(client);
+        let dropNextAnswer = false;
+        let sawAfter = false;
+        client.on('data', (chunk: Buffer) => {
+          if (armed && (armed.after === undefined || sawAfter) && chunk.includes(armed.marker)) dropNextAnswer = true;
+          if (armed?.after !== undefined && chunk.includes(armed.after)) sawAfter = true;
+          upstream.write(chunk);
+        });
+        upstream.on('data', (chunk: Buffer) => {
+          if (dropNextAnswer && armed) {
+            const done = armed.done;
+            armed = undefined;
+            end();
+            done();
+            return;
+          }
+          client.write(chunk);
+        });
         const end = (): void => {
           client.destroy();
           upstream.destroy();
@@ -52,5 +76,6 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     cut,
     restore: listen,
     close: cut,
+    dropAnswerTo: (marker, after) => new Promise((done) => (armed = { marker, after, done })),
   };
 }

@@ -1,4 +1,7 @@
-/** A request unanswered after the timeout gets 503 with Retry-After (a SCIM body on SCIM routes); the late answer is dropped. */
+/**
+ * A request unanswered after the timeout gets 503 with Retry-After (a SCIM body on SCIM routes),
+ * a write 504 (it may still be applied); the late answer is dropped.
+ */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -22,6 +25,7 @@ describe('request timeout', () => {
       }, 1300);
     };
     app.get('/scim/v2/Users', slow);
+    app.post('/scim/v2/Users', slow);
     app.get('/v1/slow', slow);
     app.get('/v1/fast', (_req, res) => {
       res.json({ fast: true });
@@ -44,6 +48,18 @@ describe('request timeout', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
     expect(await res.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
     await lateAnswerSent;
+  });
+
+  it('answers a slow SCIM write with a 504 SCIM error that says the change may still be applied, not a 503 refusal', async () => {
+    const res = await fetch(`${url}/scim/v2/Users`, { method: 'POST' });
+    expect(res.status).toBe(504);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect(await res.json()).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '504',
+      detail: expect.stringMatching(/may still be applied/),
+    });
   });
 
   it('answers other slow requests with a JSON 503, and lets fast ones through untouched', async () => {

@@ -8,6 +8,7 @@ export { UnauthenticatedError } from './unauthenticated.js';
 export { UnavailableError } from './unavailable.js';
 export { RateLimitedError } from './rate-limited.js';
 export { DirectorySourceError } from './directory-source.js';
+export { OutcomeUnknownError } from './outcome-unknown.js';
 
 import { RateLimitedError } from './rate-limited.js';
 import { UnavailableError } from './unavailable.js';
