@@ -34,8 +34,8 @@ import { insertAsOneStatement } from './one-statement.js';
 import type { BatchTurn } from './batch-turn.js';
 import { memberStepTurn } from './member-step-batch.js';
 import type { MemberStepOutcome, MemberStepRequest } from './member-step-statement.js';
+import { userForUpdateTurn, type UserKey } from './user-for-update-read.js';
 import {
-  readUserForUpdate,
   valuesDiffer,
   writeUserUpdate,
   type AccessChangeWrite,
@@ -175,6 +175,7 @@ export class Store {
     this.repos = createRepositories(db, this.scans);
     this.readModels = createReadModels(db, this.repos);
     this.memberSteps = memberStepTurn(db);
+    this.userReads = userForUpdateTurn(db);
   }
 
   /** Records access history and events of each transaction (installed by the services). */
@@ -203,8 +204,11 @@ export class Store {
 
   /** The connection's user with values, groups and recorded access state, for `writeUserUpdate`. */
   readUserForUpdate(orgId: string, connectionId: string, id: string): Promise<UserForUpdate | undefined> {
-    return readUserForUpdate(this.db, orgId, connectionId, id);
+    return this.userReads.run({ orgId, connectionId, id });
   }
+
+  /** Reads for updates, read together when they arrive faster than one is read (user-for-update-read.ts). */
+  private readonly userReads: BatchTurn<UserKey, UserForUpdate | undefined>;
 
   /**
    * A user's update (not a reactivation) in one guarded statement, with its audit and outbox

@@ -53,7 +53,11 @@ export async function readUserForUpdate(
       (SELECT o.access_history_since FROM organizations o WHERE o.id = u.org_id) AS history_since
     FROM directory_users u WHERE u.org_id = ? AND u.id = ? AND u.connection_id = ?`;
   const [row] = await hotRows(db, sql, [orgId, id, connectionId]);
-  if (!row) return undefined;
+  return row ? userForUpdateOfRow(row) : undefined;
+}
+
+/** The read's row (user columns, mv, grp, access_state, history_since) as a UserForUpdate. */
+export function userForUpdateOfRow(row: Row): UserForUpdate {
   return {
     user: decodeUser(row),
     groups: decodeGroups(row),
