@@ -244,6 +244,20 @@ export async function startPatroniCluster(
       }
     }
   };
+  /** The processes whose parent is `pid` (/proc). */
+  const childrenOf = (pid: number): number[] =>
+    fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
   const postmasterPid = (node: Node): number | undefined => {
     const file = path.join(node.dataDir, 'postmaster.pid');
     return fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8').split('\n')[0]) : undefined;
@@ -260,9 +274,11 @@ export async function startPatroniCluster(
       if (!node) throw new Error('no leader to kill');
       const pid = postmasterPid(node);
       kill(node.patroni);
-      if (pid) {
+      // The machine dies: the postmaster and every backend and walsender at once (a backend
+      // that outlived its postmaster could still commit for a moment).
+      for (const target of pid ? [pid, ...childrenOf(pid)] : []) {
         try {
-          process.kill(pid, 'SIGKILL');
+          process.kill(target, 'SIGKILL');
         } catch {
           // gone
         }

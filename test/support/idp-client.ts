@@ -17,8 +17,8 @@ export interface Answer {
 /** An IdP's SCIM client through the load balancer: definite answers are final, the rest is retried. */
 export class IdpClient {
   readonly counts: Counts = { sent: 0, acknowledged: 0, refused503: 0, refused429: 0, unknown: 0 };
-  /** When each definite answer to a write (not a GET) arrived (Date.now()). */
-  readonly writesAcknowledgedAt: number[] = [];
+  /** Each definite answer to a write (not a GET): when its attempt was sent and when it arrived (Date.now()). */
+  readonly writesAcknowledged: Array<{ readonly sentAt: number; readonly at: number }> = [];
 
   constructor(
     private readonly baseUrl: string,
@@ -49,10 +49,11 @@ export class IdpClient {
   /** Retries until a definite answer (anything but 502/503/504/429 or a broken connection). */
   async definite(method: string, path: string, body?: unknown): Promise<Answer> {
     for (let attempt = 0; attempt < 200; attempt++) {
+      const sentAt = Date.now();
       const answer = await this.once(method, path, body);
       if (answer && ![429, 502, 503, 504].includes(answer.status)) {
         this.counts.acknowledged += 1;
-        if (method !== 'GET') this.writesAcknowledgedAt.push(Date.now());
+        if (method !== 'GET') this.writesAcknowledged.push({ sentAt, at: Date.now() });
         return answer;
       }
       await new Promise((r) => setTimeout(r, 100 + attempt * 20));
