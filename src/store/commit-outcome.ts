@@ -15,6 +15,14 @@ const LOST = new Set(['ECONNRESET', 'ETIMEDOUT', '57P01', '57P02']);
 /** Connection-class codes raised before a statement runs (establishing or refusing a connection). */
 const NOT_STARTED = new Set(['08001', '08004']);
 
+const NOT_SENT = Symbol('not sent');
+
+/** Marks an error raised before the statement was sent (while getting a connection): it changed nothing. */
+export function notSent(error: unknown): unknown {
+  if (error !== null && typeof error === 'object') (error as Record<symbol, boolean>)[NOT_SENT] = true;
+  return error;
+}
+
 /**
  * Whether `error` says the connection broke with a statement in flight. A refusal that
  * comes before anything ran (no connection at all, a pool that had none to give, PgBouncer
@@ -22,7 +30,7 @@ const NOT_STARTED = new Set(['08001', '08004']);
  */
 export function isLostInFlight(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
+  if (!e || typeof e !== 'object' || (e as Record<symbol, unknown>)[NOT_SENT] === true) return false;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const message = typeof e.message === 'string' ? e.message : '';
   if (code === '08P01' && /login|query_wait_timeout|no more connections|cannot connect/i.test(message)) return false;

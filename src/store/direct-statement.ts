@@ -9,6 +9,7 @@
 import type { Knex } from 'knex';
 import { tracer, tracingEnabled } from '../telemetry/tracing.js';
 import { prepared, statementName, usesPreparedStatements } from './prepared-statements.js';
+import { notSent } from './commit-outcome.js';
 
 type Row = Record<string, unknown>;
 
@@ -97,7 +98,11 @@ async function run(db: Knex, text: string, values: unknown[]): Promise<{ rows: R
   const span = tracingEnabled()
     ? tracer.startSpan('db.query', { attributes: { 'db.system': 'postgresql', 'db.statement': text.slice(0, 2000) } })
     : undefined;
-  const connection = (await db.client.acquireConnection()) as PgConnection;
+  // A connection that cannot be had (refused, reset while it was being opened) ran nothing.
+  const connection = (await db.client.acquireConnection().catch((error: unknown) => {
+    span?.end();
+    throw notSent(error);
+  })) as PgConnection;
   try {
     return await connection.query({ text, values, ...(name ? { name } : {}) });
   } finally {

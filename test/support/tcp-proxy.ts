@@ -5,8 +5,10 @@ export interface TcpProxy {
   readonly port: number;
   /** Drops every connection and refuses new ones. */
   cut(): Promise<void>;
-  /** Accepts connections again on the same port. */
+  /** Accepts connections again on the same port (and passes them on again). */
   restore(): Promise<void>;
+  /** Drops every connection, and from now on accepts new ones only to drop them at once (until restore). */
+  resetAll(): void;
   close(): Promise<void>;
   /**
    * Arms a cut: the next message to the database containing `marker` (on a connection that
@@ -21,11 +23,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = 0;
+  let resetting = false;
   let armed: { marker: string; after: string | undefined; done: () => void } | undefined;
 
   const listen = (): Promise<void> =>
     new Promise((resolve) => {
       server = net.createServer((client) => {
+        if (resetting) {
+          client.destroy();
+          return;
+        }
         const upstream = net.connect(targetPort, targetHost);
         sockets.add(client);
         sockets.add(upstream);
@@ -74,7 +81,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return port;
     },
     cut,
-    restore: listen,
+    restore: async () => {
+      resetting = false;
+      if (!server) await listen();
+    },
+    resetAll: () => {
+      resetting = true;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
     close: cut,
     dropAnswerTo: (marker, after) => new Promise((done) => (armed = { marker, after, done })),
   };

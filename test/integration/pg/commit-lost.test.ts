@@ -121,6 +121,26 @@ describe('a connection lost under a SCIM change', () => {
     expect(groups.rowCount).toBe(0);
   }, 30_000);
 
+  it('answers 503 and applies nothing when no connection can be opened (each one dropped as it opens)', async () => {
+    proxy.resetAll();
+    try {
+      // Let the pool see its connections gone before the request.
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await scim.request<Json>('POST', '/Users', { userName: 'never-opened@example.com' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    } finally {
+      await proxy.restore();
+    }
+    expect(await userNamed('never-opened@example.com')).toBeUndefined();
+    let status = 0;
+    for (let attempt = 0; attempt < 20 && status !== 200; attempt++) {
+      status = (await scim.request('GET', '/Users')).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  }, 30_000);
+
   it('answers 502 to a one-member group PATCH and to a user PATCH whose statement ran before the connection was lost', async () => {
     const user = (await scim.request<Json>('POST', '/Users', { userName: 'member@example.com' })).body.id as string;
     const group = (await scim.request<Json>('POST', '/Groups', { displayName: 'Team', members: [] })).body.id as string;
