@@ -7,8 +7,13 @@
 import type { Knex } from 'knex';
 import { BatchTurn } from './batch-turn.js';
 import { hotRowsNamed } from './direct-statement.js';
-import { groupsJsonSql, valuesJsonSql, type Row } from './repositories/directory-user-rows.js';
-import { readUserForUpdate, userForUpdateOfRow, type UserForUpdate } from './user-update-statement.js';
+import type { Row } from './repositories/directory-user-rows.js';
+import {
+  FOR_UPDATE_COLUMNS,
+  readUserForUpdate,
+  userForUpdateOfRow,
+  type UserForUpdate,
+} from './user-update-statement.js';
 
 export interface UserKey {
   readonly orgId: string;
@@ -16,19 +21,18 @@ export interface UserKey {
   readonly id: string;
 }
 
+const READ_MANY = `SELECT k.key_n, x.* FROM json_to_recordset(CAST(:keys AS json))
+        AS k(key_n int, org_id text, connection_id text, id text)
+      CROSS JOIN LATERAL (SELECT ${FOR_UPDATE_COLUMNS}
+        FROM directory_users u WHERE u.org_id = k.org_id AND u.id = k.id AND u.connection_id = k.connection_id
+        OFFSET 0) x`;
+
 /** Several users in one statement: an answer per key, in order (undefined: no such user of that connection). */
 export async function readUsersForUpdate(
   db: Knex,
   keys: readonly UserKey[],
 ): Promise<Array<UserForUpdate | undefined>> {
-  const sql = `SELECT k.key_n, x.* FROM json_to_recordset(CAST(:keys AS json))
-        AS k(key_n int, org_id text, connection_id text, id text)
-      CROSS JOIN LATERAL (SELECT u.*, ${valuesJsonSql(true)} AS mv, ${groupsJsonSql(true)} AS grp,
-          (SELECT s.state FROM user_access_states s WHERE s.user_id = u.id) AS access_state,
-          (SELECT o.access_history_since FROM organizations o WHERE o.id = u.org_id) AS history_since
-        FROM directory_users u WHERE u.org_id = k.org_id AND u.id = k.id AND u.connection_id = k.connection_id
-        OFFSET 0) x`;
-  const rows: Row[] = await hotRowsNamed(db, sql, {
+  const rows: Row[] = await hotRowsNamed(db, READ_MANY, {
     keys: JSON.stringify(keys.map((k, n) => ({ key_n: n, org_id: k.orgId, connection_id: k.connectionId, id: k.id }))),
   });
   const answers = new Array<UserForUpdate | undefined>(keys.length).fill(undefined);

@@ -41,6 +41,14 @@ export interface UserForUpdate {
   readonly historyStarted: boolean;
 }
 
+/** What the read before an update selects of a user `u` (userForUpdateOfRow reads it). */
+export const FOR_UPDATE_COLUMNS = `u.*, ${valuesJsonSql(true)} AS mv, ${groupsJsonSql(true)} AS grp,
+      (SELECT s.state FROM user_access_states s WHERE s.user_id = u.id) AS access_state,
+      (SELECT o.access_history_since FROM organizations o WHERE o.id = u.org_id) AS history_since`;
+
+const READ_ONE = `SELECT ${FOR_UPDATE_COLUMNS}
+    FROM directory_users u WHERE u.org_id = ? AND u.id = ? AND u.connection_id = ?`;
+
 /** The user of the connection with its values, groups and recorded access state; undefined when there is none. */
 export async function readUserForUpdate(
   db: Knex,
@@ -48,11 +56,7 @@ export async function readUserForUpdate(
   connectionId: string,
   id: string,
 ): Promise<UserForUpdate | undefined> {
-  const sql = `SELECT u.*, ${valuesJsonSql(true)} AS mv, ${groupsJsonSql(true)} AS grp,
-      (SELECT s.state FROM user_access_states s WHERE s.user_id = u.id) AS access_state,
-      (SELECT o.access_history_since FROM organizations o WHERE o.id = u.org_id) AS history_since
-    FROM directory_users u WHERE u.org_id = ? AND u.id = ? AND u.connection_id = ?`;
-  const [row] = await hotRows(db, sql, [orgId, id, connectionId]);
+  const [row] = await hotRows(db, READ_ONE, [orgId, id, connectionId]);
   return row ? userForUpdateOfRow(row) : undefined;
 }
 
