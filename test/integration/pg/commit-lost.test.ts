@@ -5,57 +5,32 @@
  * answer is 502 (outcome unknown), never a 503 that an IdP would take for "not applied".
  * The proxy passes the statement on and drops the connection as its answer comes back.
  */
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { loadConfig } from '../../../src/config/config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { createLogger } from '../../../src/telemetry/logger.js';
 import { newConnection, type ScimClient, type ScimResponse } from '../../support/scim-client.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
+import { startServerBehindProxy, type ServerBehindProxy } from '../../support/server-behind-proxy.js';
+import type { TcpProxy } from '../../support/tcp-proxy.js';
 
 type Json = Record<string, unknown>;
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 describe('a connection lost under a SCIM change', () => {
-  const logged: Json[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().trim().split('\n')) logged.push(JSON.parse(line) as Json);
-      done();
-    },
-  });
-  let database: TestDatabase;
+  let server: ServerBehindProxy;
   let proxy: TcpProxy;
-  let running: RunningServer;
   let scim: ScimClient;
   let direct: pg.Client;
+  const logged = (): Json[] => server.logged.map((line) => JSON.parse(line) as Json);
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const url = new URL(database.url);
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const config = loadConfig({
-      DATABASE_URL: viaProxy.toString(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      SCIM_RATE_LIMIT: '0',
-      SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
-    });
-    running = await startServer(config, createLogger('info', sink));
-    scim = await newConnection(running.services, running.url, 'okta');
-    direct = new pg.Client({ connectionString: database.url });
+    server = await startServerBehindProxy({ SCIM_RATE_LIMIT: '0' });
+    proxy = server.proxy;
+    scim = await newConnection(server.running.services, server.running.url, 'okta');
+    direct = new pg.Client({ connectionString: server.database.url });
     await direct.connect();
   });
 
   afterAll(async () => {
     await direct.end();
-    await running.close();
-    await proxy.close();
-    await database.drop();
+    await server.close();
   });
 
   /** The answer, once the proxy has dropped the connection under the request's statement. */
@@ -75,7 +50,7 @@ describe('a connection lost under a SCIM change', () => {
       detail: expect.stringMatching(/may or may not have been applied/),
     });
     // Expected during a failover: one access line at warn saying why, not a fault at error.
-    const lines = logged.filter((l) => l.reqId === res.headers.get('x-request-id'));
+    const lines = logged().filter((l) => l.reqId === res.headers.get('x-request-id'));
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'warn',

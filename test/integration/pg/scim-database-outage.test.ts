@@ -1,22 +1,15 @@
 /** While PostgreSQL is unreachable, SCIM answers 503 with Retry-After and a SCIM body (never 404, never HTML), and recovers by itself. */
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { CLI_ACTOR } from '../../../src/domain/actor.js';
-import { loadConfig } from '../../../src/config/config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { createLogger } from '../../../src/telemetry/logger.js';
+import type { RunningServer } from '../../../src/server.js';
 import { newConnection, type ScimClient } from '../../support/scim-client.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
+import { startServerBehindProxy, type ServerBehindProxy } from '../../support/server-behind-proxy.js';
+import type { TcpProxy } from '../../support/tcp-proxy.js';
+import type { TestDatabase } from '../../support/test-database.js';
 
 describe('SCIM during a database outage', () => {
-  const logged: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logged.push(...chunk.toString().trim().split('\n'));
-      done();
-    },
-  });
+  let server: ServerBehindProxy;
+  let logged: string[];
   let database: TestDatabase;
   let proxy: TcpProxy;
   let running: RunningServer;
@@ -24,27 +17,14 @@ describe('SCIM during a database outage', () => {
   let adminToken: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const direct = new URL(database.url);
-    proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const config = loadConfig({
-      DATABASE_URL: viaProxy.toString(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
-    });
-    running = await startServer(config, createLogger('info', sink));
+    server = await startServerBehindProxy();
+    ({ logged, database, proxy, running } = server);
     scim = await newConnection(running.services, running.url, 'okta');
     adminToken = (await running.services.adminTokens.issue(scim.orgId, CLI_ACTOR, { role: 'Owner' })).token;
   });
 
   afterAll(async () => {
-    await running.close();
-    await proxy.close();
-    await database.drop();
+    await server.close();
   });
 
   it('answers 503 with Retry-After while the database is gone and serves again when it is back', async () => {
