@@ -70,4 +70,21 @@ describe('userName lookups', () => {
     expect((await scim.request<List>('GET', `/Users?filter=${escaped}`)).body.totalResults).toBe(0);
     expect((await other.request<List>('GET', `/Users?filter=${escaped}`)).body.totalResults).toBe(1);
   });
+
+  it('lists a user’s groups by displayName, case-insensitively, on the lookup, the user and a page', async () => {
+    const user = await scim.request<Record<string, unknown>>('POST', '/Users', { userName: 'dana.scully@example.com' });
+    for (const displayName of ['zeta', 'Alpha', 'beta', 'Gamma']) {
+      await scim.request('POST', '/Groups', { displayName, members: [{ value: user.body.id }] });
+    }
+    const expected = ['Alpha', 'beta', 'Gamma', 'zeta'];
+    const names = (u: Record<string, unknown> | undefined): string[] =>
+      ((u?.groups ?? []) as Array<{ display: string }>).map((g) => g.display);
+    const filter = encodeURIComponent('userName eq "dana.scully@example.com"');
+    const lookup = await scim.request<List>('GET', `/Users?filter=${filter}`);
+    expect(names(lookup.body.Resources[0])).toEqual(expected);
+    const one = await scim.request<Record<string, unknown>>('GET', `/Users/${String(user.body.id)}`);
+    expect(names(one.body)).toEqual(expected);
+    const page = await scim.request<List>('GET', '/Users?startIndex=1&count=100');
+    expect(names(page.body.Resources.find((r) => r.id === user.body.id))).toEqual(expected);
+  });
 });

@@ -98,11 +98,14 @@ export function groupsJsonSql(pg: boolean): string {
   return pg
     ? // The OFFSET 0 fence keeps PostgreSQL on primary-key lookups of the user's few groups
       // (its default costs would hash the whole groups table for every user on the page).
-      `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name_lower, g.id)
-          FROM group_memberships gm
-          CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.display_name_lower FROM directory_groups g
-                               WHERE g.id = gm.group_id OFFSET 0) g
-         WHERE gm.user_id = u.id)`
+      // The rows are ordered in a subquery and aggregated as they come: an aggregate's own
+      // ORDER BY starts a sort per user, about a quarter of a lone `userName eq` lookup's time
+      // in the database (PostgreSQL 15 does not feed it presorted rows).
+      `(SELECT json_agg(json_build_object('id', x.id, 'displayName', x.display_name))
+          FROM (SELECT g.id, g.display_name FROM group_memberships gm
+                CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.display_name_lower FROM directory_groups g
+                                     WHERE g.id = gm.group_id OFFSET 0) g
+               WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`
     : `(SELECT json_group_array(json_object('id', x.id, 'displayName', x.display_name))
           FROM (SELECT g.id, g.display_name FROM group_memberships gm JOIN directory_groups g ON g.id = gm.group_id
                 WHERE gm.user_id = u.id ORDER BY g.display_name_lower, g.id) x)`;
