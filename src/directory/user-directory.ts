@@ -182,7 +182,7 @@ export class UserDirectory {
     const user = await this.store.transaction(async (repos) => {
       const current = await lockForWrite(repos, scope, id, options);
       const { next, entry } = updated(scope, current, change(current));
-      await repos.users.replace(next);
+      await repos.users.replace(next, current);
       if (entry.action === 'user.deactivated') await repos.sessions.revokeAllForUser(scope.orgId, id, next.updatedAt);
       await recordAudit(repos, scope.orgId, actor, entry);
       await this.hooks.afterChange(repos, scope.orgId, {

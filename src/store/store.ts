@@ -36,14 +36,13 @@ import { memberStepTurn } from './member-step-batch.js';
 import type { MemberStepOutcome, MemberStepRequest } from './member-step-statement.js';
 import { userForUpdateTurn, type UserKey } from './user-for-update-read.js';
 import {
-  valuesDiffer,
   writeUserUpdate,
   type AccessChangeWrite,
   type UserForUpdate,
   type UserUpdateWrite,
 } from './user-update-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
-import { asUserConflict, newUserRow, valueRows } from './repositories/directory-user-rows.js';
+import { asUserConflict, newUserRow, valueRows, valuesDiffer } from './repositories/directory-user-rows.js';
 import { insertRows, type TableRows } from './direct-statement.js';
 import { committing, isLostInFlight } from './commit-outcome.js';
 import { OutcomeUnknownError } from '../domain/errors/index.js';

@@ -203,11 +203,6 @@ function statement(
   return text;
 }
 
-/** Whether two versions of a user differ in their multi-valued attributes (as their rows). */
-export function valuesDiffer(before: DirectoryUser, after: DirectoryUser): boolean {
-  return JSON.stringify(valueRows(before)) !== JSON.stringify(valueRows(after));
-}
-
 /** Runs the guarded write; false when the user, its version or its recorded access state moved (nothing written). */
 export async function writeUserUpdate(db: Knex, w: UserUpdateWrite): Promise<boolean> {
   const u = w.next;

@@ -82,6 +82,11 @@ export function valueRows(user: DirectoryUser): Row[] {
   return rows;
 }
 
+/** Whether two versions of a user differ in their multi-valued attributes (as their rows). */
+export function valuesDiffer(before: DirectoryUser, after: DirectoryUser): boolean {
+  return JSON.stringify(valueRows(before)) !== JSON.stringify(valueRows(after));
+}
+
 /** A user's multi-valued attributes as one JSON array (per dialect), for `directory_users as u`: select it `AS mv`. */
 export function valuesJsonSql(pg: boolean): string {
   return pg

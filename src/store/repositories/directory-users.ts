@@ -11,7 +11,7 @@ import { dialectOf } from '../database.js';
 import { isUniqueViolation } from '../rows.js';
 import { prepared } from '../prepared-statements.js';
 import { DirectoryUserReads } from './directory-user-reads.js';
-import { asUserConflict, newUserRow, userColumns, valueRows } from './directory-user-rows.js';
+import { asUserConflict, newUserRow, userColumns, valueRows, valuesDiffer } from './directory-user-rows.js';
 
 /** Rows of directory_user_values per INSERT. */
 const VALUES_PER_INSERT = 200;
@@ -36,8 +36,12 @@ export class DirectoryUserRepository extends DirectoryUserReads {
     await this.insertValues(user);
   }
 
-  /** Replaces every attribute of an existing user; returns false when it does not exist in the org. */
-  async replace(user: DirectoryUser): Promise<boolean> {
+  /**
+   * Replaces every attribute of an existing user; returns false when it does not exist in
+   * the org. Given the user as it was, its multi-valued attributes are rewritten only when
+   * they changed (a deactivation leaves them as they are).
+   */
+  async replace(user: DirectoryUser, before?: DirectoryUser): Promise<boolean> {
     let n: number;
     try {
       n = await prepared(
@@ -48,6 +52,7 @@ export class DirectoryUserRepository extends DirectoryUserReads {
       throw asUserConflict(error, user);
     }
     if (n === 0) return false;
+    if (before && !valuesDiffer(before, user)) return true;
     await prepared(this.db, this.db('directory_user_values').where({ org_id: user.orgId, user_id: user.id }).delete());
     await this.insertValues(user);
     return true;
