@@ -58,11 +58,18 @@ export class DirectoryUserRepository extends DirectoryUserReads {
     return true;
   }
 
-  /** Locks a user row for the rest of the transaction (PostgreSQL; SQLite has a single writer). */
+  /**
+   * Locks a user row for the rest of the transaction; false when there is no such user.
+   * On SQLite the transaction already holds the database's only write lock (BEGIN
+   * IMMEDIATE), so there is nothing to lock and nothing is read: true, and the read that
+   * follows finds out whether the user exists.
+   */
   async lock(orgId: string, id: string): Promise<boolean> {
-    const q = this.db('directory_users').where({ org_id: orgId, id }).first('id');
-    if (dialectOf(this.db) === 'pg') q.forUpdate();
-    return (await prepared(this.db, q)) !== undefined;
+    if (dialectOf(this.db) !== 'pg') return true;
+    return (
+      (await prepared(this.db, this.db('directory_users').where({ org_id: orgId, id }).first('id').forUpdate())) !==
+      undefined
+    );
   }
 
   /** Several new users and their values, in as few statements as the database allows. */
