@@ -12,6 +12,8 @@ export type DirectoryChange =
       readonly userIds: readonly string[];
       /** Those whose change can reach their access (their active flag); absent: all of them. */
       readonly accessUserIds?: readonly string[];
+      /** Those deactivated by the change (their access is the inactive state, whatever else holds). */
+      readonly deactivated?: ReadonlyArray<{ readonly id: string; readonly userName: string }>;
     }
   | { readonly kind: 'users_deleted'; readonly userIds: readonly string[]; readonly accessUserIds?: undefined }
   | { readonly kind: 'groups_created'; readonly groupIds: readonly string[] }

@@ -36,6 +36,9 @@ async function bringInStep(repos: Repositories, orgId: string, change: Directory
       // Their active flag and userName do reach decisions: drop what instances cached.
       await repos.accessChanges.announce(orgId, change.userIds);
       repos.accessChanges.touch(orgId, change.accessUserIds ?? change.userIds);
+      for (const user of change.kind === 'users_upserted' ? (change.deactivated ?? []) : []) {
+        repos.accessChanges.deactivated(orgId, user);
+      }
       return;
     case 'groups_upserted':
       // A rename or a new externalId may start or stop matching a mapping.

@@ -185,10 +185,12 @@ export class UserDirectory {
       await repos.users.replace(next, current);
       if (entry.action === 'user.deactivated') await repos.sessions.revokeAllForUser(scope.orgId, id, next.updatedAt);
       await recordAudit(repos, scope.orgId, actor, entry);
+      const deactivated = current.active && !next.active;
       await this.hooks.afterChange(repos, scope.orgId, {
         kind: 'users_upserted',
         userIds: [id],
-        accessUserIds: current.active !== next.active ? [id] : [],
+        accessUserIds: !current.active && next.active ? [id] : [],
+        ...(deactivated ? { deactivated: [{ id, userName: next.userName }] } : {}),
       });
       return next;
     });

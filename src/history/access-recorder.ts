@@ -122,17 +122,24 @@ export function deactivationRecord(
   user: { readonly id: string; readonly userName: string },
   before: string | undefined,
   audit: AuditEvent,
-):
-  | { after: string; change?: { userName: string; change: AccessDiff; cause: AccessCause; requestId: string | null } }
-  | undefined {
+): DeactivationRecord | undefined {
+  return deactivation(user.userName, before, causeOf(audit));
+}
+
+type DeactivationRecord = {
+  after: string;
+  change?: { userName: string; change: AccessDiff; cause: AccessCause; requestId: string | null };
+};
+
+function deactivation(
+  userName: string,
+  before: string | undefined,
+  cause: AccessCause,
+): DeactivationRecord | undefined {
   const after = serializeState(INACTIVE);
   if (before === after) return undefined;
   const diff = diffAccess(before === undefined ? NO_ACCESS : parseState(before), INACTIVE);
-  const cause = causeOf(audit);
-  return {
-    after,
-    ...(diff ? { change: { userName: user.userName, change: diff, cause, requestId: cause.requestId } } : {}),
-  };
+  return { after, ...(diff ? { change: { userName, change: diff, cause, requestId: cause.requestId } } : {}) };
 }
 
 /** What recording one org's changes in one transaction reads once and reuses across batches. */
@@ -201,6 +208,7 @@ export class AccessHistoryRecorder {
   private async recordOrg(rec: OrgRecording, touched: TouchedOrg): Promise<void> {
     const { repos, orgId } = rec;
     if (!touched.all) {
+      await this.recordDeactivated(rec, touched);
       const ids = [...touched.users].sort();
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH);
@@ -220,6 +228,35 @@ export class AccessHistoryRecorder {
       const states = await repos.accessHistory.statesInRange(orgId, after, upTo);
       await this.recordBatch(rec, facts, states);
       after = upTo;
+    }
+  }
+
+  /**
+   * The users the transaction deactivated and touched in no other way: their access is the
+   * inactive state, so only their recorded states are read (what `deactivationRecord` tells
+   * the one-statement update, and what `recordBatch` would make of their facts).
+   */
+  private async recordDeactivated(rec: OrgRecording, touched: TouchedOrg): Promise<void> {
+    const { repos, orgId, causes } = rec;
+    const users = [...touched.deactivated]
+      .filter(([id]) => !touched.users.has(id))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    for (let i = 0; i < users.length; i += BATCH) {
+      const batch = users.slice(i, i + BATCH);
+      const ids = batch.map(([id]) => id);
+      await repos.accessHistory.lockUsers(orgId, ids);
+      const states = await repos.accessHistory.states(ids);
+      const at = nowIso();
+      const saved: Array<{ userId: string; state: string }> = [];
+      const rows: AccessChangeRow[] = [];
+      for (const [userId, userName] of batch) {
+        const recorded = deactivation(userName, states.get(userId), causes.of(userId));
+        if (!recorded) continue;
+        saved.push({ userId, state: recorded.after });
+        if (recorded.change) rows.push({ orgId, userId, occurredAt: at, ...recorded.change });
+      }
+      if (saved.length) await repos.accessHistory.saveStates(orgId, saved);
+      if (rows.length) await repos.accessHistory.insertChanges(rows, rec.events);
     }
   }
 

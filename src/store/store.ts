@@ -81,11 +81,13 @@ export interface Repositories {
 /**
  * Where a write says whose access it may have changed: `announce` tells every instance's
  * caches (at commit); `touch` has the transaction record the users' access history before
- * it commits; `membersChanged` records a membership change for the event outbox.
+ * it commits (`deactivated`: knowing their access is the inactive state); `membersChanged`
+ * records a membership change for the event outbox.
  */
 export interface AccessChanges {
   announce(orgId: string, userIds: readonly string[] | null): Promise<void>;
   touch(orgId: string, userIds: readonly string[] | null): void;
+  deactivated(orgId: string, user: { readonly id: string; readonly userName: string }): void;
   membersChanged(change: MembershipChange): void;
 }
 
@@ -111,6 +113,7 @@ export function createRepositories(db: Knex, scans: Scans, changes?: Transaction
     accessChanges: {
       announce: (orgId, userIds) => announceAccessChange(db, orgId, userIds),
       touch: (orgId, userIds) => changes?.touch(orgId, userIds),
+      deactivated: (orgId, user) => changes?.deactivated(orgId, user),
       membersChanged: (change) => changes?.membersChanged(change),
     },
     mappings: new GroupMappingRepository(db),

@@ -13,6 +13,12 @@ export interface TouchedOrg {
   readonly users: Set<string>;
   /** The org's access configuration changed in this transaction (do not reuse a cached copy). */
   configChanged: boolean;
+  /**
+   * Users deactivated in this transaction (id → userName): their access is the inactive
+   * state whatever their groups, teams and the org's configuration, so recording it reads
+   * none of those. One also in `users` (or with `all`) is recorded from its facts instead.
+   */
+  readonly deactivated: Map<string, string>;
 }
 
 /** A membership change, for the `group.members_added` / `group.members_removed` events. */
@@ -46,6 +52,11 @@ export class TransactionChanges {
     else if (!org.all) for (const id of userIds) org.users.add(id);
   }
 
+  /** This user was deactivated: their access is now the inactive state. */
+  deactivated(orgId: string, user: { readonly id: string; readonly userName: string }): void {
+    this.orgOf(orgId).deactivated.set(user.id, user.userName);
+  }
+
   configChanged(orgId: string): void {
     const org = this.orgOf(orgId);
     org.all = true;
@@ -59,7 +70,7 @@ export class TransactionChanges {
   private orgOf(orgId: string): TouchedOrg {
     let org = this.touched.get(orgId);
     if (!org) {
-      org = { all: false, users: new Set(), configChanged: false };
+      org = { all: false, users: new Set(), configChanged: false, deactivated: new Map() };
       this.touched.set(orgId, org);
     }
     return org;
