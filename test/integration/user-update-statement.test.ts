@@ -22,6 +22,8 @@ type Scope = { orgId: string; connectionId: string };
 describe('user updates written in one statement', () => {
   let fast: Services;
   let slow: Services;
+  /** Services whose hooks also touch every updated user: their access is recorded from their facts. */
+  let facts: Services;
   let store: Store;
   let close: () => Promise<void>;
   let scope: Scope;
@@ -38,7 +40,17 @@ describe('user updates written in one statement', () => {
         unmappedMemberChangesOnlyRecordEvents: false,
       },
     });
-    // Built second: its change recording is the store's (the same as the first's).
+    facts = testServices(store, {
+      hooks: {
+        ...TEAM_SYNC_HOOKS,
+        userUpdatesOnlyAnnounceAndTouch: false,
+        afterChange: async (repos, orgId, change) => {
+          await TEAM_SYNC_HOOKS.afterChange(repos, orgId, change);
+          if (change.kind === 'users_upserted') repos.accessChanges.touch(orgId, change.userIds);
+        },
+      },
+    });
+    // Built last: its change recording is the store's (the same as the others').
     fast = testServices(store);
     const org = await fast.organizations.create('Updates', CLI_ACTOR);
     const connection = await fast.connections.create(org.id, { kind: 'okta', name: 'Okta' }, CLI_ACTOR);
@@ -102,7 +114,7 @@ describe('user updates written in one statement', () => {
       active: user.active,
       version: user.version,
       title: user.title,
-      emails: (user.multiValued.emails ?? []).map((e) => e.value?.replace(/-[ab]@/, '@')),
+      emails: (user.multiValued.emails ?? []).map((e) => e.value?.replace(/-[abc]@/, '@')),
       audit,
       events: events.map((e) => {
         const data = JSON.parse(e.data) as Json;
@@ -142,6 +154,17 @@ describe('user updates written in one statement', () => {
     expect((f.events as Json[]).map((e) => e.type)).toEqual(['user.deactivated', 'access.changed']);
     expect((f.history as Json[])[0]).toMatchObject({ cause: 'user.deactivated' });
     expect(JSON.stringify((f.history as Json[])[0])).toContain('"active":{"from":true,"to":false}');
+  });
+
+  it('records a deactivation known as one the same as one evaluated from the user’s groups and teams', async () => {
+    const { slow: s } = await twins('known', (u) => ({ ...inputOf(u), active: false }));
+    const c = await member('known-c@example.com');
+    const row = (await store.db('events').max('seq as seq').first()) as { seq: unknown } | undefined;
+    const afterSeq = Number(row?.seq ?? 0);
+    await facts.users.update(scope, c.id, (u) => ({ ...inputOf(u), active: false }), {}, CLI_ACTOR);
+    const evaluated = await writtenAbout(c.id, afterSeq);
+    expect(evaluated).toEqual(s);
+    expect((evaluated.history as Json[])[0]).toMatchObject({ cause: 'user.deactivated' });
   });
 
   it('replaces a profile (Okta PUT) with new emails the same way, ending no session and recording no access change', async () => {
