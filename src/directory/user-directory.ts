@@ -183,13 +183,14 @@ export class UserDirectory {
       const current = await lockForWrite(repos, scope, id, options);
       const { next, entry } = updated(scope, current, change(current));
       await repos.users.replace(next, current);
-      if (entry.action === 'user.deactivated') await repos.sessions.revokeAllForUser(scope.orgId, id, next.updatedAt);
+      const deactivated = entry.action === 'user.deactivated';
+      if (deactivated) await repos.sessions.revokeAllForUser(scope.orgId, id, next.updatedAt);
       await recordAudit(repos, scope.orgId, actor, entry);
-      const deactivated = current.active && !next.active;
       await this.hooks.afterChange(repos, scope.orgId, {
         kind: 'users_upserted',
         userIds: [id],
-        accessUserIds: !current.active && next.active ? [id] : [],
+        // A reactivation's access comes from the user's groups; a deactivation's is the inactive state.
+        accessUserIds: entry.action === 'user.reactivated' ? [id] : [],
         ...(deactivated ? { deactivated: [{ id, userName: next.userName }] } : {}),
       });
       return next;
