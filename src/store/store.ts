@@ -35,6 +35,7 @@ import type { BatchTurn } from './batch-turn.js';
 import { memberStepTurn } from './member-step-batch.js';
 import type { MemberStepOutcome, MemberStepRequest } from './member-step-statement.js';
 import { userForUpdateTurn, type UserKey } from './user-for-update-read.js';
+import { userCreateTurn, type UserCreate } from './user-create-batch.js';
 import {
   writeUserUpdate,
   type AccessChangeWrite,
@@ -43,7 +44,7 @@ import {
 } from './user-update-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { asUserConflict, newUserRow, valueRows, valuesDiffer } from './repositories/directory-user-rows.js';
-import { insertRows, type TableRows } from './direct-statement.js';
+import { insertRows } from './direct-statement.js';
 import { committing, isLostInFlight } from './commit-outcome.js';
 import { OutcomeUnknownError } from '../domain/errors/index.js';
 import { refreshPlannerStatistics, startPlannerStatistics, type StatisticsLog } from './planner-statistics.js';
@@ -178,6 +179,7 @@ export class Store {
     this.readModels = createReadModels(db, this.repos);
     this.memberSteps = memberStepTurn(db);
     this.userReads = userForUpdateTurn(db);
+    this.userCreates = userCreateTurn(db, (create) => this.insertUserStatement(create));
   }
 
   /** Records access history and events of each transaction (installed by the services). */
@@ -302,7 +304,8 @@ export class Store {
 
   /**
    * A new user with its multi-valued attributes and its audit event: one statement on
-   * PostgreSQL (one-statement.ts), one transaction on SQLite. A taken userName or
+   * PostgreSQL, shared with the creates that arrive meanwhile (user-create-batch.ts); one
+   * transaction on SQLite. A taken userName or
    * externalId is a ConflictError.
    */
   async insertUserWithAudit(user: DirectoryUser, event: AuditEvent): Promise<void> {
@@ -313,17 +316,19 @@ export class Store {
       });
       return;
     }
-    const values = valueRows(user);
     try {
-      await committing(() => this.insertUserStatement(user, event, values));
+      await committing(() => this.userCreates.run({ user, audit: event, event: this.outboxOfAudit?.(event) }));
     } catch (error) {
       throw asUserConflict(error, user);
     }
   }
 
-  /** The new user's one statement (insertUserWithAudit). */
-  private async insertUserStatement(user: DirectoryUser, event: AuditEvent, values: TableRows['rows']): Promise<void> {
-    const outbox = this.outboxOfAudit?.(event);
+  /** Creates written together when they arrive faster than one at a time (user-create-batch.ts). */
+  private readonly userCreates: BatchTurn<UserCreate, void>;
+
+  /** One new user's statement (insertUserWithAudit), when no other create is being written. */
+  private async insertUserStatement({ user, audit: event, event: outbox }: UserCreate): Promise<void> {
+    const values = valueRows(user);
     if (values.length <= MAX_VALUES_AT_ONCE) {
       await insertRows(this.db, [
         { table: 'directory_users', rows: [newUserRow(user)] },

@@ -31,6 +31,16 @@ import {
   type UserGroups,
 } from './repositories/directory-user-rows.js';
 import { toIsoOrNull } from './rows.js';
+import {
+  asJsonColumns,
+  AUDIT_COLUMNS,
+  auditJsonRow,
+  CHANGE_COLUMNS,
+  EVENT_COLUMNS,
+  insertFromJson,
+  VALUE_COLUMNS,
+} from './json-rows.js';
+import { eventRow } from './repositories/events.js';
 
 export interface UserForUpdate {
   readonly user: DirectoryUser;
@@ -98,54 +108,8 @@ export interface UserUpdateWrite {
 
 const texts = new Map<string, string>();
 
-/** The row builders give jsonb columns as JSON text (for Knex); json_populate_record wants them as JSON values. */
-function asJsonColumns(row: Row): Row {
-  const out = { ...row };
-  for (const column of ['extensions', 'sub_attributes']) {
-    if (typeof out[column] === 'string') out[column] = JSON.parse(out[column]);
-  }
-  return out;
-}
-
-function columnList(columns: readonly string[]): string {
-  return columns.map((c) => `"${c}"`).join(', ');
-}
-
-/** INSERT of the JSON array bound as `:name` into `table`'s `columns`, only when the write goes ahead. */
-function insertFromJson(table: string, columns: readonly string[], name: string): string {
-  const list = columnList(columns);
-  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, CAST(:${name} AS json))
-      WHERE EXISTS (SELECT 1 FROM ok)`;
-}
-
-const VALUE_COLUMNS = [
-  'org_id',
-  'user_id',
-  'attribute',
-  'position',
-  'type',
-  'value',
-  'value_lower',
-  'display',
-  'primary',
-  'sub_attributes',
-];
-const AUDIT_COLUMNS = [
-  'id',
-  'org_id',
-  'occurred_at',
-  'actor_type',
-  'actor_id',
-  'actor_label',
-  'action',
-  'target_type',
-  'target_id',
-  'target_label',
-  'request_id',
-  'data',
-];
-const EVENT_COLUMNS = ['id', 'org_id', 'type', 'occurred_at', 'subject_user_id', 'data'];
-const CHANGE_COLUMNS = ['org_id', 'user_id', 'user_name', 'occurred_at', 'change', 'cause', 'request_id'];
+/** The rows of the write are inserted only when the guard held. */
+const WRITTEN = 'EXISTS (SELECT 1 FROM ok)';
 
 function statement(
   shape: { values: boolean; sessions: boolean; state: 'none' | 'insert' | 'replace' },
@@ -181,7 +145,7 @@ function statement(
     ...(shape.values
       ? [
           `values_gone AS (DELETE FROM directory_user_values WHERE org_id = :orgId AND user_id IN (SELECT id FROM ok))`,
-          `values_new AS (${insertFromJson('directory_user_values', VALUE_COLUMNS, 'valueRows')})`,
+          `values_new AS (${insertFromJson('directory_user_values', VALUE_COLUMNS, 'valueRows', WRITTEN)})`,
         ]
       : []),
     ...(shape.sessions
@@ -190,11 +154,11 @@ function statement(
              WHERE org_id = :orgId AND user_id IN (SELECT id FROM ok) AND revoked_at IS NULL)`,
         ]
       : []),
-    `audit AS (${insertFromJson('audit_events', AUDIT_COLUMNS, 'auditRows')})`,
-    `outbox AS (${insertFromJson('events', EVENT_COLUMNS, 'eventRows')})`,
+    `audit AS (${insertFromJson('audit_events', AUDIT_COLUMNS, 'auditRows', WRITTEN)})`,
+    `outbox AS (${insertFromJson('events', EVENT_COLUMNS, 'eventRows', WRITTEN)})`,
     ...(shape.state === 'none'
       ? []
-      : [`changes AS (${insertFromJson('access_changes', CHANGE_COLUMNS, 'changeRows')})`]),
+      : [`changes AS (${insertFromJson('access_changes', CHANGE_COLUMNS, 'changeRows', WRITTEN)})`]),
     `notice AS (SELECT pg_notify(:channel, :payload) FROM ok)`,
   ];
   const text = `WITH ${parts.join(',\n    ')}
@@ -206,7 +170,6 @@ function statement(
 /** Runs the guarded write; false when the user, its version or its recorded access state moved (nothing written). */
 export async function writeUserUpdate(db: Knex, w: UserUpdateWrite): Promise<boolean> {
   const u = w.next;
-  const a = w.audit;
   const shape = {
     values: w.valuesChanged,
     sessions: w.revokeSessions,
@@ -234,32 +197,8 @@ export async function writeUserUpdate(db: Knex, w: UserUpdateWrite): Promise<boo
     version: u.version,
     at: w.at,
     userRow: JSON.stringify(row),
-    auditRows: JSON.stringify([
-      {
-        id: a.id,
-        org_id: a.orgId,
-        occurred_at: a.occurredAt,
-        actor_type: a.actorType,
-        actor_id: a.actorId,
-        actor_label: a.actorLabel,
-        action: a.action,
-        target_type: a.targetType,
-        target_id: a.targetId,
-        target_label: a.targetLabel,
-        request_id: a.requestId,
-        data: a.data,
-      },
-    ]),
-    eventRows: JSON.stringify(
-      w.events.map((e) => ({
-        id: e.id,
-        org_id: e.orgId,
-        type: e.type,
-        occurred_at: e.occurredAt,
-        subject_user_id: e.subjectUserId,
-        data: JSON.stringify(e.data),
-      })),
-    ),
+    auditRows: JSON.stringify([auditJsonRow(w.audit)]),
+    eventRows: JSON.stringify(w.events.map(eventRow)),
     channel: ACCESS_CHANNEL,
     payload: noticePayload(u.orgId, [u.id]),
     ...(shape.values ? { valueRows: JSON.stringify(valueRows(u).map(asJsonColumns)) } : {}),

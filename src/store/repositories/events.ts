@@ -34,19 +34,24 @@ const EVENT_COLUMNS = {
   data: 'json',
 } as const;
 
+/** The events row of an outbox event (its data as text, as the column holds it). */
+export function eventRow(e: OutboxEvent): Row {
+  return {
+    id: e.id,
+    org_id: e.orgId,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    subject_user_id: e.subjectUserId,
+    data: JSON.stringify(e.data),
+  };
+}
+
 export class EventRepository {
   constructor(private readonly db: Knex) {}
 
   /** The events row of an outbox event. */
   rowOf(e: OutboxEvent): Row {
-    return {
-      id: e.id,
-      org_id: e.orgId,
-      type: e.type,
-      occurred_at: e.occurredAt,
-      subject_user_id: e.subjectUserId,
-      data: JSON.stringify(e.data),
-    };
+    return eventRow(e);
   }
 
   async insertMany(events: readonly OutboxEvent[]): Promise<void> {
