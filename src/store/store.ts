@@ -36,12 +36,8 @@ import { memberStepTurn } from './member-step-batch.js';
 import type { MemberStepOutcome, MemberStepRequest } from './member-step-statement.js';
 import { userForUpdateTurn, type UserKey } from './user-for-update-read.js';
 import { userCreateTurn, type UserCreate } from './user-create-batch.js';
-import {
-  writeUserUpdate,
-  type AccessChangeWrite,
-  type UserForUpdate,
-  type UserUpdateWrite,
-} from './user-update-statement.js';
+import { userUpdateTurn } from './user-update-batch.js';
+import { type AccessChangeWrite, type UserForUpdate, type UserUpdateWrite } from './user-update-statement.js';
 import type { AuditEvent } from './repositories/audit-events.js';
 import { asUserConflict, newUserRow, valueRows, valuesDiffer } from './repositories/directory-user-rows.js';
 import { insertRows } from './direct-statement.js';
@@ -179,6 +175,7 @@ export class Store {
     this.readModels = createReadModels(db, this.repos);
     this.memberSteps = memberStepTurn(db);
     this.userReads = userForUpdateTurn(db);
+    this.userWrites = userUpdateTurn(db);
     this.userCreates = userCreateTurn(db, (create) => this.insertUserStatement(create));
   }
 
@@ -244,7 +241,7 @@ export class Store {
     }
     try {
       return await committing(() =>
-        writeUserUpdate(this.db, {
+        this.userWrites.run({
           next: w.next,
           readVersion: w.read.user.version,
           valuesChanged: valuesDiffer(w.read.user, w.next),
@@ -259,6 +256,9 @@ export class Store {
       throw asUserConflict(error, w.next);
     }
   }
+
+  /** Users' guarded writes, together when they arrive faster than one at a time (user-update-batch.ts). */
+  private readonly userWrites: BatchTurn<UserUpdateWrite, boolean>;
 
   /** Membership steps written together when they arrive faster than one at a time (member-step-batch.ts). */
   private readonly memberSteps: BatchTurn<MemberStepRequest, MemberStepOutcome | undefined>;

@@ -112,7 +112,7 @@ const texts = new Map<string, string>();
 const WRITTEN = 'EXISTS (SELECT 1 FROM ok)';
 
 function statement(
-  shape: { values: boolean; sessions: boolean; state: 'none' | 'insert' | 'replace' },
+  shape: { values: boolean; sessions: boolean; state: 'none' | 'insert' | 'replace'; nowait: boolean },
   userColumnNames: readonly string[],
 ): string {
   const key = JSON.stringify(shape);
@@ -136,7 +136,7 @@ function statement(
     `locked AS (
       SELECT id, org_id FROM directory_users
        WHERE org_id = :orgId AND id = :id AND connection_id = :connectionId AND version = :readVersion
-       FOR NO KEY UPDATE)${state}`,
+       FOR NO KEY UPDATE${shape.nowait ? ' NOWAIT' : ''})${state}`,
     `ok AS (SELECT id FROM locked${shape.state === 'none' ? '' : ' WHERE EXISTS (SELECT 1 FROM state)'})`,
     `written AS (
       UPDATE directory_users u SET ${set}, version = :version, updated_at = :at
@@ -167,28 +167,41 @@ function statement(
   return text;
 }
 
-/** Runs the guarded write; false when the user, its version or its recorded access state moved (nothing written). */
-export async function writeUserUpdate(db: Knex, w: UserUpdateWrite): Promise<boolean> {
+/** The write's access_changes rows (none, or its one change). */
+export function changeRowsOf(w: UserUpdateWrite): Array<Record<string, unknown>> {
+  const change = w.access?.change;
+  if (!change) return [];
+  return [
+    {
+      org_id: w.next.orgId,
+      user_id: w.next.id,
+      user_name: change.userName,
+      occurred_at: w.at,
+      change: JSON.stringify(change.change),
+      cause: JSON.stringify(change.cause),
+      request_id: change.requestId,
+    },
+  ];
+}
+
+/**
+ * Runs the guarded write; false when the user, its version or its recorded access state
+ * moved (nothing written). With `nowait`, a user that another transaction has locked fails
+ * the statement at once (SQLSTATE 55P03) instead of waiting for it.
+ */
+export async function writeUserUpdate(
+  db: Knex,
+  w: UserUpdateWrite,
+  options: { nowait?: boolean } = {},
+): Promise<boolean> {
   const u = w.next;
   const shape = {
     values: w.valuesChanged,
     sessions: w.revokeSessions,
     state: !w.access ? 'none' : w.access.before === undefined ? 'insert' : 'replace',
+    nowait: options.nowait === true,
   } as const;
   const row = asJsonColumns(userColumns(u));
-  const changes = w.access?.change
-    ? [
-        {
-          org_id: u.orgId,
-          user_id: u.id,
-          user_name: w.access.change.userName,
-          occurred_at: w.at,
-          change: JSON.stringify(w.access.change.change),
-          cause: JSON.stringify(w.access.change.cause),
-          request_id: w.access.change.requestId,
-        },
-      ]
-    : [];
   const bindings: Record<string, unknown> = {
     orgId: u.orgId,
     id: u.id,
@@ -202,7 +215,7 @@ export async function writeUserUpdate(db: Knex, w: UserUpdateWrite): Promise<boo
     channel: ACCESS_CHANNEL,
     payload: noticePayload(u.orgId, [u.id]),
     ...(shape.values ? { valueRows: JSON.stringify(valueRows(u).map(asJsonColumns)) } : {}),
-    ...(w.access ? { stateAfter: w.access.after, changeRows: JSON.stringify(changes) } : {}),
+    ...(w.access ? { stateAfter: w.access.after, changeRows: JSON.stringify(changeRowsOf(w)) } : {}),
     ...(w.access?.before !== undefined ? { stateBefore: w.access.before } : {}),
   };
   const [result] = await hotRowsNamed(db, statement(shape, Object.keys(row)), bindings);
