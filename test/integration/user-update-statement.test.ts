@@ -5,14 +5,13 @@
  * user changed under it, or hooks that do more). Each case runs on twin users, one through
  * services whose hooks allow the statement and one through services whose hooks do not.
  */
-import { randomUUID } from 'node:crypto';
 import { CLI_ACTOR } from '../../src/domain/actor.js';
 import type { DirectoryUser, UserInput } from '../../src/domain/directory.js';
 import { ConflictError, PreconditionFailedError } from '../../src/domain/errors/index.js';
 import { TEAM_SYNC_HOOKS } from '../../src/directory/team-sync.js';
 import type { Services } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
-import { aUser } from '../support/factories.js';
+import { aLiveSession, aUser } from '../support/factories.js';
 import { createTestStore } from '../support/test-database.js';
 import { testServices } from '../support/test-services.js';
 
@@ -73,19 +72,7 @@ describe('user updates written in one statement', () => {
   async function member(userName: string): Promise<DirectoryUser> {
     const user = await fast.users.create(scope, inputOf(aUser(scope.orgId, { userName })), CLI_ACTOR);
     await fast.groups.change(scope, groupId, { members: [{ op: 'add', userIds: [user.id] }] }, {}, CLI_ACTOR);
-    const at = new Date().toISOString();
-    await store.repos.sessions.insert({
-      idHash: randomUUID(),
-      orgId: scope.orgId,
-      userId: user.id,
-      connectionId: scope.connectionId,
-      protocol: 'oidc',
-      data: null,
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      revokedAt: null,
-    });
+    await store.repos.sessions.insert(aLiveSession(scope, user.id));
     return user;
   }
 

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { EMPTY_ENTERPRISE, EMPTY_NAME, type DirectoryGroup, type DirectoryUser } from '../../src/domain/directory.js';
 import type { Team } from '../../src/domain/team.js';
+import type { SessionRecord } from '../../src/store/repositories/sessions.js';
 
 export function aUser(orgId: string, overrides: Partial<DirectoryUser> = {}): DirectoryUser {
   const at = new Date().toISOString();
@@ -61,5 +62,26 @@ export function aTeam(orgId: string, overrides: Partial<Team> = {}): Team {
     createdAt: at,
     updatedAt: at,
     ...overrides,
+  };
+}
+
+/** A session of the user that is live for the next hour. */
+export function aLiveSession(
+  scope: { orgId: string; connectionId: string },
+  userId: string,
+  protocol: SessionRecord['protocol'] = 'oidc',
+): SessionRecord {
+  const at = new Date().toISOString();
+  return {
+    idHash: randomUUID(),
+    orgId: scope.orgId,
+    userId,
+    connectionId: scope.connectionId,
+    protocol,
+    data: null,
+    createdAt: at,
+    lastSeenAt: at,
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    revokedAt: null,
   };
 }

@@ -4,7 +4,6 @@
  * and says so while the others are written, and a user that a transaction holds does not
  * hold up the others.
  */
-import { randomUUID } from 'node:crypto';
 import { auditEvent } from '../../../src/audit/audit-log.js';
 import { CLI_ACTOR } from '../../../src/domain/actor.js';
 import type { DirectoryUser, UserInput } from '../../../src/domain/directory.js';
@@ -12,7 +11,7 @@ import type { Services } from '../../../src/services.js';
 import type { Store } from '../../../src/store/store.js';
 import { writeUserUpdates } from '../../../src/store/user-update-batch.js';
 import { writeUserUpdate, type UserUpdateWrite } from '../../../src/store/user-update-statement.js';
-import { aUser } from '../../support/factories.js';
+import { aLiveSession, aUser } from '../../support/factories.js';
 import { createTestStore } from '../../support/test-database.js';
 import { testServices } from '../../support/test-services.js';
 
@@ -57,19 +56,7 @@ describe('users’ guarded writes in one statement', () => {
       ),
       CLI_ACTOR,
     );
-    const at = new Date().toISOString();
-    await store.repos.sessions.insert({
-      idHash: randomUUID(),
-      orgId: scope.orgId,
-      userId: user.id,
-      connectionId: scope.connectionId,
-      protocol: 'saml',
-      data: null,
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      revokedAt: null,
-    });
+    await store.repos.sessions.insert(aLiveSession(scope, user.id, 'saml'));
     return user;
   }
 
