@@ -2,14 +2,20 @@
  * A group by id, with or without its members (`GET /Groups/{id}`), as rows; the members by
  * primary key behind an `OFFSET 0` fence (on a small directory PostgreSQL's costs preferred
  * hashing every user of the database for 50 members). On PostgreSQL outside a transaction,
- * reads without members that arrive while one is being read are read together, in one
- * statement (batch-turn.ts), each by its own primary-key lookup behind an `OFFSET 0` fence.
+ * reads that arrive while one is being read are read together, in one statement
+ * (batch-turn.ts), each by its own primary-key lookup behind an `OFFSET 0` fence.
  */
 import type { Knex } from 'knex';
 import { BatchTurn } from './batch-turn.js';
 import { hotRows, hotRowsNamed } from './direct-statement.js';
 
 type Row = Record<string, unknown>;
+
+/**
+ * Groups read with their members per statement at most: each brings all its members, and
+ * the sessions run with JIT off (database.ts), which a batch's estimate would otherwise pass.
+ */
+const MAX_WITH_MEMBERS = 8;
 
 export interface GroupKey {
   readonly orgId: string;
@@ -42,10 +48,14 @@ export async function readGroupRow(
   return row;
 }
 
-/** Several groups' rows, without members, in one statement (PostgreSQL), in the order of `keys`. */
-export async function readGroupRows(db: Knex, keys: readonly GroupKey[]): Promise<Array<Row | undefined>> {
+/** Several groups' rows in one statement (PostgreSQL), in the order of `keys`; `members` as in readGroupRow. */
+export async function readGroupRows(
+  db: Knex,
+  withMembers: boolean,
+  keys: readonly GroupKey[],
+): Promise<Array<Row | undefined>> {
   const sql = `SELECT k.read_n, x.* FROM json_to_recordset(CAST(:keys AS json)) AS k(read_n int, org_id text, id text)
-      CROSS JOIN LATERAL (SELECT g.* FROM directory_groups g
+      CROSS JOIN LATERAL (SELECT ${columns(true, withMembers)} FROM directory_groups g
         WHERE g.org_id = k.org_id AND g.id = k.id OFFSET 0) x`;
   const rows = await hotRowsNamed(db, sql, {
     keys: JSON.stringify(keys.map((k, n) => ({ read_n: n, org_id: k.orgId, id: k.id }))),
@@ -55,12 +65,12 @@ export async function readGroupRows(db: Knex, keys: readonly GroupKey[]): Promis
   return out;
 }
 
-/** Group reads without members as they come, together when they come faster than one is read (PostgreSQL). */
-export function groupReadTurn(db: Knex): BatchTurn<GroupKey, Row | undefined> {
+/** Group reads as they come, together when they come faster than one is read (PostgreSQL). */
+export function groupReadTurn(db: Knex, withMembers: boolean): BatchTurn<GroupKey, Row | undefined> {
   return new BatchTurn({
-    alone: (key) => readGroupRow(db, true, false, key),
-    together: (keys) => readGroupRows(db, keys),
-    fallback: (key) => readGroupRow(db, true, false, key),
-    maxBatch: 32,
+    alone: (key) => readGroupRow(db, true, withMembers, key),
+    together: (keys) => readGroupRows(db, withMembers, keys),
+    fallback: (key) => readGroupRow(db, true, withMembers, key),
+    maxBatch: withMembers ? MAX_WITH_MEMBERS : 32,
   });
 }

@@ -96,20 +96,21 @@ export class DirectoryGroupRepository {
     return row ? toGroup(row) : undefined;
   }
 
-  /** Group reads without members, read together when they come at once (PostgreSQL). */
+  /** Group reads without members, and with them, read together when they come at once (PostgreSQL). */
   private readTurn: BatchTurn<GroupKey, Row | undefined> | undefined;
+  private membersReadTurn: BatchTurn<GroupKey, Row | undefined> | undefined;
 
   /**
-   * A group's row: in a transaction, on SQLite, or with its members, on its own; otherwise
-   * through its turn (group-read.ts). Reads with members stay one statement per group: a
-   * batch's estimate grows with each group's member count (a whole-table plan is only ever
-   * a few keys away), and the group's own statement is a single primary-key walk.
+   * A group's row: in a transaction or on SQLite on its own; otherwise through its turn
+   * (group-read.ts). With members, each group of a batch is still its own primary-key walk:
+   * the members are a subquery per group, each member by primary key behind an `OFFSET 0`
+   * fence, so no plan of the batch can read the whole table whatever its estimate.
    */
   private readRow(withMembers: boolean, key: GroupKey): Promise<Row | undefined> {
     const pg = dialectOf(this.db) === 'pg';
-    if (!pg || withMembers || isTransaction(this.db)) return readGroupRow(this.db, pg, withMembers, key);
-    this.readTurn ??= groupReadTurn(this.db);
-    return this.readTurn.run(key);
+    if (!pg || isTransaction(this.db)) return readGroupRow(this.db, pg, withMembers, key);
+    if (withMembers) return (this.membersReadTurn ??= groupReadTurn(this.db, true)).run(key);
+    return (this.readTurn ??= groupReadTurn(this.db, false)).run(key);
   }
 
   async list(orgId: string, page: { offset: number; limit: number }): Promise<DirectoryGroup[]> {

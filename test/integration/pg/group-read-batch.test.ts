@@ -83,20 +83,27 @@ describe('group reads read together', () => {
     });
   });
 
-  it('gives the same rows in one statement as one by one, in the order asked', async () => {
-    const keys = [
-      { orgId: orgs[1]!.scope.orgId, id: orgs[1]!.groups[2]! },
-      { orgId: orgs[0]!.scope.orgId, id: 'no-such-group' },
-      { orgId: orgs[0]!.scope.orgId, id: orgs[1]!.groups[0]! },
-      { orgId: orgs[0]!.scope.orgId, id: orgs[0]!.groups[1]! },
-    ];
-    const together = await readGroupRows(store.db, keys);
-    expect(together.map((r) => r?.id)).toEqual([orgs[1]!.groups[2], undefined, undefined, orgs[0]!.groups[1]]);
-    const oneByOne = await Promise.all(keys.map((k) => readGroupRow(store.db, true, false, k)));
-    expect(together.map((r) => r && { ...r, read_n: undefined })).toEqual(
-      oneByOne.map((r) => r && { ...r, read_n: undefined }),
-    );
-  });
+  it.each([false, true])(
+    'gives the same rows in one statement as one by one, in the order asked (members: %s)',
+    async (withMembers) => {
+      const keys = [
+        { orgId: orgs[1]!.scope.orgId, id: orgs[1]!.groups[2]! },
+        { orgId: orgs[0]!.scope.orgId, id: 'no-such-group' },
+        { orgId: orgs[0]!.scope.orgId, id: orgs[1]!.groups[0]! },
+        { orgId: orgs[0]!.scope.orgId, id: orgs[0]!.groups[1]! },
+      ];
+      const together = await readGroupRows(store.db, withMembers, keys);
+      expect(together.map((r) => r?.id)).toEqual([orgs[1]!.groups[2], undefined, undefined, orgs[0]!.groups[1]]);
+      const oneByOne = await Promise.all(keys.map((k) => readGroupRow(store.db, true, withMembers, k)));
+      expect(together.map((r) => r && { ...r, read_n: undefined })).toEqual(
+        oneByOne.map((r) => r && { ...r, read_n: undefined }),
+      );
+      if (withMembers) {
+        const members = together[0]!.members as Array<{ id: string }>;
+        expect(members.map((m) => m.id).sort()).toEqual(orgs[1]!.members[2]);
+      }
+    },
+  );
 
   it('runs the service’s statements with JIT off (a batch estimate must not buy 400 ms of compiling)', async () => {
     const result = (await store.db.raw('SHOW jit')) as { rows: Array<{ jit: string }> };
