@@ -154,6 +154,21 @@ export class UserDirectory {
   }
 
   /**
+   * The user and, where the read brings them at no extra cost, their groups (`GET
+   * /Users/{id}`). On PostgreSQL this is the read a one-statement update makes (the user,
+   * values and groups in one statement), shared with the reads that arrive meanwhile.
+   */
+  async getWithGroups(
+    scope: ConnectionScope,
+    id: string,
+  ): Promise<{ user: DirectoryUser; groups?: ReadonlyArray<{ id: string; displayName: string }> }> {
+    if (!this.store.oneStatementUserUpdates) return { user: await this.get(scope, id) };
+    const read = await this.store.readUserForUpdate(scope.orgId, scope.connectionId, id);
+    if (!read) throw new NotFoundError('user', id);
+    return { user: read.user, groups: read.groups };
+  }
+
+  /**
    * Replaces a user with what `change` makes of the current one (PUT, PATCH). The row is
    * locked first, so concurrent changes apply one after the other and none is lost.
    */

@@ -87,4 +87,24 @@ describe('userName lookups', () => {
     const page = await scim.request<List>('GET', '/Users?startIndex=1&count=100');
     expect(names(page.body.Resources.find((r) => r.id === user.body.id))).toEqual(expected);
   });
+
+  it('answers GET /Users/{id} with the resource the lookup gives, and only in the caller’s connection', async () => {
+    const filter = encodeURIComponent('userName eq "fox.mulder@example.com"');
+    const lookup = (await scim.request<List>('GET', `/Users?filter=${filter}`)).body.Resources[0]!;
+    const id = String(lookup.id);
+    const one = await scim.request<Record<string, unknown>>('GET', `/Users/${id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(lookup);
+    expect(one.body.groups).toEqual([expect.objectContaining({ display: 'X-Files' })]);
+    for (const query of ['excludedAttributes=groups', 'attributes=userName']) {
+      const projected = await scim.request<Record<string, unknown>>('GET', `/Users/${id}?${query}`);
+      const listed = await scim.request<List>('GET', `/Users?filter=${filter}&${query}`);
+      expect(projected.body).toEqual(listed.body.Resources[0]);
+    }
+    const etag = one.headers.get('etag')!;
+    expect((await scim.request('GET', `/Users/${id}`, undefined, { 'If-None-Match': etag })).status).toBe(304);
+    const elsewhere = await other.request<Record<string, unknown>>('GET', `/Users/${id}`);
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+  });
 });

@@ -78,14 +78,14 @@ export async function getUser(
   projection: Projection,
   pre: Preconditions = {},
 ): Promise<ScimResult> {
-  const user = await ctx.users.get(ctx.scope, id);
+  const { user, groups } = await ctx.users.getWithGroups(ctx.scope, id);
   if (
     pre.ifNoneMatch !== undefined &&
     (pre.ifNoneMatch.trim() === '*' || versionOf(pre.ifNoneMatch) === user.version)
   ) {
     return { status: 304, etag: etagOf(user.version) };
   }
-  return single(ctx, user, 200, projection);
+  return single(ctx, user, 200, projection, groups);
 }
 
 export async function replaceUser(
