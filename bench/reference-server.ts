@@ -7,6 +7,7 @@
  *
  *   POST   /users                      {userName}  one-row insert            → 201 {id}
  *   GET    /users?userName=X                       the indexed lookup        → 200 [row]
+ *   GET    /users/U                                the primary-key read      → 200 row
  *   PUT    /groups/G/members/U                     one-row membership insert → 204
  *   DELETE /groups/G/members/U                     one-row membership delete → 204
  *   PUT    /users/U/inactive                       the one-row update        → 204
@@ -115,6 +116,13 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
       [ORG, userName.toLowerCase(), CONNECTION],
     );
     return send(res, 200, rows);
+  }
+  if (parts[0] === 'users' && parts.length === 2 && req.method === 'GET') {
+    const [user] = await sql.rows('get_user', 'SELECT * FROM directory_users WHERE org_id = $1 AND id = $2', [
+      ORG,
+      parts[1],
+    ]);
+    return user ? send(res, 200, user) : send(res, 404);
   }
   if (parts[0] === 'users' && parts[2] === 'inactive' && req.method === 'PUT') {
     await sql.run(

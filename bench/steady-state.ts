@@ -1,9 +1,10 @@
 /**
  * What an identity provider sends all day after its initial sync, against the service and
  * against the bare reference server (reference-server.ts) on the same database, phase by
- * phase, at the same concurrency: user creates, `userName eq` lookups, one-member group
- * PATCHes (Okta's add, Entra's remove) on 60 groups, deactivations (Entra's PATCH, Okta's
- * PUT), and group reads with 50 members and without members. Each round runs every phase
+ * phase, at the same concurrency: user creates, `userName eq` lookups, user reads by id
+ * (Okta reads a user before it replaces it), one-member group PATCHes (Okta's add, Entra's
+ * remove) on 60 groups, deactivations (Entra's PATCH, Okta's PUT), and group reads with 50
+ * members and without members. Each round runs every phase
  * on both (the one that goes first alternates); the figures are medians over the rounds,
  * and every response is checked (a failed request aborts the run).
  */
@@ -186,6 +187,23 @@ export async function runSteadyState(
           }),
       },
       {
+        name: 'user GET by id (Okta)',
+        ours: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const id = s.userIds[(i * 7919) % s.userIds.length]!;
+            const r = check(200, await c.request('GET', `/Users/${id}`), 'user read');
+            if ((JSON.parse(r.body) as Json).id !== id) throw new Error('user read: another user');
+            return r;
+          }),
+        limit: (c, n, k) =>
+          runConcurrent(n, k, async (i) => {
+            const id = s.userIds[(i * 7919) % s.userIds.length]!;
+            const r = check(200, await c.request('GET', `/users/${id}`), 'user read');
+            if ((JSON.parse(r.body) as Json).id !== id) throw new Error('user read: another user');
+            return r;
+          }),
+      },
+      {
         name: 'one-member add (Okta PATCH)',
         ours: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'ours', 'add', ...pair('ours', i))),
         limit: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'limit', 'add', ...pair('limit', i))),
@@ -265,7 +283,7 @@ export async function runSteadyState(
     const count = (name: string): number =>
       name.startsWith('user create')
         ? sizes.creates
-        : name.startsWith('userName')
+        : name.startsWith('userName') || name.startsWith('user GET')
           ? sizes.lookups
           : name.startsWith('one-member')
             ? sizes.memberChanges
