@@ -109,6 +109,8 @@ export async function writeUserUpdates(db: Knex, writes: readonly UserUpdateWrit
     version: w.next.version,
     updated_at: w.at,
   }));
+  // One announcement per org of the batch, naming all its users: one whose guard failed is
+  // announced too, which only makes the caches read it again.
   const byOrg = new Map<string, string[]>();
   for (const w of writes) byOrg.set(w.next.orgId, [...(byOrg.get(w.next.orgId) ?? []), w.next.id]);
   const bindings = {
