@@ -154,16 +154,17 @@ export class UserDirectory {
   }
 
   /**
-   * The user and, where the read brings them at no extra cost, their groups (`GET
-   * /Users/{id}`). On PostgreSQL this is the read a one-statement update makes (the user,
-   * values and groups in one statement), shared with the reads that arrive meanwhile.
+   * The user with their values and groups in one statement (`GET /Users/{id}`). On
+   * PostgreSQL it is the read a one-statement update makes, shared with the reads that
+   * arrive meanwhile.
    */
   async getWithGroups(
     scope: ConnectionScope,
     id: string,
-  ): Promise<{ user: DirectoryUser; groups?: ReadonlyArray<{ id: string; displayName: string }> }> {
-    if (!this.store.oneStatementUserUpdates) return { user: await this.get(scope, id) };
-    const read = await this.store.readUserForUpdate(scope.orgId, scope.connectionId, id);
+  ): Promise<{ user: DirectoryUser; groups: ReadonlyArray<{ id: string; displayName: string }> }> {
+    const read = this.store.oneStatementUserUpdates
+      ? await this.store.readUserForUpdate(scope.orgId, scope.connectionId, id)
+      : await this.store.repos.users.findInConnectionWithGroups(scope.orgId, scope.connectionId, id);
     if (!read) throw new NotFoundError('user', id);
     return { user: read.user, groups: read.groups };
   }

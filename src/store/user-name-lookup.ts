@@ -1,7 +1,8 @@
 /**
  * The `userName eq` lookup every IdP makes before it creates a user, on PostgreSQL outside
  * a transaction: lookups that arrive while one is being read are read together, in one
- * statement (batch-turn.ts), each by its own index lookup behind an `OFFSET 0` fence.
+ * statement (batch-turn.ts), each by its own index lookup behind an `OFFSET 0` fence. And a
+ * user by id with the same columns (`GET /Users/{id}` on SQLite).
  */
 import type { Knex } from 'knex';
 import { BatchTurn } from './batch-turn.js';
@@ -44,6 +45,18 @@ export async function lookUpUserName(
       FROM directory_users u WHERE u.org_id = ? AND u.connection_id = ? AND u.user_name_lower = ?`;
   const [row] = await hotRows(db, sql, [l.orgId, l.connectionId, l.userNameLower]);
   return found(row, withGroups);
+}
+
+/** The connection's user by id with values and groups, in one statement (either database). */
+export async function lookUpUserId(
+  db: Knex,
+  pg: boolean,
+  l: { readonly orgId: string; readonly connectionId: string; readonly id: string },
+): Promise<FoundUser> {
+  const sql = `SELECT ${columns(pg, true)}
+      FROM directory_users u WHERE u.org_id = ? AND u.id = ? AND u.connection_id = ?`;
+  const [row] = await hotRows(db, sql, [l.orgId, l.id, l.connectionId]);
+  return found(row, true);
 }
 
 /** Several lookups in one statement (PostgreSQL): an answer per lookup, in order. */

@@ -11,7 +11,13 @@ import { dialectOf } from '../database.js';
 import { prepared } from '../prepared-statements.js';
 import { hotRows, isTransaction } from '../direct-statement.js';
 import type { BatchTurn } from '../batch-turn.js';
-import { lookUpUserName, userNameLookupTurn, type FoundUser, type UserNameLookup } from '../user-name-lookup.js';
+import {
+  lookUpUserId,
+  lookUpUserName,
+  userNameLookupTurn,
+  type FoundUser,
+  type UserNameLookup,
+} from '../user-name-lookup.js';
 import { toBool, toIsoOrNull } from '../rows.js';
 import type { Scans } from '../scans.js';
 import {
@@ -249,6 +255,11 @@ export class DirectoryUserReads {
     if (!this.pg || isTransaction(this.db)) return lookUpUserName(this.db, this.pg, withGroups, lookup);
     const turns = (this.lookupTurns ??= [userNameLookupTurn(this.db, false), userNameLookupTurn(this.db, true)]);
     return turns[withGroups ? 1 : 0].run(lookup);
+  }
+
+  /** The connection's user by id with its values and direct groups, in one statement. */
+  findInConnectionWithGroups(orgId: string, connectionId: string, id: string): Promise<FoundUser> {
+    return lookUpUserId(this.db, this.pg, { orgId, connectionId, id });
   }
 
   /** Lookups by userName without and with groups, each read together when they come at once (PostgreSQL). */
