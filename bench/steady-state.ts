@@ -107,6 +107,14 @@ async function memberChange(
   );
 }
 
+/** A user read by id (the path ends with the id), checked to be that user. */
+async function userRead(c: HttpClient, path: string): Promise<HttpResult> {
+  const r = check(200, await c.request('GET', path), 'user read');
+  if ((JSON.parse(r.body) as Json).id !== path.slice(path.lastIndexOf('/') + 1))
+    throw new Error('user read: another user');
+  return r;
+}
+
 /** The steady groups of the service, each with GROUP_SIZE members of its own (the first users). */
 async function seedGroups(s: Setup): Promise<string[]> {
   const ids: string[] = [];
@@ -189,19 +197,9 @@ export async function runSteadyState(
       {
         name: 'user GET by id (Okta)',
         ours: (c, n, k) =>
-          runConcurrent(n, k, async (i) => {
-            const id = s.userIds[(i * 7919) % s.userIds.length]!;
-            const r = check(200, await c.request('GET', `/Users/${id}`), 'user read');
-            if ((JSON.parse(r.body) as Json).id !== id) throw new Error('user read: another user');
-            return r;
-          }),
+          runConcurrent(n, k, (i) => userRead(c, `/Users/${s.userIds[(i * 7919) % s.userIds.length]}`)),
         limit: (c, n, k) =>
-          runConcurrent(n, k, async (i) => {
-            const id = s.userIds[(i * 7919) % s.userIds.length]!;
-            const r = check(200, await c.request('GET', `/users/${id}`), 'user read');
-            if ((JSON.parse(r.body) as Json).id !== id) throw new Error('user read: another user');
-            return r;
-          }),
+          runConcurrent(n, k, (i) => userRead(c, `/users/${s.userIds[(i * 7919) % s.userIds.length]}`)),
       },
       {
         name: 'one-member add (Okta PATCH)',

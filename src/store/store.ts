@@ -305,8 +305,7 @@ export class Store {
   /**
    * A new user with its multi-valued attributes and its audit event: one statement on
    * PostgreSQL, shared with the creates that arrive meanwhile (user-create-batch.ts); one
-   * transaction on SQLite. A taken userName or
-   * externalId is a ConflictError.
+   * transaction on SQLite. A taken userName or externalId is a ConflictError.
    */
   async insertUserWithAudit(user: DirectoryUser, event: AuditEvent): Promise<void> {
     if (dialectOf(this.db) !== 'pg') {

@@ -112,7 +112,11 @@ export async function writeUserUpdates(db: Knex, writes: readonly UserUpdateWrit
   // One announcement per org of the batch, naming all its users: one whose guard failed is
   // announced too, which only makes the caches read it again.
   const byOrg = new Map<string, string[]>();
-  for (const w of writes) byOrg.set(w.next.orgId, [...(byOrg.get(w.next.orgId) ?? []), w.next.id]);
+  for (const w of writes) {
+    const ids = byOrg.get(w.next.orgId);
+    if (ids) ids.push(w.next.id);
+    else byOrg.set(w.next.orgId, [w.next.id]);
+  }
   const bindings = {
     writes: JSON.stringify(
       writes.map((w, n) => ({
