@@ -12,6 +12,7 @@ import * as rateLimits from '../../migrations/20261201180000-rate-limits.js';
 import * as credentialLifecycle from '../../migrations/20261204120000-credential-lifecycle.js';
 import * as directorySync from '../../migrations/20261206120000-directory-sync.js';
 import * as accessHistoryAndEvents from '../../migrations/20261207120000-access-history-and-events.js';
+import * as auditActionIndex from '../../migrations/20261208120000-audit-action-index.js';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly module:
   { name: '20261204120000-credential-lifecycle', module: credentialLifecycle },
   { name: '20261206120000-directory-sync', module: directorySync },
   { name: '20261207120000-access-history-and-events', module: accessHistoryAndEvents },
+  { name: '20261208120000-audit-action-index', module: auditActionIndex },
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {
