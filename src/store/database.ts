@@ -8,6 +8,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { MIGRATION_CONFIG } from './migration-source.js';
+import { reuseResultShapes } from './pg-result-shapes.js';
 import { SqliteClient } from './sqlite-client.js';
 
 export type Db = Knex;
@@ -15,6 +16,7 @@ export type Dialect = 'pg' | 'sqlite';
 
 // PostgreSQL `bigint` (e.g. count(*)) is returned as a string by default; our counts fit a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number.parseInt(value, 10));
+reuseResultShapes();
 
 /**
  * Runs reads side by side on the pool, or one after the other inside a transaction (whose
