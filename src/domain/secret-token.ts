@@ -6,7 +6,7 @@
  * The kind marker makes a leaked token recognisable (secret scanners, logs).
  * A plain SHA-256 suffices (no slow KDF): the secret is random, not a password.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidInputError } from './errors/index.js';
 
 /** SCIM tokens (an IdP), admin API tokens (automation), decision API tokens (a factory service). */
@@ -24,8 +24,9 @@ export interface IssuedToken {
 
 const TOKEN_PATTERN = /^(ibscim|ibadm|ibapi)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
+/** Hashed on every authenticated request (the verified-token cache is keyed by it): the one-shot form. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export function issueToken(kind: TokenKind): IssuedToken {
