@@ -1,10 +1,12 @@
 /** /Users (RFC 7644 §3.2–3.6): create, read, list, replace, patch, delete, for the caller's connection only. */
 import type { DirectoryUser } from '../../domain/directory.js';
+import { inputOf } from '../../directory/sync/user-comparison.js';
 import { keyFor } from '../attribute-paths.js';
 import { normaliseUserBody } from '../dialects/tolerant-input.js';
 import { resolveUserFilter } from '../filter/resolve-filter.js';
 import { userSort } from '../filter/sort.js';
 import type { ListParams } from '../list-params.js';
+import { activeOnlyPatch } from '../patch/active-patch.js';
 import { applyUserPatch } from '../patch/apply-user-patch.js';
 import { parsePatchRequest } from '../patch/patch-request.js';
 import { FULL_PROJECTION, project, wants, type Projection } from '../projection.js';
@@ -116,10 +118,12 @@ export async function patchUser(
 ): Promise<ScimResult> {
   const operations = parsePatchRequest(rawBody);
   const ifMatch = versionOf(pre.ifMatch);
+  const active = activeOnlyPatch(operations);
   const { user, groups } = await ctx.users.updateWithGroups(
     ctx.scope,
     id,
     (current) => {
+      if (active !== undefined) return { ...inputOf(current), active };
       const patched = applyUserPatch(toScimUser(current, { location: '', groupsBaseUrl: '' }), operations);
       const body = normaliseUserBody(patched);
       requireUserName(body);
