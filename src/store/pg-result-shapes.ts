@@ -10,7 +10,7 @@
  * this knows, it is left alone. Type parsers are set when the store module loads
  * (database.ts), before any statement runs.
  */
-import pgTypes from 'pg';
+import pg from 'pg';
 import Result, { type FieldDescription, type TypeSource } from 'pg/lib/result.js';
 
 interface Shape {
@@ -21,7 +21,7 @@ interface Shape {
 /** Shapes per type set (each pg client has its own), by their columns' signature. */
 const shapesByTypes = new WeakMap<TypeSource, Map<string, Shape>>();
 const MAX_SHAPES = 1000;
-const DEFAULT_TYPES: TypeSource = pgTypes.types as unknown as TypeSource;
+const DEFAULT_TYPES: TypeSource = pg.types as unknown as TypeSource;
 
 function signatureOf(fields: readonly FieldDescription[]): string {
   let key = '';

@@ -4,23 +4,20 @@
  * column parsed by its own type, as independent objects, whichever statement ran before.
  */
 import type { Knex } from 'knex';
-import { openDatabase } from '../../../src/store/database.js';
 import { hotRows } from '../../../src/store/direct-statement.js';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
+import { createTestStore } from '../../support/test-database.js';
 
 describe('PostgreSQL result shapes', () => {
-  let database: TestDatabase;
   let db: Knex;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    database = await createTestDatabase({ migrated: false });
-    db = openDatabase(database.config);
+    const t = await createTestStore();
+    db = t.store.db;
+    close = t.close;
   });
 
-  afterAll(async () => {
-    await db.destroy();
-    await database.drop();
-  });
+  afterAll(() => close());
 
   it('parses every column of a prepared statement by its type, on every execution', async () => {
     const sql = 'SELECT ?::int8 AS n, ?::timestamptz AS at, ?::json AS doc, NULL::text AS nothing, ?::bool AS flag';
