@@ -4,6 +4,7 @@
  * requests also by connection and resource.
  */
 import type { Request, RequestHandler } from 'express';
+import type { CountHandle } from '../telemetry/buffered-counter.js';
 import { httpDuration, httpRequests, scimOperations } from '../telemetry/metrics.js';
 
 const SURFACES: ReadonlyArray<[string, string]> = [
@@ -55,20 +56,20 @@ export function expressRouteOf(req: Request, mount: string | undefined): string 
 }
 
 interface Series {
-  readonly count: { inc(): void };
+  readonly count: CountHandle;
   readonly duration: { observe(value: number): void };
 }
 
-/** Labelled children by label values: prom-client hashes a label set on every call otherwise. */
+/** Each label set's count handle and duration child, made once: prom-client hashes a label set on every call otherwise. */
 const series = new Map<string, Series>();
-const scimSeries = new Map<string, { inc(): void }>();
+const scimSeries = new Map<string, CountHandle>();
 
 function seriesOf(surface: string, route: string, method: string, status: string): Series {
   const key = `${surface} ${route} ${method} ${status}`;
   let s = series.get(key);
   if (!s) {
     s = {
-      count: httpRequests.labels({ surface, route, method, status }),
+      count: httpRequests.handle({ surface, route, method, status }),
       duration: httpDuration.labels({ surface, route, method }),
     };
     series.set(key, s);
@@ -98,8 +99,11 @@ export function recordRequest(
     const key = `${connection} ${method} ${resource} ${status}`;
     let counter = scimSeries.get(key);
     if (!counter) {
-      if (scimSeries.size > 10_000) scimSeries.clear();
-      counter = scimOperations.labels({ connection, operation: `${method} ${resource}`, result: String(status) });
+      if (scimSeries.size > 10_000) {
+        scimSeries.clear();
+        scimOperations.forgetHandles();
+      }
+      counter = scimOperations.handle({ connection, operation: `${method} ${resource}`, result: String(status) });
       scimSeries.set(key, counter);
     }
     counter.inc();

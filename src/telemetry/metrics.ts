@@ -12,11 +12,12 @@
  * plus prom-client's process metrics, among them nodejs_eventloop_lag_seconds.
  */
 import client from 'prom-client';
+import { BufferedCounter } from './buffered-counter.js';
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
 
-export const httpRequests = new client.Counter({
+export const httpRequests = new BufferedCounter({
   name: 'ib_http_requests_total',
   help: 'HTTP requests answered, by surface, route, method and status',
   labelNames: ['surface', 'route', 'method', 'status'] as const,
@@ -31,7 +32,7 @@ export const httpDuration = new client.Histogram({
   registers: [registry],
 });
 
-export const scimOperations = new client.Counter({
+export const scimOperations = new BufferedCounter({
   name: 'ib_scim_operations_total',
   help: 'SCIM requests by connection, operation (method and resource) and result (HTTP status)',
   labelNames: ['connection', 'operation', 'result'] as const,
