@@ -1,10 +1,10 @@
 /**
  * A prom-client counter for what is counted on every request. prom-client's `inc` (a
- * labelled child's too) validates and hashes the label set on every call: for the two
- * request counters that was about a tenth of the CPU of a SCIM discovery GET. Here each
- * label set gets a handle that counts in a plain number, and the counts reach the counter
- * when it is collected (on every read of /metrics), so what a scrape shows is what calling
- * `inc` each time would have shown.
+ * labelled child's too) validates and hashes the label set on every call; for the two
+ * request counters that was about 1 us of every request (recording a request took
+ * 2.3-3.0 us, now 1.4-1.6). Here each label set gets a handle that counts in a plain
+ * number, and the counts reach the counter when it is collected (on every read of
+ * /metrics), so what a scrape shows is what calling `inc` each time would have shown.
  */
 import client from 'prom-client';
 
