@@ -44,7 +44,7 @@ interface Pending<R, O> {
   readonly reject: (error: unknown) => void;
 }
 
-/** Waits for the event loop's turn that found no other request, before requests go at once again. */
+/** Waits in a row that found no other request, after which requests go at once again. */
 const LONE_GATHERS = 8;
 
 export class BatchTurn<R, O> {
