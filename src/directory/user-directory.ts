@@ -155,15 +155,15 @@ export class UserDirectory {
 
   /**
    * The user with their values and groups in one statement (`GET /Users/{id}`). On
-   * PostgreSQL it is the read a one-statement update makes, shared with the reads that
-   * arrive meanwhile.
+   * PostgreSQL it is the read a one-statement update makes, read together with the GETs
+   * that arrive meanwhile.
    */
   async getWithGroups(
     scope: ConnectionScope,
     id: string,
   ): Promise<{ user: DirectoryUser; groups: ReadonlyArray<{ id: string; displayName: string }> }> {
     const read = this.store.oneStatementUserUpdates
-      ? await this.store.readUserForUpdate(scope.orgId, scope.connectionId, id)
+      ? await this.store.readUser(scope.orgId, scope.connectionId, id)
       : await this.store.repos.users.findInConnectionWithGroups(scope.orgId, scope.connectionId, id);
     if (!read) throw new NotFoundError('user', id);
     return { user: read.user, groups: read.groups };

@@ -13,6 +13,14 @@
  * statements, and the seven wait for the first while the database idles. After
  * `LONE_GATHERS` such waits in a row that found no other request, requests go at once again.
  *
+ * A turn of reads may keep a second statement in flight (`statements: 2`): requests that
+ * arrive while the first is out go in a second once at least `FURTHER_AT` of them wait,
+ * rather than all waiting for the first. The database then works on one while the service
+ * answers the other, where one statement at a time leaves each idle while the other works.
+ * Writes keep one: each statement of a write ends in a commit and its WAL flush, and halving
+ * their batches cost more than the overlap gave (one-member PATCHes -13%, deactivations -5%,
+ * against +8% for userName lookups, at concurrency 8 on one database).
+ *
  * If the statement of a turn fails, its requests run again, each on its own and outside
  * the turn (`fallback`), so one request's failure is that request's alone and nothing
  * waits behind it. A turn's statement must write nothing when it fails (one statement is
@@ -31,6 +39,8 @@ export interface BatchTurnWork<R, O> {
   readonly keyOf?: (request: R) => string;
   /** Requests per statement at most. */
   readonly maxBatch: number;
+  /** Statements in flight at most (1 unless said: see above). */
+  readonly statements?: 1 | 2;
   /**
    * A failure after which the statement may have written (the connection lost while it was
    * in flight): its requests are not run again, each gets the error.
@@ -47,9 +57,14 @@ interface Pending<R, O> {
 /** Waits in a row that found no other request, after which requests go at once again. */
 const LONE_GATHERS = 8;
 
+/** Waiting requests that send a further statement while one is in flight. */
+const FURTHER_AT = 2;
+
 export class BatchTurn<R, O> {
   private readonly waiting: Array<Pending<R, O>> = [];
-  private busy = false;
+  private inFlight = 0;
+  /** Keys of the requests in the statements in flight (none shares a statement with another of its key). */
+  private readonly keysInFlight = new Set<string>();
   /** A statement is to go at the end of this turn of the event loop. */
   private gathering = false;
   /** Requests have lately arrived together: one finding nothing in flight waits for the others. */
@@ -61,27 +76,43 @@ export class BatchTurn<R, O> {
   run(request: R): Promise<O> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
-      if (this.busy || this.gathering) return;
+      if (this.gathering) return;
+      if (this.inFlight > 0) {
+        if (this.inFlight < (this.work.statements ?? 1) && this.waiting.length >= FURTHER_AT) this.gather();
+        return;
+      }
       if (!this.together) {
         this.next();
         return;
       }
-      this.gathering = true;
-      setImmediate(() => {
-        this.gathering = false;
+      this.gather();
+    });
+  }
+
+  /** Sends the waiting requests at the end of this turn of the event loop, with the others read in it. */
+  private gather(): void {
+    this.gathering = true;
+    setImmediate(() => {
+      this.gathering = false;
+      if (this.inFlight === 0) {
         this.loneGathers = this.waiting.length === 1 ? this.loneGathers + 1 : 0;
         if (this.loneGathers >= LONE_GATHERS) this.together = false;
-        this.next();
-      });
+      }
+      this.next();
     });
   }
 
   private next(): void {
-    if (this.busy || this.waiting.length === 0) return;
+    if (this.inFlight >= (this.work.statements ?? 1) || this.waiting.length === 0) return;
     const batch = this.take();
-    this.busy = true;
+    if (batch.length === 0) return;
+    const keyOf = this.work.keyOf;
+    const keys = keyOf ? batch.map((p) => keyOf(p.request)) : [];
+    for (const key of keys) this.keysInFlight.add(key);
+    this.inFlight++;
     void this.turn(batch).then((settle) => {
-      this.busy = false;
+      this.inFlight--;
+      for (const key of keys) this.keysInFlight.delete(key);
       if (this.waiting.length > 0) {
         this.together = true;
         this.loneGathers = 0;
@@ -92,7 +123,7 @@ export class BatchTurn<R, O> {
     });
   }
 
-  /** The waiting requests in arrival order, up to the limit and one per key. */
+  /** The waiting requests in arrival order, up to the limit and one per key (none of a key in flight). */
   private take(): Array<Pending<R, O>> {
     const keyOf = this.work.keyOf;
     const keys = new Set<string>();
@@ -100,7 +131,7 @@ export class BatchTurn<R, O> {
     const rest: Array<Pending<R, O>> = [];
     for (const p of this.waiting) {
       const key = keyOf?.(p.request);
-      if (batch.length < this.work.maxBatch && (key === undefined || !keys.has(key))) {
+      if (batch.length < this.work.maxBatch && (key === undefined || (!keys.has(key) && !this.keysInFlight.has(key)))) {
         if (key !== undefined) keys.add(key);
         batch.push(p);
       } else {

@@ -72,5 +72,6 @@ export function groupReadTurn(db: Knex, withMembers: boolean): BatchTurn<GroupKe
     together: (keys) => readGroupRows(db, withMembers, keys),
     fallback: (key) => readGroupRow(db, true, withMembers, key),
     maxBatch: withMembers ? MAX_WITH_MEMBERS : 32,
+    statements: 2,
   });
 }

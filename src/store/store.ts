@@ -175,6 +175,7 @@ export class Store {
     this.readModels = createReadModels(db, this.repos);
     this.memberSteps = memberStepTurn(db);
     this.userReads = userForUpdateTurn(db);
+    this.userGets = userForUpdateTurn(db, 2);
     this.userWrites = userUpdateTurn(db);
     this.userCreates = userCreateTurn(db, (create) => this.insertUserStatement(create));
   }
@@ -210,6 +211,13 @@ export class Store {
 
   /** Reads for updates, read together when they arrive faster than one is read (user-for-update-read.ts). */
   private readonly userReads: BatchTurn<UserKey, UserForUpdate | undefined>;
+
+  /** The connection's user with values and groups (`GET /Users/{id}`): what `readUserForUpdate` reads, in a turn of its own. */
+  readUser(orgId: string, connectionId: string, id: string): Promise<UserForUpdate | undefined> {
+    return this.userGets.run({ orgId, connectionId, id });
+  }
+
+  private readonly userGets: BatchTurn<UserKey, UserForUpdate | undefined>;
 
   /**
    * A user's update (not a reactivation) in one guarded statement, with its audit and outbox

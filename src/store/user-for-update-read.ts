@@ -40,8 +40,19 @@ export async function readUsersForUpdate(
   return answers;
 }
 
-/** Reads as they come, together when they come faster than one is read (PostgreSQL, outside transactions). */
-export function userForUpdateTurn(db: Knex): BatchTurn<UserKey, UserForUpdate | undefined> {
+/**
+ * Reads as they come, together when they come faster than one is read (PostgreSQL, outside
+ * transactions). `statements`: how many may be in flight (batch-turn.ts); the reads of
+ * `GET /Users/{id}` take two, the reads before an update one (a second read statement beside
+ * the writes measured no faster for deactivations).
+ */
+export function userForUpdateTurn(db: Knex, statements: 1 | 2 = 1): BatchTurn<UserKey, UserForUpdate | undefined> {
   const one = (k: UserKey): Promise<UserForUpdate | undefined> => readUserForUpdate(db, k.orgId, k.connectionId, k.id);
-  return new BatchTurn({ alone: one, together: (ks) => readUsersForUpdate(db, ks), fallback: one, maxBatch: 32 });
+  return new BatchTurn({
+    alone: one,
+    together: (ks) => readUsersForUpdate(db, ks),
+    fallback: one,
+    maxBatch: 32,
+    statements,
+  });
 }

@@ -88,5 +88,6 @@ export function userNameLookupTurn(db: Knex, withGroups: boolean): BatchTurn<Use
     together: (ls) => lookUpUserNames(db, withGroups, ls),
     fallback: (l) => lookUpUserName(db, true, withGroups, l),
     maxBatch: 32,
+    statements: 2,
   });
 }
