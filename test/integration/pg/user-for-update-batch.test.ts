@@ -1,7 +1,8 @@
 /**
  * The reads before users' one-statement updates that arrive together are read in one
  * statement on PostgreSQL (store/user-for-update-read.ts): each gets its own user with its
- * values and groups, scoped to its own org and connection, and a miss stays a miss.
+ * values and groups, scoped to its own org and connection, and a miss stays a miss. The
+ * reads of `GET /Users/{id}` take the same way with up to two statements in flight.
  */
 import { CLI_ACTOR } from '../../../src/domain/actor.js';
 import type { Services } from '../../../src/services.js';
@@ -61,6 +62,29 @@ describe('reads for user updates read together', () => {
     expect(together.map((r) => r?.user.id)).toEqual([users[0]![0], undefined, users[3]![2], undefined, users[1]![3]]);
     expect(together[0]!.groups).toEqual([{ id: expect.any(String), displayName: 'okta readers' }]);
     expect(together).toEqual(oneByOne);
+  });
+
+  it('answers forty concurrent reads by id, two statements in flight, each with its own connection’s user or none', async () => {
+    const asks = Array.from({ length: 40 }, (_, i) => ({
+      scope: i % scopes.length,
+      owner: (i + (i % 3 === 0 ? 1 : 0)) % scopes.length,
+      n: i % 4,
+    }));
+    const answers = await Promise.all(
+      asks.map((a) => {
+        const scope = scopes[a.scope]!;
+        return store.readUser(scope.orgId, scope.connectionId, users[a.owner]![a.n]!);
+      }),
+    );
+    expect(answers.map((r) => r?.user.id)).toEqual(
+      asks.map((a) => (a.owner === a.scope ? users[a.owner]![a.n] : undefined)),
+    );
+    for (const [i, r] of answers.entries()) {
+      if (r)
+        expect(r.groups).toEqual(
+          asks[i]!.n === 0 ? [{ id: expect.any(String), displayName: expect.stringMatching(/ readers$/) }] : [],
+        );
+    }
   });
 
   it('deactivates sixteen users of four connections at once, each exactly', async () => {
