@@ -172,6 +172,8 @@ describe('admin console in Chromium', () => {
 
     // The access checker: a part of a name is not a user, but it suggests the ones it matches.
     await page.getByRole('link', { name: 'Access checker' }).click();
+    // The user's page holds a checker form too, and stays until the checker's page has loaded.
+    await page.getByRole('heading', { name: 'Access checker' }).waitFor();
     await page.getByTestId('check-user').fill('dana');
     await page.getByRole('button', { name: 'Check' }).click();
     await page.getByTestId('check-suggestions').getByRole('button', { name: 'dana@acme.example' }).click();
