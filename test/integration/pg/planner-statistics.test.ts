@@ -1,6 +1,6 @@
 /** On PostgreSQL, tables that grew since their last analysis are analysed, so plans follow the data. */
 import { randomUUID } from 'node:crypto';
-import { refreshPlannerStatistics } from '../../../src/store/planner-statistics.js';
+import { autovacuumNotice, refreshPlannerStatistics } from '../../../src/store/planner-statistics.js';
 import { createTestStore } from '../../support/test-database.js';
 
 describe('planner statistics keeper', () => {
@@ -33,6 +33,18 @@ describe('planner statistics keeper', () => {
       );
       expect(stats.rows[0]?.last_analyze).not.toBeNull();
       expect(await refreshPlannerStatistics(db)).not.toContain('directory_users');
+    } finally {
+      await close();
+    }
+  });
+
+  it('tells the operator when the server runs without autovacuum, and only then', async () => {
+    const { store, close } = await createTestStore();
+    try {
+      const shown = await store.db.raw<{ rows: Array<{ autovacuum: string }> }>('SHOW autovacuum');
+      const notice = await autovacuumNotice(store.db);
+      if (shown.rows[0]?.autovacuum === 'off') expect(notice).toMatch(/autovacuum off.*VACUUM/);
+      else expect(notice).toBeUndefined();
     } finally {
       await close();
     }
