@@ -48,7 +48,7 @@ export async function refreshPlannerStatistics(db: Knex): Promise<string[]> {
 }
 
 /**
- * Says once when the server runs without autovacuum (and so without autoanalyze). The
+ * The warning for a server that runs without autovacuum (and so without autoanalyze). The
  * keeper still analyses, but nothing removes the rows that one-member PATCHes and
  * deactivations leave dead: they pile up in the membership and user tables and every read
  * of them slows (measured: group reads cost 0.58 ms of the database's CPU each once
@@ -61,7 +61,7 @@ export async function autovacuumNotice(db: Knex): Promise<string | undefined> {
   return 'PostgreSQL runs with autovacuum off: membership changes and deactivations leave dead rows that slow every read until a VACUUM removes them; turn autovacuum on, or VACUUM the directory tables on a schedule';
 }
 
-/** Runs the refresh every `intervalMs` until stopped. */
+/** Runs the refresh every `intervalMs` until stopped; logs the autovacuum warning once, at start. */
 export function startPlannerStatistics(db: Knex, log: StatisticsLog, intervalMs = 15_000): () => void {
   if (dialectOf(db) !== 'pg') return () => undefined;
   autovacuumNotice(db)
