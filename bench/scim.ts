@@ -17,6 +17,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { CLI_ACTOR } from '../src/domain/actor.js';
 import { openStore } from '../src/store/open-store.js';
+import { describeCpu } from './cpu-usage.js';
 import { HttpClient, percentile, runConcurrent, type RunStats } from './http-load.js';
 import {
   benchServices,
@@ -296,6 +297,9 @@ async function bench(
           userIds,
           userNames: userIds.map((_, i) => `user${i}@bench.example`),
           sizes,
+          oursPid: child.pid,
+          limitPid: reference.child.pid,
+          databaseProcesses: dialect === 'pg',
         },
         (text) => process.stdout.write(`${text}\n`),
       );
@@ -337,6 +341,15 @@ function table(
     process.stdout.write(
       `one-member PATCH at concurrency ${CONCURRENCY} vs 1: add ${(add.ours / ours).toFixed(1)}x, remove ${(remove.ours / ours).toFixed(1)}x\n`,
     );
+  }
+  const withCpu = result.figures.filter((f) => f.oursCpu && f.limitCpu);
+  if (withCpu.length > 0) {
+    process.stdout.write(
+      `\n${title}: CPU per request in ms (server, database, load generator) and the machine's idle share, medians of the rounds\n`,
+    );
+    for (const f of withCpu) {
+      process.stdout.write(`${f.phase.padEnd(40)} ours ${describeCpu(f.oursCpu)}; limit ${describeCpu(f.limitCpu)}\n`);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
  * on both (the one that goes first alternates); the figures are medians over the rounds,
  * and every response is checked (a failed request aborts the run).
  */
+import { cpuPerRequest, cpuSnapshot, describeCpu, type CpuPerRequest } from './cpu-usage.js';
 import type { HttpClient } from './http-load.js';
 import { percentile, runConcurrent, type HttpResult, type RunStats } from './http-load.js';
 
@@ -52,6 +53,9 @@ export interface PhaseFigures {
   readonly limit: number | undefined;
   readonly oursP99Ms: number;
   readonly limitP99Ms: number | undefined;
+  /** CPU per request, medians over the rounds (undefined where it could not be read). */
+  readonly oursCpu?: CpuPerRequest;
+  readonly limitCpu?: CpuPerRequest;
 }
 
 interface Setup {
@@ -61,6 +65,11 @@ interface Setup {
   readonly userIds: readonly string[];
   readonly userNames: readonly string[];
   readonly sizes: SteadySizes;
+  /** The processes of the service and of the limit, whose CPU each phase reports. */
+  readonly oursPid?: number;
+  readonly limitPid?: number;
+  /** Whether the database is PostgreSQL (its own processes) rather than SQLite (in the server). */
+  readonly databaseProcesses: boolean;
 }
 
 function check(expected: number, r: HttpResult, what: string): HttpResult {
@@ -150,12 +159,19 @@ export async function runSteadyState(
     return [groups[i % STEADY_GROUPS]!, pool[Math.floor(i / STEADY_GROUPS) % pool.length]!];
   };
 
-  const samples = new Map<string, { ours: RunStats[]; limit: RunStats[] }>();
-  const record = (phase: string, ours: RunStats, limit: RunStats): void => {
+  type Measured = { stats: RunStats; cpu: CpuPerRequest | undefined };
+  const samples = new Map<string, { ours: Measured[]; limit: Measured[] }>();
+  const record = (phase: string, ours: Measured, limit: Measured): void => {
     const entry = samples.get(phase) ?? { ours: [], limit: [] };
     entry.ours.push(ours);
     entry.limit.push(limit);
     samples.set(phase, entry);
+  };
+  const measure = async (pid: number | undefined, run: () => Promise<RunStats>): Promise<Measured> => {
+    const before = cpuSnapshot(pid, s.databaseProcesses);
+    const stats = await run();
+    const cpu = cpuPerRequest(before, cpuSnapshot(pid, s.databaseProcesses), stats.count, s.databaseProcesses);
+    return { stats, cpu };
   };
 
   for (let round = 0; round < sizes.rounds; round++) {
@@ -297,14 +313,16 @@ export async function runSteadyState(
       // Creates make twice the users the two deactivation phases need.
       const n = phase.name === 'user create' ? Math.max(sizes.creates, 2 * sizes.deactivations) : count(phase.name);
       const limitFirst = round % 2 === 1;
-      const first = limitFirst ? await phase.limit(s.limit, n, sizes.concurrency) : undefined;
-      const ours = await phase.ours(s.ours, n, sizes.concurrency);
-      const limit = first ?? (await phase.limit(s.limit, n, sizes.concurrency));
+      const runLimit = (): Promise<Measured> => measure(s.limitPid, () => phase.limit(s.limit, n, sizes.concurrency));
+      const first = limitFirst ? await runLimit() : undefined;
+      const ours = await measure(s.oursPid, () => phase.ours(s.ours, n, sizes.concurrency));
+      const limit = first ?? (await runLimit());
       record(phase.name, ours, limit);
+      const cpu = ours.cpu && limit.cpu ? `  | ours ${describeCpu(ours.cpu)}; limit ${describeCpu(limit.cpu)}` : '';
       report(
-        `  round ${round + 1}  ${phase.name.padEnd(38)} ours ${ours.perSecond.toFixed(0).padStart(6)}/s  limit ${limit.perSecond
+        `  round ${round + 1}  ${phase.name.padEnd(38)} ours ${ours.stats.perSecond.toFixed(0).padStart(6)}/s  limit ${limit.stats.perSecond
           .toFixed(0)
-          .padStart(6)}/s  ratio ${(ours.perSecond / limit.perSecond).toFixed(2)}`,
+          .padStart(6)}/s  ratio ${(ours.stats.perSecond / limit.stats.perSecond).toFixed(2)}${cpu}`,
       );
     }
   }
@@ -321,12 +339,29 @@ export async function runSteadyState(
     }
   }
   const median = (xs: readonly number[]): number => percentile(xs, 50);
-  const figures = [...samples].map(([phase, { ours, limit }]) => ({
-    phase,
-    ours: median(ours.map((r) => r.perSecond)),
-    limit: median(limit.map((r) => r.perSecond)),
-    oursP99Ms: median(ours.map((r) => r.p99Ms)),
-    limitP99Ms: median(limit.map((r) => r.p99Ms)),
-  }));
+  const medianCpu = (runs: readonly Measured[]): CpuPerRequest | undefined => {
+    const read = runs.flatMap((r) => (r.cpu ? [r.cpu] : []));
+    if (read.length === 0) return undefined;
+    const databases = read.flatMap((c) => (c.databaseMs === undefined ? [] : [c.databaseMs]));
+    return {
+      serverMs: median(read.map((c) => c.serverMs)),
+      databaseMs: databases.length > 0 ? median(databases) : undefined,
+      clientMs: median(read.map((c) => c.clientMs)),
+      idlePercent: median(read.map((c) => c.idlePercent)),
+    };
+  };
+  const figures = [...samples].map(([phase, { ours, limit }]) => {
+    const oursCpu = medianCpu(ours);
+    const limitCpu = medianCpu(limit);
+    return {
+      phase,
+      ours: median(ours.map((r) => r.stats.perSecond)),
+      limit: median(limit.map((r) => r.stats.perSecond)),
+      oursP99Ms: median(ours.map((r) => r.stats.p99Ms)),
+      limitP99Ms: median(limit.map((r) => r.stats.p99Ms)),
+      ...(oursCpu ? { oursCpu } : {}),
+      ...(limitCpu ? { limitCpu } : {}),
+    };
+  });
   return { figures, concurrencyOne: { ours: median(one.ours), limit: median(one.limit) } };
 }
