@@ -14,8 +14,11 @@ const MS_PER_TICK = 10;
 export interface CpuSnapshot {
   /** CPU ms of the server's process so far. */
   readonly server: number;
-  /** CPU ms of each PostgreSQL process so far, by pid (a backend that starts later counts from 0). */
-  readonly database: ReadonlyMap<number, number>;
+  /**
+   * CPU ms of each PostgreSQL process so far, by pid (a backend that starts later counts
+   * from 0); undefined when the database runs inside the server (SQLite).
+   */
+  readonly database: ReadonlyMap<number, number> | undefined;
   /** CPU ms of this process (the load generator) so far. */
   readonly client: number;
   /** The machine's idle and total ticks so far (all CPUs). */
@@ -66,7 +69,7 @@ export function cpuSnapshot(serverPid: number | undefined, withDatabase: boolean
   const { user, system } = process.cpuUsage();
   return {
     server,
-    database: withDatabase ? postgresProcesses() : new Map(),
+    database: withDatabase ? postgresProcesses() : undefined,
     client: (user + system) / 1000,
     idleTicks: (cpu[3] ?? 0) + (cpu[4] ?? 0), // idle and iowait
     totalTicks: cpu.reduce((a, b) => a + b, 0),
@@ -78,15 +81,17 @@ export function cpuPerRequest(
   before: CpuSnapshot | undefined,
   after: CpuSnapshot | undefined,
   requests: number,
-  withDatabase: boolean,
 ): CpuPerRequest | undefined {
   if (!before || !after || requests <= 0) return undefined;
-  let database = 0;
-  for (const [pid, ms] of after.database) database += ms - (before.database.get(pid) ?? 0);
+  let database: number | undefined;
+  if (after.database) {
+    database = 0;
+    for (const [pid, ms] of after.database) database += ms - (before.database?.get(pid) ?? 0);
+  }
   const ticks = after.totalTicks - before.totalTicks;
   return {
     serverMs: (after.server - before.server) / requests,
-    databaseMs: withDatabase ? database / requests : undefined,
+    databaseMs: database === undefined ? undefined : database / requests,
     clientMs: (after.client - before.client) / requests,
     idlePercent: ticks > 0 ? (100 * (after.idleTicks - before.idleTicks)) / ticks : 0,
   };

@@ -170,7 +170,7 @@ export async function runSteadyState(
   const measure = async (pid: number | undefined, run: () => Promise<RunStats>): Promise<Measured> => {
     const before = cpuSnapshot(pid, s.databaseProcesses);
     const stats = await run();
-    const cpu = cpuPerRequest(before, cpuSnapshot(pid, s.databaseProcesses), stats.count, s.databaseProcesses);
+    const cpu = cpuPerRequest(before, cpuSnapshot(pid, s.databaseProcesses), stats.count);
     return { stats, cpu };
   };
 
