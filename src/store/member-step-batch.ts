@@ -33,16 +33,46 @@ import {
 /** Steps per statement at most. */
 const MAX_STEPS = 32;
 
-let batchText: string | undefined;
+type Ops = 'add' | 'remove' | 'both';
 
-function batchStatement(): string {
-  if (batchText) return batchText;
+const batchTexts = new Map<Ops, string>();
+
+/**
+ * The batch's statement for adds only, removes only, or both: a statement of one kind
+ * leaves out the other's insert or delete and its case analysis, which PostgreSQL would
+ * otherwise set up on every run (Okta sends adds, Entra removes; a turn rarely mixes them).
+ */
+function batchStatement(ops: Ops): string {
+  const known = batchTexts.get(ops);
+  if (known) return known;
   const mapped = MAPPING_MATCHES.map(
     (kind) =>
       `EXISTS (SELECT 1 FROM group_mappings m WHERE m.match_by = '${kind}' AND m.connection_id = g.connection_id AND m.match_value = g.${kind})`,
   ).join(' OR ');
   const names = `COALESCE((SELECT jsonb_agg(ch.user_name ORDER BY ch.user_name) FROM changed ch WHERE ch.n = st.n), '[]'::jsonb)`;
-  batchText = `WITH st AS (
+  const ins = `ins AS (
+      INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
+      SELECT org_id, group_id, user_id, at FROM pairs WHERE op = 'add'
+      ON CONFLICT (group_id, user_id) DO NOTHING RETURNING group_id, user_id
+    )`;
+  const del = `del AS (
+      DELETE FROM group_memberships gm
+      WHERE gm.group_id = ANY (ARRAY(SELECT group_id FROM pairs WHERE op = 'remove'))
+        AND gm.user_id = ANY (ARRAY(SELECT user_id FROM pairs WHERE op = 'remove'))
+        AND (gm.group_id, gm.user_id) IN (SELECT group_id, user_id FROM pairs WHERE op = 'remove')
+      RETURNING gm.group_id, gm.user_id
+    )`;
+  const change = ops === 'add' ? ins : ops === 'remove' ? del : `${ins}, ${del}`;
+  const steps =
+    ops === 'add'
+      ? 'SELECT * FROM ins'
+      : ops === 'remove'
+        ? 'SELECT * FROM del'
+        : 'SELECT * FROM ins UNION ALL SELECT * FROM del';
+  /** The expression for `add` when the step adds, `remove` when it removes. */
+  const byOp = (add: string, remove: string): string =>
+    ops === 'add' ? add : ops === 'remove' ? remove : `CASE WHEN st.op = 'add' THEN ${add} ELSE ${remove} END`;
+  const text = `WITH st AS (
       SELECT * FROM json_to_recordset(CAST(:steps AS json)) AS s(n int, org_id text, connection_id text,
         group_id text, op text, user_ids json, requested int, at timestamptz, audit_id text,
         occurred_at timestamptz, actor_type text, actor_id text, actor_label text, request_id text,
@@ -65,18 +95,8 @@ function batchStatement(): string {
       SELECT st.op, g.id AS group_id, u.id AS user_id, g.org_id, st.at FROM st
         JOIN g ON g.n = st.n JOIN mapped mp ON mp.n = st.n JOIN u ON u.n = st.n
       WHERE NOT mp.hit
-    ), ins AS (
-      INSERT INTO group_memberships (org_id, group_id, user_id, created_at)
-      SELECT org_id, group_id, user_id, at FROM pairs WHERE op = 'add'
-      ON CONFLICT (group_id, user_id) DO NOTHING RETURNING group_id, user_id
-    ), del AS (
-      DELETE FROM group_memberships gm
-      WHERE gm.group_id = ANY (ARRAY(SELECT group_id FROM pairs WHERE op = 'remove'))
-        AND gm.user_id = ANY (ARRAY(SELECT user_id FROM pairs WHERE op = 'remove'))
-        AND (gm.group_id, gm.user_id) IN (SELECT group_id, user_id FROM pairs WHERE op = 'remove')
-      RETURNING gm.group_id, gm.user_id
-    ), changed AS (
-      SELECT g.n, u.id, u.user_name FROM (SELECT * FROM ins UNION ALL SELECT * FROM del) step
+    ), ${change}, changed AS (
+      SELECT g.n, u.id, u.user_name FROM (${steps}) step
         JOIN g ON g.id = step.group_id JOIN u ON u.n = g.n AND u.id = step.user_id
     ), counts AS (
       SELECT st.n, (SELECT count(*) FROM changed ch WHERE ch.n = st.n)::int AS changed,
@@ -93,17 +113,17 @@ function batchStatement(): string {
       SELECT st.audit_id, g.org_id, st.occurred_at, st.actor_type, st.actor_id, st.actor_label,
         'group.members_changed', 'group', g.id, g.display_name, st.request_id,
         jsonb_build_object(
-          'added', CASE WHEN st.op = 'add' THEN c.changed ELSE 0 END,
-          'removed', CASE WHEN st.op = 'add' THEN 0 ELSE c.changed END,
-          'addedUsers', CASE WHEN st.op = 'add' THEN ${names} ELSE '[]'::jsonb END,
-          'removedUsers', CASE WHEN st.op = 'add' THEN '[]'::jsonb ELSE ${names} END,
+          'added', ${byOp('c.changed', '0')},
+          'removed', ${byOp('0', 'c.changed')},
+          'addedUsers', ${byOp(names, "'[]'::jsonb")},
+          'removedUsers', ${byOp("'[]'::jsonb", names)},
           'unknownMembers', c.unknown)
       FROM st JOIN g ON g.n = st.n JOIN counts c ON c.n = st.n JOIN mapped mp ON mp.n = st.n
       WHERE NOT mp.hit AND (c.changed > 0 OR c.unknown > 0)
     ), event AS (
       INSERT INTO events (id, org_id, occurred_at, subject_user_id, type, data)
       SELECT st.event_id, g.org_id, st.occurred_at, NULL,
-        CASE WHEN st.op = 'add' THEN 'group.members_added' ELSE 'group.members_removed' END,
+        ${byOp("'group.members_added'", "'group.members_removed'")},
         json_build_object(
           'group', json_build_object('id', g.id, 'displayName', g.display_name),
           'users', (SELECT json_agg(json_build_object('id', ch.id, 'userName', ch.user_name) ORDER BY ch.user_name) FROM changed ch WHERE ch.n = st.n),
@@ -117,7 +137,8 @@ function batchStatement(): string {
       (SELECT json_agg(json_build_object('id', ch.id, 'userName', ch.user_name) ORDER BY ch.user_name) FROM changed ch WHERE ch.n = st.n) AS changed,
       (SELECT json_agg(u.id) FROM u WHERE u.n = st.n) AS known
     FROM st LEFT JOIN g ON g.n = st.n LEFT JOIN mapped mp ON mp.n = st.n LEFT JOIN bumped b ON b.n = st.n`;
-  return batchText;
+  batchTexts.set(ops, text);
+  return text;
 }
 
 /** Writes the steps (distinct groups) in one statement; an outcome per step, in order (undefined: no such group). */
@@ -143,7 +164,12 @@ export async function applyMemberSteps(
     event_id: r.event?.id ?? null,
     actor: r.event?.actor ?? null,
   }));
-  const rows = await hotRowsNamed(db, batchStatement(), { steps: JSON.stringify(steps) });
+  const ops: Ops = requests.every((r) => r.op === 'add')
+    ? 'add'
+    : requests.every((r) => r.op === 'remove')
+      ? 'remove'
+      : 'both';
+  const rows = await hotRowsNamed(db, batchStatement(ops), { steps: JSON.stringify(steps) });
   const outcomes: Array<MemberStepOutcome | undefined> = new Array<MemberStepOutcome | undefined>(requests.length);
   for (const row of rows) {
     const n = Number(row.step);

@@ -151,6 +151,54 @@ describe('membership steps of several groups in one statement', () => {
     expect(outcomes[cases.length + 1]).toBeUndefined();
   });
 
+  it('writes a batch of adds only, and one of removes only, exactly as each step alone', async () => {
+    const [u0, u1, u2, u3] = users;
+    const cases: Array<{ members: string[]; op: 'add' | 'remove'; userIds: string[] }> = [
+      { members: [u1!.id], op: 'add', userIds: [u0!.id] },
+      { members: [], op: 'add', userIds: ['no-such-user', u3!.id] },
+      { members: [u2!.id], op: 'add', userIds: [u2!.id] },
+      { members: [u2!.id, u3!.id], op: 'remove', userIds: [u2!.id] },
+      { members: [u0!.id], op: 'remove', userIds: ['no-such-user', u0!.id] },
+      { members: [u1!.id], op: 'remove', userIds: [u3!.id] },
+    ];
+    const batched: string[] = [];
+    const alone: string[] = [];
+    for (const [i, c] of cases.entries()) {
+      batched.push(await group(`One kind ${i}`, c.members));
+      alone.push(await group(`One kind alone ${i}`, c.members));
+    }
+    const outcomes: Array<MemberStepOutcome | undefined> = [];
+    for (const op of ['add', 'remove'] as const) {
+      const ofKind = [...cases.entries()].filter(([, c]) => c.op === op);
+      const results = await applyMemberSteps(
+        store.db,
+        ofKind.map(([i, c]) => step(batched[i]!, c.op, c.userIds)),
+      );
+      for (const [k, [i]] of ofKind.entries()) outcomes[i] = results[k];
+    }
+    for (const [i, c] of cases.entries()) {
+      const single = await applyMemberStep(store.db, step(alone[i]!, c.op, c.userIds));
+      expect(shape(outcomes[i])).toEqual(shape(single));
+      expect(await written(batched[i]!)).toEqual(await written(alone[i]!));
+    }
+    // (Each group's first event is its creation's, which named its first members.)
+    expect(await written(batched[0]!)).toMatchObject({
+      members: [u0!.id, u1!.id].sort(),
+      version: 2,
+      audit: [{ data: expect.objectContaining({ added: 1, removed: 0, addedUsers: [u0!.userName] }) }],
+      events: [{ users: [{ id: u1!.id }] }, { type: 'group.members_added', users: [{ id: u0!.id }], count: 1 }],
+    });
+    expect(await written(batched[4]!)).toMatchObject({
+      members: [],
+      version: 2,
+      audit: [
+        { data: expect.objectContaining({ added: 0, removed: 1, removedUsers: [u0!.userName], unknownMembers: 1 }) },
+      ],
+      events: [{ users: [{ id: u0!.id }] }, { type: 'group.members_removed', users: [{ id: u0!.id }], count: 1 }],
+    });
+    expect(shape(outcomes[5])).toMatchObject({ version: 1, changed: [], unknown: [] });
+  });
+
   it('writes the steps of other groups while a transaction holds one group, and that one after', async () => {
     const held = await group('Held');
     const free = await group('Free');
