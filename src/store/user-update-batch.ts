@@ -45,13 +45,54 @@ function rowsOfWritten(table: string, columns: readonly string[], name: string):
       WHERE e.item->>'user' IN (SELECT id FROM ok)`;
 }
 
+/** Which of the statement's optional parts a batch needs (the others are left out of its text). */
+interface Parts {
+  /** Some write records a first access state. */
+  readonly insertState: boolean;
+  /** Some write replaces a recorded access state. */
+  readonly replaceState: boolean;
+  /** Some write changes multi-valued attributes. */
+  readonly values: boolean;
+  /** Some write ends sessions. */
+  readonly revoke: boolean;
+}
+
 const texts = new Map<string, string>();
 
-function statement(userColumnNames: readonly string[]): string {
-  const key = userColumnNames.join(',');
+/**
+ * The statement for the batch's user columns and parts. A part no write of the batch needs
+ * is left out rather than run on nothing: PostgreSQL sets up every part of a statement on
+ * each run (an insert with ON CONFLICT opens its indexes for it), and a deactivation, say,
+ * changes no attribute values.
+ */
+function statement(userColumnNames: readonly string[], parts: Parts): string {
+  const key = `${userColumnNames.join(',')}|${parts.insertState}|${parts.replaceState}|${parts.values}|${parts.revoke}`;
   const known = texts.get(key);
   if (known) return known;
   const set = userColumnNames.map((c) => `"${c}" = x."${c}"`).join(', ');
+  const stateNew = `state_new AS (
+      INSERT INTO user_access_states (user_id, org_id, state)
+      SELECT l.id, l.org_id, k.state_after FROM locked l JOIN k ON k.n = l.n WHERE k.state_mode = 'insert'
+      ON CONFLICT (user_id) DO NOTHING RETURNING user_id
+    ), `;
+  const stateReplaced = `state_replaced AS (
+      UPDATE user_access_states s SET state = k.state_after FROM locked l JOIN k ON k.n = l.n
+       WHERE k.state_mode = 'replace' AND s.user_id = l.id AND s.state = k.state_before RETURNING s.user_id
+    ), `;
+  const held = [
+    "k.state_mode = 'none'",
+    ...(parts.insertState ? ['l.id IN (SELECT user_id FROM state_new)'] : []),
+    ...(parts.replaceState ? ['l.id IN (SELECT user_id FROM state_replaced)'] : []),
+  ].join(' OR ');
+  const values = `values_gone AS (
+      DELETE FROM directory_user_values v USING ok JOIN k ON k.n = ok.n
+       WHERE k.values_changed AND v.org_id = k.org_id AND v.user_id = ok.id
+    ), values_new AS (${rowsOfWritten('directory_user_values', VALUE_COLUMNS, 'values')}
+    ), `;
+  const sessions = `sessions_ended AS (
+      UPDATE sessions s SET revoked_at = k.at FROM ok JOIN k ON k.n = ok.n
+       WHERE k.revoke AND s.org_id = k.org_id AND s.user_id = ok.id AND s.revoked_at IS NULL
+    ), `;
   const text = `WITH k AS (
       SELECT * FROM json_to_recordset(CAST(:writes AS json)) AS k(n int, org_id text, connection_id text, id text,
         read_version int, state_mode text, state_before text, state_after text, revoke boolean,
@@ -61,28 +102,14 @@ function statement(userColumnNames: readonly string[]): string {
         JOIN k ON u.org_id = k.org_id AND u.id = k.id AND u.connection_id = k.connection_id AND u.version = k.read_version
       WHERE u.id = ANY (ARRAY(SELECT id FROM k))
       ORDER BY u.id FOR NO KEY UPDATE OF u NOWAIT
-    ), state_new AS (
-      INSERT INTO user_access_states (user_id, org_id, state)
-      SELECT l.id, l.org_id, k.state_after FROM locked l JOIN k ON k.n = l.n WHERE k.state_mode = 'insert'
-      ON CONFLICT (user_id) DO NOTHING RETURNING user_id
-    ), state_replaced AS (
-      UPDATE user_access_states s SET state = k.state_after FROM locked l JOIN k ON k.n = l.n
-       WHERE k.state_mode = 'replace' AND s.user_id = l.id AND s.state = k.state_before RETURNING s.user_id
-    ), ok AS (
+    ), ${parts.insertState ? stateNew : ''}${parts.replaceState ? stateReplaced : ''}ok AS (
       SELECT l.id, l.n FROM locked l JOIN k ON k.n = l.n
-       WHERE k.state_mode = 'none' OR l.id IN (SELECT user_id FROM state_new) OR l.id IN (SELECT user_id FROM state_replaced)
+       WHERE ${held}
     ), written AS (
       UPDATE directory_users u SET ${set}
         FROM json_populate_recordset(NULL::directory_users, CAST(:users AS json)) x
        WHERE u.id = x.id AND u.org_id = x.org_id AND u.id IN (SELECT id FROM ok) RETURNING u.id
-    ), values_gone AS (
-      DELETE FROM directory_user_values v USING ok JOIN k ON k.n = ok.n
-       WHERE k.values_changed AND v.org_id = k.org_id AND v.user_id = ok.id
-    ), values_new AS (${rowsOfWritten('directory_user_values', VALUE_COLUMNS, 'values')}
-    ), sessions_ended AS (
-      UPDATE sessions s SET revoked_at = k.at FROM ok JOIN k ON k.n = ok.n
-       WHERE k.revoke AND s.org_id = k.org_id AND s.user_id = ok.id AND s.revoked_at IS NULL
-    ), audit AS (${rowsOfWritten('audit_events', AUDIT_COLUMNS, 'audit')}
+    ), ${parts.values ? values : ''}${parts.revoke ? sessions : ''}audit AS (${rowsOfWritten('audit_events', AUDIT_COLUMNS, 'audit')}
     ), outbox AS (${rowsOfWritten('events', EVENT_COLUMNS, 'events')}
     ), changes AS (${rowsOfWritten('access_changes', CHANGE_COLUMNS, 'changes')}
     ), notice AS (
@@ -143,7 +170,13 @@ export async function writeUserUpdates(db: Knex, writes: readonly UserUpdateWrit
     channel: ACCESS_CHANNEL,
     payloads: JSON.stringify([...byOrg].map(([orgId, ids]) => noticePayload(orgId, ids))),
   };
-  const rows = await hotRowsNamed(db, statement(Object.keys(users[0]!)), bindings);
+  const parts: Parts = {
+    insertState: writes.some((w) => w.access !== undefined && w.access.before === undefined),
+    replaceState: writes.some((w) => w.access?.before !== undefined),
+    values: writes.some((w) => w.valuesChanged),
+    revoke: writes.some((w) => w.revokeSessions),
+  };
+  const rows = await hotRowsNamed(db, statement(Object.keys(users[0]!), parts), bindings);
   const written = new Array<boolean>(writes.length).fill(false);
   for (const row of rows) written[Number(row.n)] = row.written === true;
   return written;

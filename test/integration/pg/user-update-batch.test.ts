@@ -188,6 +188,29 @@ describe('users’ guarded writes in one statement', () => {
     expect(await writtenAbout(batched[3]!.id)).toMatchObject({ state: ['{"active":false,"teams":[]}'] });
   });
 
+  it('writes a batch of one kind of write (which leaves the other kinds’ parts out) exactly as each alone', async () => {
+    const shapes: Shape[] = ['deactivate', 'profile', 'deactivate-first-state', 'deactivate-known-state'];
+    for (const shape of shapes) {
+      const batched = [await person(`${shape}-1-a`), await person(`${shape}-2-a`)];
+      const alone = [await person(`${shape}-1-b`), await person(`${shape}-2-b`)];
+      if (shape === 'deactivate-known-state') {
+        for (const u of [...batched, ...alone]) {
+          await store.db('user_access_states').insert({ user_id: u.id, org_id: scope.orgId, state: '{"before":1}' });
+        }
+      }
+      const writes = await Promise.all(batched.map((u) => writeOf(u, shape)));
+      expect(await writeUserUpdates(store.db, writes)).toEqual([true, true]);
+      for (const u of alone) expect(await writeUserUpdate(store.db, await writeOf(u, shape))).toBe(true);
+      for (const [i, u] of batched.entries()) {
+        const written = await writtenAbout(u.id);
+        expect(written).toEqual(await writtenAbout(alone[i]!.id));
+        expect(written).toMatchObject(
+          shape === 'profile' ? { active: true, title: 'Staff Engineer' } : { active: false, version: 2 },
+        );
+      }
+    }
+  });
+
   it('writes nothing for a user whose version or recorded state moved since the read, and the others', async () => {
     const moved = await person('moved-version');
     const stateMoved = await person('moved-state');
