@@ -13,7 +13,14 @@
  *   PUT    /users/U/inactive                       the one-row update        → 204
  *   GET    /groups/G[?members=no]                  the group (and members)   → 200
  *
- * Each placeholder appears once (SQLite binds them in order).
+ * On PostgreSQL, the writes also with the rows the design keeps beside them
+ * (reference-design-rows.ts), each one statement:
+ *
+ *   PUT    /design/groups/G/members/U              add, version, audit, event    → 204
+ *   DELETE /design/groups/G/members/U              remove, version, audit, event → 204
+ *   PUT    /design/users/U/inactive                deactivation and its records  → 204
+ *
+ * Each placeholder of the one-row statements appears once (SQLite binds them in order).
  *
  * Run as its own process: REF_DATABASE (postgres://... or sqlite:PATH), REF_ORG, REF_CONNECTION,
  * PORT, REF_POOL (PostgreSQL connections, as the service's DATABASE_POOL_MAX).
@@ -22,6 +29,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import * as designRows from './reference-design-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -91,10 +99,26 @@ function readBody(req: http.IncomingMessage): Promise<Row> {
   });
 }
 
+/** The writes with the design's rows (PostgreSQL only): 204 when the statement changed something. */
+async function designRoute(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): Promise<void> {
+  let statement: designRows.DesignStatement | undefined;
+  if (sqliteFile) return send(res, 404);
+  if (parts[0] === 'users' && parts[2] === 'inactive' && req.method === 'PUT')
+    statement = designRows.deactivation(ORG, CONNECTION, parts[1]!);
+  if (parts[0] === 'groups' && parts[2] === 'members' && parts.length === 4 && req.method !== 'GET')
+    statement = designRows.memberChange(req.method === 'PUT' ? 'add' : 'remove', ORG, CONNECTION, parts[1]!, parts[3]!);
+  if (!statement) return send(res, 404);
+  const rows = await sql.rows(statement.name, statement.text, statement.values);
+  // A write that changed nothing (the member already there, the user already inactive) is the
+  // benchmark's mistake: say so rather than count it.
+  return rows.length === 1 && rows[0]!.changed !== 0 ? send(res, 204) : send(res, 409);
+}
+
 async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://reference');
   const parts = url.pathname.split('/').filter(Boolean);
   if (req.method === 'GET' && url.pathname === '/readyz') return send(res, 200, { ok: true });
+  if (parts[0] === 'design') return designRoute(req, res, parts.slice(1));
   if (parts[0] === 'users' && parts.length === 1 && req.method === 'POST') {
     const body = await readBody(req);
     const userName = String(body.userName);

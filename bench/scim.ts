@@ -300,6 +300,7 @@ async function bench(
           oursPid: child.pid,
           limitPid: reference.child.pid,
           databaseProcesses: dialect === 'pg',
+          designRows: dialect === 'pg',
         },
         (text) => process.stdout.write(`${text}\n`),
       );
@@ -331,6 +332,22 @@ function table(
     const ratio = f.limit === undefined ? '-' : (f.ours / f.limit).toFixed(2);
     process.stdout.write(`${f.phase.padEnd(40)} ${ours.padStart(16)} ${limit.padStart(16)} ${ratio.padStart(10)}\n`);
   }
+  const withDesign = result.figures.filter((f) => f.design !== undefined && f.limit !== undefined);
+  if (withDesign.length > 0) {
+    process.stdout.write(
+      `\n${title}: the writes against the limit with the rows the design keeps in the same transaction (audit, outbox,\n` +
+        `access state and history, sessions, announcement; the group's version), requests/s (p99 ms)\n`,
+    );
+    process.stdout.write(
+      `${'phase'.padEnd(40)} ${'design rows'.padStart(16)} ${'ours/design'.padStart(12)} ${'design/limit'.padStart(13)}\n`,
+    );
+    for (const f of withDesign) {
+      const design = `${f.design!.toFixed(0)} (${(f.designP99Ms ?? 0).toFixed(0)})`;
+      process.stdout.write(
+        `${f.phase.padEnd(40)} ${design.padStart(16)} ${(f.ours / f.design!).toFixed(2).padStart(12)} ${(f.design! / f.limit!).toFixed(2).padStart(13)}\n`,
+      );
+    }
+  }
   const { ours, limit } = result.concurrencyOne;
   process.stdout.write(
     `${'one-member add+remove, concurrency 1'.padEnd(40)} ${ours.toFixed(0).padStart(16)} ${limit.toFixed(0).padStart(16)} ${(ours / limit).toFixed(2).padStart(10)}\n`,
@@ -348,7 +365,10 @@ function table(
       `\n${title}: CPU per request in ms (server, database, load generator) and the machine's idle share, medians of the rounds\n`,
     );
     for (const f of withCpu) {
-      process.stdout.write(`${f.phase.padEnd(40)} ours ${describeCpu(f.oursCpu)}; limit ${describeCpu(f.limitCpu)}\n`);
+      const design = f.designCpu ? `; design rows ${describeCpu(f.designCpu)}` : '';
+      process.stdout.write(
+        `${f.phase.padEnd(40)} ours ${describeCpu(f.oursCpu)}; limit ${describeCpu(f.limitCpu)}${design}\n`,
+      );
     }
   }
 }

@@ -6,7 +6,9 @@
  * remove) on 60 groups, deactivations (Entra's PATCH, Okta's PUT), and group reads with 50
  * members and without members. Each round runs every phase
  * on both (the one that goes first alternates); the figures are medians over the rounds,
- * and every response is checked (a failed request aborts the run).
+ * and every response is checked (a failed request aborts the run). On PostgreSQL the writes
+ * (one-member add, Entra's remove and deactivation) also run against the limit with the rows
+ * the design keeps beside them (reference-design-rows.ts), right after the limit's own.
  */
 import { cpuPerRequest, cpuSnapshot, describeCpu, type CpuPerRequest } from './cpu-usage.js';
 import type { HttpClient } from './http-load.js';
@@ -53,6 +55,10 @@ export interface PhaseFigures {
   readonly limit: number | undefined;
   readonly oursP99Ms: number;
   readonly limitP99Ms: number | undefined;
+  /** The limit with the design's rows, where the phase has it. */
+  readonly design?: number;
+  readonly designP99Ms?: number;
+  readonly designCpu?: CpuPerRequest;
   /** CPU per request, medians over the rounds (undefined where it could not be read). */
   readonly oursCpu?: CpuPerRequest;
   readonly limitCpu?: CpuPerRequest;
@@ -70,6 +76,8 @@ interface Setup {
   readonly limitPid?: number;
   /** Whether the database is PostgreSQL (its own processes) rather than SQLite (in the server). */
   readonly databaseProcesses: boolean;
+  /** Whether the limit also answers the writes with the design's rows (PostgreSQL). */
+  readonly designRows?: boolean;
 }
 
 function check(expected: number, r: HttpResult, what: string): HttpResult {
@@ -99,14 +107,15 @@ function okta(i: string, active: boolean, id?: string): Json {
  */
 async function memberChange(
   c: HttpClient,
-  who: 'ours' | 'limit',
+  who: 'ours' | 'limit' | 'design',
   change: 'add' | 'remove (Entra)' | 'remove (Okta)',
   group: string,
   user: string,
 ): Promise<HttpResult> {
-  if (who === 'limit') {
+  if (who !== 'ours') {
     const method = change === 'add' ? 'PUT' : 'DELETE';
-    return check(204, await c.request(method, `/groups/${group}/members/${user}`), change);
+    const prefix = who === 'design' ? '/design' : '';
+    return check(204, await c.request(method, `${prefix}/groups/${group}/members/${user}`), change);
   }
   const operation =
     change === 'add'
@@ -149,22 +158,27 @@ export async function runSteadyState(
   const { sizes } = s;
   const groups = await seedGroups(s);
   const spare = s.userIds.slice(STEADY_GROUPS * GROUP_SIZE);
-  if (spare.length < 2 * STEADY_GROUPS)
-    throw new Error(`steady state needs at least ${STEADY_GROUPS * (GROUP_SIZE + 2)} users`);
-  // Member candidates: ours and the limit change disjoint users, so neither sees the other's rows.
-  const half = Math.floor(spare.length / 2);
-  const candidates = { ours: spare.slice(0, half), limit: spare.slice(half) };
-  const pair = (who: 'ours' | 'limit', i: number): [string, string] => {
+  if (spare.length < 3 * STEADY_GROUPS)
+    throw new Error(`steady state needs at least ${STEADY_GROUPS * (GROUP_SIZE + 3)} users`);
+  // Member candidates: ours and the limits change disjoint users, so none sees another's rows.
+  const share = Math.floor(spare.length / 3);
+  const candidates = {
+    ours: spare.slice(0, share),
+    limit: spare.slice(share, 2 * share),
+    design: spare.slice(2 * share, 3 * share),
+  };
+  const pair = (who: 'ours' | 'limit' | 'design', i: number): [string, string] => {
     const pool = candidates[who];
     return [groups[i % STEADY_GROUPS]!, pool[Math.floor(i / STEADY_GROUPS) % pool.length]!];
   };
 
   type Measured = { stats: RunStats; cpu: CpuPerRequest | undefined };
-  const samples = new Map<string, { ours: Measured[]; limit: Measured[] }>();
-  const record = (phase: string, ours: Measured, limit: Measured): void => {
-    const entry = samples.get(phase) ?? { ours: [], limit: [] };
+  const samples = new Map<string, { ours: Measured[]; limit: Measured[]; design: Measured[] }>();
+  const record = (phase: string, ours: Measured, limit: Measured, design: Measured | undefined): void => {
+    const entry = samples.get(phase) ?? { ours: [], limit: [], design: [] };
     entry.ours.push(ours);
     entry.limit.push(limit);
+    if (design) entry.design.push(design);
     samples.set(phase, entry);
   };
   const measure = async (pid: number | undefined, run: () => Promise<RunStats>): Promise<Measured> => {
@@ -176,8 +190,10 @@ export async function runSteadyState(
 
   for (let round = 0; round < sizes.rounds; round++) {
     const created = { ours: [] as string[], limit: [] as string[] };
+    // The limit's creates serve its deactivations and, after them, those with the design's rows.
+    const designDeactivations = s.sizes.deactivations * 2;
     const names = (who: string, i: number): string => `${who}-r${round}-${i}`;
-    const phases: Array<{ name: string; ours: Run; limit: Run }> = [
+    const phases: Array<{ name: string; ours: Run; limit: Run; design?: Run }> = [
       {
         name: 'user create',
         ours: (c, n, k) =>
@@ -226,11 +242,14 @@ export async function runSteadyState(
         name: 'one-member add (Okta PATCH)',
         ours: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'ours', 'add', ...pair('ours', i))),
         limit: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'limit', 'add', ...pair('limit', i))),
+        design: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'design', 'add', ...pair('design', i))),
       },
       {
         name: 'one-member remove (Entra PATCH)',
         ours: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'ours', 'remove (Entra)', ...pair('ours', i))),
         limit: (c, n, k) => runConcurrent(n, k, (i) => memberChange(c, 'limit', 'remove (Entra)', ...pair('limit', i))),
+        design: (c, n, k) =>
+          runConcurrent(n, k, (i) => memberChange(c, 'design', 'remove (Entra)', ...pair('design', i))),
       },
       {
         name: 'deactivation (Entra PATCH)',
@@ -248,6 +267,14 @@ export async function runSteadyState(
         limit: (c, n, k) =>
           runConcurrent(n, k, async (i) =>
             check(204, await c.request('PUT', `/users/${created.limit[i]}/inactive`), 'deactivate'),
+          ),
+        design: (c, n, k) =>
+          runConcurrent(n, k, async (i) =>
+            check(
+              204,
+              await c.request('PUT', `/design/users/${created.limit[designDeactivations + i]}/inactive`),
+              'deactivate',
+            ),
           ),
       },
       {
@@ -310,19 +337,27 @@ export async function runSteadyState(
               ? sizes.deactivations
               : sizes.groupReads;
     for (const phase of phases) {
-      // Creates make twice the users the two deactivation phases need.
-      const n = phase.name === 'user create' ? Math.max(sizes.creates, 2 * sizes.deactivations) : count(phase.name);
+      // Creates make the users the deactivation phases need (the limit's also those with the design's rows).
+      const n =
+        phase.name === 'user create'
+          ? Math.max(sizes.creates, designDeactivations + sizes.deactivations)
+          : count(phase.name);
       const limitFirst = round % 2 === 1;
       const runLimit = (): Promise<Measured> => measure(s.limitPid, () => phase.limit(s.limit, n, sizes.concurrency));
       const first = limitFirst ? await runLimit() : undefined;
       const ours = await measure(s.oursPid, () => phase.ours(s.ours, n, sizes.concurrency));
       const limit = first ?? (await runLimit());
-      record(phase.name, ours, limit);
+      const designRun = s.designRows ? phase.design : undefined;
+      const design = designRun ? await measure(s.limitPid, () => designRun(s.limit, n, sizes.concurrency)) : undefined;
+      record(phase.name, ours, limit, design);
       const cpu = ours.cpu && limit.cpu ? `  | ours ${describeCpu(ours.cpu)}; limit ${describeCpu(limit.cpu)}` : '';
+      const withDesign = design
+        ? `  design rows ${design.stats.perSecond.toFixed(0).padStart(6)}/s${design.cpu ? ` (${describeCpu(design.cpu)})` : ''}`
+        : '';
       report(
         `  round ${round + 1}  ${phase.name.padEnd(38)} ours ${ours.stats.perSecond.toFixed(0).padStart(6)}/s  limit ${limit.stats.perSecond
           .toFixed(0)
-          .padStart(6)}/s  ratio ${(ours.stats.perSecond / limit.stats.perSecond).toFixed(2)}${cpu}`,
+          .padStart(6)}/s  ratio ${(ours.stats.perSecond / limit.stats.perSecond).toFixed(2)}${cpu}${withDesign}`,
       );
     }
   }
@@ -350,9 +385,10 @@ export async function runSteadyState(
       idlePercent: median(read.map((c) => c.idlePercent)),
     };
   };
-  const figures = [...samples].map(([phase, { ours, limit }]) => {
+  const figures = [...samples].map(([phase, { ours, limit, design }]) => {
     const oursCpu = medianCpu(ours);
     const limitCpu = medianCpu(limit);
+    const designCpu = medianCpu(design);
     return {
       phase,
       ours: median(ours.map((r) => r.stats.perSecond)),
@@ -361,6 +397,13 @@ export async function runSteadyState(
       limitP99Ms: median(limit.map((r) => r.stats.p99Ms)),
       ...(oursCpu ? { oursCpu } : {}),
       ...(limitCpu ? { limitCpu } : {}),
+      ...(design.length > 0
+        ? {
+            design: median(design.map((r) => r.stats.perSecond)),
+            designP99Ms: median(design.map((r) => r.stats.p99Ms)),
+            ...(designCpu ? { designCpu } : {}),
+          }
+        : {}),
     };
   });
   return { figures, concurrencyOne: { ours: median(one.ours), limit: median(one.limit) } };
