@@ -32,7 +32,7 @@ const DEACTIVATE = `WITH u AS (
       'operation', 'SCIM PATCH', 'connectionId', u.connection_id, 'auditEventId', $4::text) AS c
     FROM u, actor
   ), state AS (
-    INSERT INTO user_access_states (user_id, org_id, state) SELECT id, org_id, '[1,0,"User",[],[],[]]' FROM u
+    INSERT INTO user_access_states (user_id, org_id, state) SELECT id, org_id, '[0,0,"User",[],[],[]]' FROM u
     ON CONFLICT (user_id) DO UPDATE SET state = excluded.state
   ), sessions_ended AS (
     UPDATE sessions s SET revoked_at = $3::timestamptz FROM u
